@@ -1,0 +1,216 @@
+"""hls4ml IR layers, templates and PyTorch handler for the HAD and FP attention layers (io_parallel, fused).
+
+A :class:`had_hls.nn.HammingAttention` in a traced model becomes one ``HADAttention`` node (binary modes) or one
+``FPAttention`` node (``float`` mode: the standard-attention baseline). Both carry their frozen
+:class:`had_hls.spec.AttentionSpec`; weights and tables are emitted from the spec as hls4ml weight variables, the
+config struct from the spec's types and widths, so C++ and golden share every integer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hls4ml
+import numpy as np
+from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
+from hls4ml.model.layers import Layer
+from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, RoundingMode, SaturationMode
+
+from had_hls.fixed import FixedType
+from had_hls.nn.binarize import BinarizeMode
+from had_hls.spec import AttentionSpec, Precision, spec_from_module
+
+HLS_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "hls"
+HEADERS = (
+    "nnet_attention_common.h",
+    "nnet_hamming.h",
+    "nnet_topn_select.h",
+    "nnet_had_attention.h",
+    "nnet_fp_attention.h",
+)
+BACKENDS = ("Vivado", "Vitis")
+TORCH_CLASS = "HammingAttention"
+
+
+def hls_precision(t: FixedType):
+    """had_hls FixedType -> hls4ml precision type (same C++ spelling)."""
+    if t.frac == 0 and t.quant == "AP_TRN" and t.overflow == "AP_WRAP":
+        return IntegerPrecisionType(t.width, signed=t.signed)
+    return FixedPrecisionType(
+        t.width,
+        t.integer,
+        signed=t.signed,
+        rounding_mode=RoundingMode.from_string(t.quant),
+        saturation_mode=SaturationMode.from_string(t.overflow),
+    )
+
+
+class _AttentionLayer(Layer):
+    """Common IR: one input (L, E) (+ optional (L,) padding mask), one output (L, E), weights from the spec."""
+
+    def initialize(self) -> None:
+        spec: AttentionSpec = self.get_attr("spec")
+        prec = spec.precision
+        self.add_output_variable([spec.seq_len, spec.embed_dim], precision=hls_precision(prec.result))
+        for key, proj in spec.projections().items():
+            self.add_weights_variable(
+                name=f"w{key}", var_name=f"w{key}{{index}}", precision=hls_precision(prec.weight),
+                data=prec.weight.to_float(proj.weight).reshape(-1),
+            )
+            self.add_weights_variable(
+                name=f"b{key}", var_name=f"b{key}{{index}}", precision=hls_precision(prec.bias),
+                data=prec.bias.to_float(proj.bias),
+            )
+        self.add_weights_variable(
+            name="exp_table", var_name="exp_table{index}",
+            precision=IntegerPrecisionType(prec.exp_table.width, signed=False), data=spec.exp_table.astype(np.float64),
+        )
+        self.add_weights_variable(
+            name="recip_table", var_name="recip_table{index}",
+            precision=IntegerPrecisionType(prec.recip_table.width, signed=False),
+            data=spec.recip_table.astype(np.float64),
+        )
+
+
+class HADAttention(_AttentionLayer):
+    """Binary Hamming attention with top-N (counting select) and exp-table sparse softmax."""
+
+
+class FPAttention(_AttentionLayer):
+    """Standard fixed-point softmax attention: the baseline every HAD saving is measured against."""
+
+
+# ------------------------------------------------------------------------------------------------ templates
+def config_struct(spec: AttentionSpec, index: int, base: str, weight_t: str, bias_t: str) -> str:
+    """The per-instance config struct: shapes, types and widths of spec.datapath_widths()."""
+    p, w = spec.precision, spec.widths
+    lines = [
+        f"struct config{index} : nnet::{base} {{",
+        f"    static const unsigned seq_len = {spec.seq_len};",
+        f"    static const unsigned embed_dim = {spec.embed_dim};",
+        f"    static const unsigned num_heads = {spec.num_heads};",
+        f"    static const unsigned head_dim = {spec.head_dim};",
+        f"    static const unsigned top_n = {spec.top_n};",
+        f"    static const unsigned recip_index_bits = {p.recip_index_bits};",
+        f"    static const unsigned value_width = {p.value.width};",
+        f"    static const unsigned value_frac = {p.value.frac};",
+        f"    static const unsigned recip_frac = {p.recip_table.frac};",
+        f"    static const unsigned context_width = {p.context.width};",
+        f"    static const unsigned context_frac = {p.context.frac};",
+        f"    static const unsigned sum_width = {w['sum']};",
+        f"    typedef {weight_t} weight_t;",
+        f"    typedef {bias_t} bias_t;",
+        f"    typedef {p.accum.cpp()} accum_t;",
+        f"    typedef {p.value.cpp()} value_t;",
+        f"    typedef {p.context.cpp()} context_t;",
+        f"    typedef ap_uint<{p.exp_table.width}> exp_t;",
+        f"    typedef ap_uint<{p.recip_table.width}> recip_t;",
+        f"    typedef ap_uint<{w['sum']}> sum_t;",
+        f"    typedef ap_int<{w['av_acc']}> av_acc_t;",
+        f"    typedef ap_int<{w['norm_prod']}> norm_prod_t;",
+        f"    typedef ap_uint<{w['ham']}> ham_t;",
+        f"    typedef ap_uint<{w['count']}> count_t;",
+    ]
+    if spec.kind == "fp":
+        lines += [
+            f"    static const unsigned qk_width = {p.qk.width};",
+            f"    static const unsigned exp_table_size = {p.fp_exp_table_size};",
+            f"    static const unsigned long inv_sqrt_d = {spec.fp_inv_sqrt_d};",
+            f"    static const unsigned index_shift = {spec.fp_index_shift};",
+            f"    typedef {p.qk.cpp()} qk_t;",
+            f"    typedef ap_int<{w['score']}> score_t;",
+            f"    typedef ap_int<{w['score_diff']}> score_diff_t;",
+            f"    typedef ap_int<{w['fp_index_prod']}> index_prod_t;",
+        ]
+    lines.append("};\n")
+    return "\n".join(lines)
+
+
+def _make_templates(layer_cls: type[Layer], base: str, function: str):
+    class ConfigTemplate(LayerConfigTemplate):
+        def __init__(self) -> None:
+            super().__init__(layer_cls)
+
+        def format(self, node: Layer) -> str:
+            return config_struct(
+                node.get_attr("spec"), node.index, base,
+                node.get_weights("wq").type.name, node.get_weights("bq").type.name,
+            )
+
+    class FunctionTemplate(FunctionCallTemplate):
+        def __init__(self) -> None:
+            super().__init__(layer_cls, include_header=[f"nnet_utils/{h}" for h in HEADERS])
+
+        def format(self, node: Layer) -> str:
+            params = self._default_function_params(node)
+            weights = ", ".join(
+                node.get_weights(n).name
+                for n in ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "exp_table", "recip_table")
+            )
+            if len(node.inputs) == 2:
+                mask = node.get_input_variable(node.inputs[1])
+                return (
+                    f"nnet::{function}_masked<{params['input_t']}, {mask.type.name}, {params['output_t']}, "
+                    f"{params['config']}>({params['input']}, {mask.name}, {params['output']}, {weights});"
+                )
+            return (
+                f"nnet::{function}<{params['input_t']}, {params['output_t']}, {params['config']}>"
+                f"({params['input']}, {params['output']}, {weights});"
+            )
+
+    ConfigTemplate.__name__ = f"{layer_cls.__name__}ConfigTemplate"
+    FunctionTemplate.__name__ = f"{layer_cls.__name__}FunctionTemplate"
+    return ConfigTemplate, FunctionTemplate
+
+
+# ------------------------------------------------------------------------------------------------ parser
+def parse_hamming_attention(operation, layer_name, input_names, input_shapes, node, class_object, data_reader, config):
+    """PyTorch handler: HammingAttention -> HADAttention (binary modes) or FPAttention (float mode).
+
+    The hardware precision comes from ``module.hardware_precision`` (set by had_hls.hls.convert from the project
+    YAML), else the defaults of :class:`had_hls.spec.Precision`. A second input is the key padding mask.
+    """
+    assert operation == TORCH_CLASS
+    shape = input_shapes[0]
+    if len(shape) != 3:
+        raise ValueError(f"layer {layer_name}: HammingAttention expects a (batch, L, E) input, got {shape}")
+    seq_len, embed = int(shape[1]), int(shape[2])
+    kind = "fp" if class_object.mode is BinarizeMode.FLOAT else "had"
+    precision = getattr(class_object, "hardware_precision", None) or Precision()
+    spec = spec_from_module(
+        class_object, kind, seq_len, precision=precision, key_padding_mask=len(input_names) > 1, name=layer_name
+    )
+    if spec.embed_dim != embed:
+        raise ValueError(f"layer {layer_name}: input feature size {embed} != embed_dim {spec.embed_dim}")
+    layer = {
+        "class_name": "HADAttention" if kind == "had" else "FPAttention",
+        "name": layer_name,
+        "inputs": list(input_names),
+        "spec": spec,
+    }
+    return layer, [shape[0], seq_len, embed]
+
+
+# ------------------------------------------------------------------------------------------------ registration
+_registered = False
+
+
+def register() -> None:
+    """Register handler, IR layers, templates and headers with hls4ml (Vivado and Vitis). Idempotent."""
+    global _registered
+    if _registered:
+        return
+    hls4ml.converters.register_pytorch_layer_handler(TORCH_CLASS, parse_hamming_attention)
+    hls4ml.model.layers.register_layer("HADAttention", HADAttention)
+    hls4ml.model.layers.register_layer("FPAttention", FPAttention)
+    templates = [
+        *_make_templates(HADAttention, "had_attention_config", "had_attention"),
+        *_make_templates(FPAttention, "fp_attention_config", "fp_attention"),
+    ]
+    for name in BACKENDS:
+        backend = hls4ml.backends.get_backend(name)
+        for template in templates:
+            backend.register_template(template)
+        for header in HEADERS:
+            backend.register_source(HLS_TEMPLATE_DIR / header)
+    _registered = True

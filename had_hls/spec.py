@@ -1,0 +1,291 @@
+"""The hardware spec: one attention layer frozen to shapes, fixed-point types, integer weights and tables.
+
+The spec is the single source of truth: golden.py computes on it, had_hls.hls emits it into hls4ml layers
+(C++ headers in templates/hls/), had_hls.rtl emits it into Verilog parameters and memories. Every constant
+is an integer mantissa here, so all three implementations share them by construction.
+
+Datapath of one layer (H heads, head dim d, L tokens; mantissas m with F fractional bits per type)
+---------------------------------------------------------------------------------------------------
+Projections (Q, K, V, O): ``acc = bias`` then ``acc += x[i] * w[o][i]`` for i = 0..E-1 in order, each step
+converted to ``accum`` with its quantization/overflow modes (exact when accum has >= F_in + F_w fractional bits).
+
+HAD scores:   qbit = (acc_q < 0), kbit = (acc_k < 0);  ham[i][j] = popcount(qbits_i xor kbits_j) in [0, d].
+HAD top-N:    per row keep n = min(N, valid) keys with the smallest ham, ties -> lower key index (counting select).
+HAD weights:  e_j = exp_table[ham_j - min_valid ham], exp_table[t] = round(2^F_e * exp(-2 alpha t)), t = 0..d.
+
+FP scores:    q, k = acc converted to ``qk``; s_ij = sum_c q_ic k_jc (exact, 2 F_qk fractional bits).
+FP weights:   idx = round_half_up((max_j s_ij - s_ij) * inv_sqrt_d >> sh), clamped to T - 1, where
+              inv_sqrt_d = round(2^F_isq / sqrt(d)), sh = 2 F_qk + F_isq - k_step; e_j = fp_exp_table[idx],
+              fp_exp_table[t] = round(2^F_e * exp(-t 2^-k_step)).
+
+Both, per row and head:  S = sum_j e_j (exact);  acc_j^c = sum_j e_j v_jc (exact, F_e + F_v bits).
+Reciprocal:   p = floor(log2 S) (S >= 2^F_e since the best key has e = 2^F_e); idx = the R bits below S's leading one;
+              r = recip_table[idx] = round(2^F_r / (1 + (idx + 1/2) 2^-R))  ~ 2^p / S.
+Context:      ctx = sat_ctx(round_half_up(acc * r >> (F_v + F_r + p - F_ctx)));  S = 0 (no valid key) -> ctx = 0.
+Output:       y = O-projection of ctx (heads concatenated), converted to ``result``.
+
+Array layouts: weights (out, in) row-major, as torch stores them; activations (L, E) row-major.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+import numpy as np
+
+from had_hls.fixed import FixedType, bits_for_unsigned, check_width
+
+AttentionKind = Literal["had", "fp"]
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Fixed-point types of one attention layer; defaults are had-hls's documented choice (README, Types)."""
+
+    input: FixedType = FixedType(16, 6)
+    weight: FixedType = FixedType(16, 4)
+    bias: FixedType = FixedType(16, 6)
+    accum: FixedType = FixedType(40, 14)
+    value: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
+    qk: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
+    context: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
+    result: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
+    exp_table: FixedType = FixedType(18, 1, signed=False)
+    recip_table: FixedType = FixedType(18, 1, signed=False)
+    recip_index_bits: int = 10
+    fp_exp_step_bits: int = 6
+    fp_exp_table_size: int = 1024
+    fp_inv_sqrt_frac: int = 17
+
+    TYPE_FIELDS = ("input", "weight", "bias", "accum", "value", "qk", "context", "result", "exp_table", "recip_table")
+
+    def __post_init__(self) -> None:
+        for name in ("exp_table", "recip_table"):
+            t = getattr(self, name)
+            if t.signed or t.integer != 1:
+                raise ValueError(f"precision.{name} must be ap_ufixed<W,1> (values in [0, 1]), got {t}")
+        if not 1 <= self.recip_index_bits <= 16:
+            raise ValueError(f"recip_index_bits must be in 1..16, got {self.recip_index_bits}")
+        if (self.context.quant, self.context.overflow) != ("AP_RND", "AP_SAT"):
+            raise ValueError(
+                f"precision.context must round half up and saturate (ap_fixed<W,I,AP_RND,AP_SAT>), got {self.context}: "
+                "the softmax normalisation rounds that way"
+            )
+        if self.recip_index_bits > self.exp_table.frac:
+            raise ValueError("recip_index_bits must not exceed the exp table's fractional bits")
+        if not 1 <= self.fp_exp_table_size <= 65536:
+            raise ValueError(f"fp_exp_table_size must be in 1..65536, got {self.fp_exp_table_size}")
+
+    def as_strings(self) -> dict[str, str | int]:
+        out: dict[str, str | int] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v.cpp() if isinstance(v, FixedType) else v
+        return out
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Integer weights (out, in) and bias (out,) of one Linear, as mantissas of precision.weight / .bias."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+
+
+@dataclass(frozen=True)
+class AttentionSpec:
+    """One attention layer for hardware. ``kind`` 'had' (Hamming + top-N) or 'fp' (standard softmax baseline)."""
+
+    kind: AttentionKind
+    seq_len: int
+    embed_dim: int
+    num_heads: int
+    top_n: int
+    sigma_q: float
+    sigma_k: float
+    precision: Precision
+    q: Projection
+    k: Projection
+    v: Projection
+    o: Projection
+    exp_table: np.ndarray
+    recip_table: np.ndarray
+    fp_inv_sqrt_d: int = 0
+    key_padding_mask: bool = False
+    name: str = "attention"
+    widths: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def head_dim(self) -> int:
+        return self.embed_dim // self.num_heads
+
+    @property
+    def alpha(self) -> float:
+        return self.sigma_q * self.sigma_k / math.sqrt(self.head_dim)
+
+    @property
+    def keys_per_query(self) -> int:
+        """Keys that enter the softmax per query row (N for HAD, L for FP)."""
+        return self.top_n if self.kind == "had" else self.seq_len
+
+    @property
+    def fp_index_shift(self) -> int:
+        p = self.precision
+        return 2 * p.qk.frac + p.fp_inv_sqrt_frac - p.fp_exp_step_bits
+
+    def projections(self) -> dict[str, Projection]:
+        return {"q": self.q, "k": self.k, "v": self.v, "o": self.o}
+
+
+# ------------------------------------------------------------------------------------------------ tables
+def had_exp_table(alpha: float, head_dim: int, prec: Precision) -> np.ndarray:
+    """exp_table[t] = round(2^F_e exp(-2 alpha t)), t = 0..d: softmax weight of a key t Hamming steps behind the best."""
+    t = np.arange(head_dim + 1, dtype=np.float64)
+    return _round_table(np.exp(-2.0 * alpha * t), prec.exp_table)
+
+
+def fp_exp_table(prec: Precision) -> np.ndarray:
+    """fp_exp_table[t] = round(2^F_e exp(-t 2^-k)), t = 0..T-1: weight of a key t steps of 2^-k below the row max."""
+    t = np.arange(prec.fp_exp_table_size, dtype=np.float64)
+    return _round_table(np.exp(-t * 2.0**-prec.fp_exp_step_bits), prec.exp_table)
+
+
+def recip_table(prec: Precision) -> np.ndarray:
+    """recip_table[i] = round(2^F_r / (1 + (i + 1/2) 2^-R)), i = 0..2^R - 1: 1/m at the midpoint of each mantissa bin."""
+    r = prec.recip_index_bits
+    m = 1.0 + (np.arange(1 << r, dtype=np.float64) + 0.5) * 2.0**-r
+    return _round_table(1.0 / m, prec.recip_table)
+
+
+def _round_table(values: np.ndarray, t: FixedType) -> np.ndarray:
+    return np.clip(np.floor(np.ldexp(values, t.frac) + 0.5), 0, t.max_int).astype(np.int64)
+
+
+# ------------------------------------------------------------------------------------------------ widths
+def datapath_widths(kind: AttentionKind, seq_len: int, head_dim: int, top_n: int, prec: Precision) -> dict[str, int]:
+    """Bit widths of the internal integer signals (exact: no rounding, no overflow inside them)."""
+    keys = top_n if kind == "had" else seq_len
+    w: dict[str, int] = {}
+    w["ham"] = bits_for_unsigned(head_dim)
+    w["index"] = bits_for_unsigned(max(seq_len - 1, 1))
+    w["count"] = bits_for_unsigned(seq_len)
+    e_bits = prec.exp_table.width
+    w["sum"] = bits_for_unsigned(keys * prec.exp_table.max_int)
+    w["av_acc"] = 1 + prec.value.width - 1 + e_bits + bits_for_unsigned(keys)  # signed: |v| e_max keys
+    w["norm_prod"] = w["av_acc"] + prec.recip_table.width + 1
+    if kind == "fp":
+        w["score"] = 2 * prec.qk.width + bits_for_unsigned(head_dim)
+        w["score_diff"] = w["score"] + 1
+        w["fp_index_prod"] = w["score_diff"] + prec.fp_inv_sqrt_frac + 1
+        w["fp_index"] = bits_for_unsigned(prec.fp_exp_table_size - 1)
+    for name, bits in w.items():
+        check_width(bits, f"internal signal {name}")
+    return w
+
+
+def _check_shifts(kind: AttentionKind, prec: Precision) -> None:
+    min_shift = prec.value.frac + prec.recip_table.frac + prec.exp_table.frac - prec.context.frac
+    if min_shift < 1:
+        raise ValueError(
+            f"context type {prec.context} has too many fractional bits for value {prec.value} and the tables: "
+            "the normalisation shift F_v + F_r + F_e - F_ctx must be >= 1"
+        )
+    if kind == "fp" and 2 * prec.qk.frac + prec.fp_inv_sqrt_frac - prec.fp_exp_step_bits < 1:
+        raise ValueError("fp_exp_step_bits too large for the qk type: the FP index shift must be >= 1")
+
+
+# ------------------------------------------------------------------------------------------------ build
+def quantize_projection(weight: np.ndarray, bias: np.ndarray | None, prec: Precision) -> Projection:
+    w = prec.weight.from_float(np.asarray(weight, dtype=np.float64))
+    b = prec.bias.from_float(np.zeros(w.shape[0]) if bias is None else np.asarray(bias, dtype=np.float64))
+    return Projection(weight=w, bias=b)
+
+
+def build_spec(
+    kind: AttentionKind,
+    *,
+    seq_len: int,
+    num_heads: int,
+    top_n: int,
+    sigma_q: float,
+    sigma_k: float,
+    weights: dict[str, tuple[np.ndarray, np.ndarray | None]],
+    precision: Precision | None = None,
+    key_padding_mask: bool = False,
+    name: str = "attention",
+) -> AttentionSpec:
+    """Freeze one layer. ``weights``: {'q','k','v','o'} -> (float weight (out, in), float bias or None)."""
+    prec = precision or Precision()
+    embed_dim = int(np.asarray(weights["q"][0]).shape[1])
+    if num_heads < 1 or embed_dim % num_heads:
+        raise ValueError(f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
+    if not 1 <= top_n <= seq_len:
+        raise ValueError(f"top_n={top_n} must be in 1..seq_len={seq_len}")
+    if kind not in ("had", "fp"):
+        raise ValueError(f"kind must be 'had' or 'fp', got {kind!r}")
+    for key in "qkvo":
+        w = np.asarray(weights[key][0])
+        if w.shape != (embed_dim, embed_dim):
+            raise ValueError(f"weight {key} has shape {w.shape}, expected ({embed_dim}, {embed_dim})")
+    _check_shifts(kind, prec)
+    head_dim = embed_dim // num_heads
+    if kind == "had":
+        table = had_exp_table(sigma_q * sigma_k / math.sqrt(head_dim), head_dim, prec)
+    else:
+        table = fp_exp_table(prec)
+    return AttentionSpec(
+        kind=kind,
+        seq_len=seq_len,
+        embed_dim=embed_dim,
+        num_heads=num_heads,
+        top_n=top_n if kind == "had" else seq_len,
+        sigma_q=float(sigma_q),
+        sigma_k=float(sigma_k),
+        precision=prec,
+        q=quantize_projection(*weights["q"], prec),
+        k=quantize_projection(*weights["k"], prec),
+        v=quantize_projection(*weights["v"], prec),
+        o=quantize_projection(*weights["o"], prec),
+        exp_table=table,
+        recip_table=recip_table(prec),
+        fp_inv_sqrt_d=int(np.floor(2.0**prec.fp_inv_sqrt_frac / math.sqrt(head_dim) + 0.5)),
+        key_padding_mask=key_padding_mask,
+        name=name,
+        widths=datapath_widths(kind, seq_len, head_dim, top_n, prec),
+    )
+
+
+def spec_from_module(
+    module,
+    kind: AttentionKind,
+    seq_len: int,
+    precision: Precision | None = None,
+    key_padding_mask: bool = False,
+    name: str = "attention",
+) -> AttentionSpec:
+    """Freeze a :class:`had_hls.nn.HammingAttention` (its weights, sigmas and top-N at ``seq_len``)."""
+
+    def lin(layer) -> tuple[np.ndarray, np.ndarray | None]:
+        b = None if layer.bias is None else layer.bias.detach().double().numpy()
+        return layer.weight.detach().double().numpy(), b
+
+    return build_spec(
+        kind,
+        seq_len=seq_len,
+        num_heads=module.num_heads,
+        top_n=module.top_n.keep(seq_len),
+        sigma_q=float(module.sigma_q),
+        sigma_k=float(module.sigma_k),
+        weights={"q": lin(module.q_proj), "k": lin(module.k_proj), "v": lin(module.v_proj), "o": lin(module.out_proj)},
+        precision=precision,
+        key_padding_mask=key_padding_mask,
+        name=name,
+    )
+
+
+def dequantized_weights(spec: AttentionSpec) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The float values the hardware really uses: {'q','k','v','o'} -> (weight, bias)."""
+    p = spec.precision
+    return {k: (p.weight.to_float(pr.weight), p.bias.to_float(pr.bias)) for k, pr in spec.projections().items()}
