@@ -1,0 +1,296 @@
+"""Project YAML -> validated, frozen dataclasses.
+
+Every error is a :class:`ConfigError` whose message is one line naming the key (dotted path), the value, and
+what is allowed; the CLI prints it and exits 2 before anything is written.
+
+Sections are plain dataclasses; a field's type annotation is its schema (int, float, str, bool, Literal[...],
+X | None, list[int]); ``validate()`` methods add cross-field rules. A module that owns a section registers it
+with :func:`register_section` so that the loader knows the key (e.g. ``distill:`` in had_hls.distill).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from had_hls.fixed import FixedType
+from had_hls.spec import Precision
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class ConfigError(ValueError):
+    """A bad project file: one line, naming the key, the value and what is allowed."""
+
+
+# ------------------------------------------------------------------------------------------------ sections
+@dataclass(frozen=True)
+class ModelSection:
+    """``model:`` the attention layer (or the distilled checkpoint) to put in hardware."""
+
+    seq_len: int
+    embed_dim: int
+    num_heads: int
+    top_n: int
+    seed: int = 0
+    checkpoint: str | None = None
+    sigma_q: float | None = None
+    sigma_k: float | None = None
+    key_padding_mask: bool = False
+
+    def validate(self, path: str) -> None:
+        _positive(self.seq_len, f"{path}.seq_len")
+        _positive(self.embed_dim, f"{path}.embed_dim")
+        _positive(self.num_heads, f"{path}.num_heads")
+        if self.embed_dim % self.num_heads:
+            raise ConfigError(
+                f"{path}.embed_dim: {self.embed_dim} is not divisible by {path}.num_heads={self.num_heads}"
+            )
+        if not 1 <= self.top_n <= self.seq_len:
+            raise ConfigError(f"{path}.top_n: {self.top_n} is not allowed: must be 1 <= top_n <= seq_len={self.seq_len}")
+        for key in ("sigma_q", "sigma_k"):
+            value = getattr(self, key)
+            if value is not None and not value > 0:
+                raise ConfigError(f"{path}.{key}: {value} is not allowed: must be > 0")
+
+    @property
+    def head_dim(self) -> int:
+        return self.embed_dim // self.num_heads
+
+
+@dataclass(frozen=True)
+class PrecisionSection:
+    """``hls.precision:`` fixed-point types (C++ spelling) and table sizes; see README "Fixed-point types"."""
+
+    input: str = Precision.input.cpp()
+    weight: str = Precision.weight.cpp()
+    bias: str = Precision.bias.cpp()
+    accum: str = Precision.accum.cpp()
+    value: str = Precision.value.cpp()
+    qk: str = Precision.qk.cpp()
+    context: str = Precision.context.cpp()
+    result: str = Precision.result.cpp()
+    exp_table: str = Precision.exp_table.cpp()
+    recip_table: str = Precision.recip_table.cpp()
+    recip_index_bits: int = Precision.recip_index_bits
+    fp_exp_step_bits: int = Precision.fp_exp_step_bits
+    fp_exp_table_size: int = Precision.fp_exp_table_size
+    fp_inv_sqrt_frac: int = Precision.fp_inv_sqrt_frac
+
+    def to_precision(self, path: str) -> Precision:
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in Precision.TYPE_FIELDS:
+                try:
+                    value = FixedType.parse(value)
+                except ValueError as err:
+                    raise ConfigError(f"{path}.{f.name}: {err}") from None
+            kwargs[f.name] = value
+        try:
+            return Precision(**kwargs)
+        except ValueError as err:
+            raise ConfigError(f"{path}: {err}") from None
+
+    def validate(self, path: str) -> None:
+        self.to_precision(path)
+
+
+@dataclass(frozen=True)
+class HLSSection:
+    """``hls:`` hls4ml backend and target."""
+
+    backend: Literal["Vitis", "Vivado"] = "Vitis"
+    io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
+    part: str = "xcvu13p-flga2577-2-e"
+    clock_period: float = 5.0
+    precision: PrecisionSection = field(default_factory=PrecisionSection)
+
+    def validate(self, path: str) -> None:
+        if not self.clock_period > 0:
+            raise ConfigError(f"{path}.clock_period: {self.clock_period} is not allowed: must be > 0 (ns)")
+        if not self.part.strip():
+            raise ConfigError(f"{path}.part: {self.part!r} is not allowed: give an FPGA part name")
+
+
+@dataclass(frozen=True)
+class CsimSection:
+    """``csim:`` C-simulation vectors."""
+
+    vectors: int = 64
+    input_scale: float = 1.0
+    mask_fraction: float = 0.25
+
+    def validate(self, path: str) -> None:
+        _positive(self.vectors, f"{path}.vectors")
+        if not self.input_scale > 0:
+            raise ConfigError(f"{path}.input_scale: {self.input_scale} is not allowed: must be > 0")
+        if not 0 <= self.mask_fraction < 1:
+            raise ConfigError(f"{path}.mask_fraction: {self.mask_fraction} is not allowed: must be in [0, 1)")
+
+
+_SECTIONS: dict[str, type] = {"model": ModelSection, "hls": HLSSection, "csim": CsimSection}
+_REQUIRED = ("name", "model")
+
+
+def register_section(key: str, cls: type) -> None:
+    """Make ``key:`` a known top-level section parsed into dataclass ``cls`` (default-constructible)."""
+    _SECTIONS[key] = cls
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated project file."""
+
+    name: str
+    path: Path
+    sections: dict[str, Any]
+
+    @property
+    def model(self) -> ModelSection:
+        return self.sections["model"]
+
+    @property
+    def hls(self) -> HLSSection:
+        return self.sections["hls"]
+
+    @property
+    def csim(self) -> CsimSection:
+        return self.sections["csim"]
+
+    @property
+    def precision(self) -> Precision:
+        return self.hls.precision.to_precision("hls.precision")
+
+    def section(self, key: str) -> Any:
+        return self.sections[key]
+
+    def output_dir(self, out: str | Path | None = None) -> Path:
+        """--out if given, else projects/<name>/ beside the project file's projects/ folder."""
+        if out is not None:
+            return Path(out)
+        return self.path.parent / self.name
+
+    def checkpoint_path(self) -> Path | None:
+        ckpt = self.model.checkpoint
+        if ckpt is None:
+            return None
+        p = Path(ckpt)
+        return p if p.is_absolute() else (self.path.parent / p)
+
+
+# ------------------------------------------------------------------------------------------------ loading
+def load_project(path: str | Path) -> Project:
+    """Read and validate a project YAML. Raises ConfigError (one line) on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"project file {str(path)!r} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"project file {str(path)!r} is not valid YAML{where}") from None
+    return parse_project(raw, path)
+
+
+def parse_project(raw: Any, path: Path) -> Project:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"project file {str(path)!r}: top level must be a mapping with keys {', '.join(_REQUIRED)}, ...")
+    allowed = ("name", *_SECTIONS)
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(f"{key}: unknown key; allowed top-level keys: {', '.join(allowed)}")
+    for key in _REQUIRED:
+        if key not in raw:
+            raise ConfigError(f"{key}: missing required key")
+    name = raw["name"]
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ConfigError(f"name: {name!r} is not allowed: letters, digits, '_', '-', '.' (no spaces or slashes)")
+    sections = {key: build_section(cls, raw.get(key), key) for key, cls in _SECTIONS.items()}
+    return Project(name=name, path=path.resolve(), sections=sections)
+
+
+def build_section(cls: type, raw: Any, path: str) -> Any:
+    """Validate a mapping against dataclass ``cls``: unknown keys, missing keys, types, then cls.validate()."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            raise ConfigError(f"{path}.{key}: unknown key; allowed: {', '.join(fields)}")
+    kwargs = {}
+    for name, f in fields.items():
+        key = f"{path}.{name}"
+        if name not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{key}: missing required key")
+            continue
+        kwargs[name] = _coerce(raw[name], hints[name], key)
+    obj = cls(**kwargs)
+    if hasattr(obj, "validate"):
+        obj.validate(path)
+    return obj
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return build_section(hint, value, key)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[0] + (" or null" if type(None) in args else ""))
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{key}: {value!r} is not allowed; allowed: {', '.join(map(str, args))}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: {value!r} is not allowed: expected a list")
+        return [_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: {value!r} is not allowed: expected a mapping")
+        return {str(k): _coerce(v, args[1], f"{key}.{k}") for k, v in value.items()}
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: {value!r} is not allowed: expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: {value!r} is not allowed: expected an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: {value!r} is not allowed: expected a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: {value!r} is not allowed: expected a string")
+        return value
+    if hint is Any:
+        return value
+    raise TypeError(f"unsupported schema type {hint!r} for {key}")
+
+
+def _positive(value: int, key: str) -> None:
+    if value < 1:
+        raise ConfigError(f"{key}: {value} is not allowed: must be >= 1")

@@ -1,0 +1,1 @@
+"""Model definitions (teachers, students) and checkpoint I/O."""
