@@ -17,7 +17,8 @@ from had_hls.errors import UserError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="had-hls", description="HAD transformers to verified FPGA attention accelerators (hls4ml + open-source RTL)."
+        prog="had-hls",
+        description="HAD transformers to verified FPGA attention accelerators (hls4ml + open-source RTL).",
     )
     parser.add_argument("--version", action="version", version=f"had-hls {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -41,6 +41,7 @@ class ModelSection:
     top_n: int
     seed: int = 0
     checkpoint: str | None = None
+    layer: int = 0
     sigma_q: float | None = None
     sigma_k: float | None = None
     key_padding_mask: bool = False
@@ -54,7 +55,11 @@ class ModelSection:
                 f"{path}.embed_dim: {self.embed_dim} is not divisible by {path}.num_heads={self.num_heads}"
             )
         if not 1 <= self.top_n <= self.seq_len:
-            raise ConfigError(f"{path}.top_n: {self.top_n} is not allowed: must be 1 <= top_n <= seq_len={self.seq_len}")
+            raise ConfigError(
+                f"{path}.top_n: {self.top_n} is not allowed: must be 1 <= top_n <= seq_len={self.seq_len}"
+            )
+        if self.layer < 0:
+            raise ConfigError(f"{path}.layer: {self.layer} is not allowed: must be >= 0 (attention layer index)")
         for key in ("sigma_q", "sigma_k"):
             value = getattr(self, key)
             if value is not None and not value > 0:
@@ -203,7 +208,9 @@ def load_project(path: str | Path) -> Project:
 
 def parse_project(raw: Any, path: Path) -> Project:
     if not isinstance(raw, dict):
-        raise ConfigError(f"project file {str(path)!r}: top level must be a mapping with keys {', '.join(_REQUIRED)}, ...")
+        raise ConfigError(
+            f"project file {str(path)!r}: top level must be a mapping with keys {', '.join(_REQUIRED)}, ..."
+        )
     allowed = ("name", *_SECTIONS)
     for key in raw:
         if key not in allowed:

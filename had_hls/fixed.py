@@ -61,7 +61,9 @@ class FixedType:
             if len(args) > 5:
                 raise ValueError
         except (ValueError, IndexError):
-            raise ValueError(f"{text!r} is not an ap_fixed<W,I[,Q[,O]]>, ap_ufixed<...>, ap_int<W> or ap_uint<W> type") from None
+            raise ValueError(
+                f"{text!r} is not an ap_fixed<W,I[,Q[,O]]>, ap_ufixed<...>, ap_int<W> or ap_uint<W> type"
+            ) from None
         return cls(width, integer, signed=kind == "ap_fixed", quant=quant, overflow=overflow)
 
     @property

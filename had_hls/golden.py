@@ -31,7 +31,9 @@ class GoldenTrace:
 
 
 # ------------------------------------------------------------------------------------------------ stages
-def project(x: np.ndarray, x_frac: int, proj: Projection, prec_w: FixedType, prec_b: FixedType, acc_t: FixedType) -> np.ndarray:
+def project(
+    x: np.ndarray, x_frac: int, proj: Projection, prec_w: FixedType, prec_b: FixedType, acc_t: FixedType
+) -> np.ndarray:
     """acc[t][o] = bias[o]; acc[t][o] += x[t][i] * w[o][i] for i in order, each step converted to acc_t."""
     prod_frac = x_frac + prec_w.frac
     full = max(acc_t.frac, prod_frac)
@@ -179,4 +181,4 @@ def attention(spec: AttentionSpec, x: np.ndarray, key_padding_mask: np.ndarray |
     if x.ndim == 2:
         return spec.precision.result.to_float(attention_trace(spec, x, key_padding_mask).y)
     masks = [None] * len(x) if key_padding_mask is None else list(key_padding_mask)
-    return np.stack([spec.precision.result.to_float(attention_trace(spec, xi, mi).y) for xi, mi in zip(x, masks)])
+    return np.stack([spec.precision.result.to_float(attention_trace(spec, xi, mi).y) for xi, mi in zip(x, masks, strict=True)])

@@ -141,7 +141,7 @@ class AttentionSpec:
 
 # ------------------------------------------------------------------------------------------------ tables
 def had_exp_table(alpha: float, head_dim: int, prec: Precision) -> np.ndarray:
-    """exp_table[t] = round(2^F_e exp(-2 alpha t)), t = 0..d: softmax weight of a key t Hamming steps behind the best."""
+    """exp_table[t] = round(2^F_e exp(-2 alpha t)), t = 0..d: weight of a key t Hamming steps behind the best."""
     t = np.arange(head_dim + 1, dtype=np.float64)
     return _round_table(np.exp(-2.0 * alpha * t), prec.exp_table)
 
@@ -153,7 +153,7 @@ def fp_exp_table(prec: Precision) -> np.ndarray:
 
 
 def recip_table(prec: Precision) -> np.ndarray:
-    """recip_table[i] = round(2^F_r / (1 + (i + 1/2) 2^-R)), i = 0..2^R - 1: 1/m at the midpoint of each mantissa bin."""
+    """recip_table[i] = round(2^F_r / (1 + (i + 1/2) 2^-R)), i < 2^R: 1/m at the midpoint of each mantissa bin."""
     r = prec.recip_index_bits
     m = 1.0 + (np.arange(1 << r, dtype=np.float64) + 0.5) * 2.0**-r
     return _round_table(1.0 / m, prec.recip_table)

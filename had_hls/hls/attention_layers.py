@@ -54,19 +54,26 @@ class _AttentionLayer(Layer):
         self.add_output_variable([spec.seq_len, spec.embed_dim], precision=hls_precision(prec.result))
         for key, proj in spec.projections().items():
             self.add_weights_variable(
-                name=f"w{key}", var_name=f"w{key}{{index}}", precision=hls_precision(prec.weight),
+                name=f"w{key}",
+                var_name=f"w{key}{{index}}",
+                precision=hls_precision(prec.weight),
                 data=prec.weight.to_float(proj.weight).reshape(-1),
             )
             self.add_weights_variable(
-                name=f"b{key}", var_name=f"b{key}{{index}}", precision=hls_precision(prec.bias),
+                name=f"b{key}",
+                var_name=f"b{key}{{index}}",
+                precision=hls_precision(prec.bias),
                 data=prec.bias.to_float(proj.bias),
             )
         self.add_weights_variable(
-            name="exp_table", var_name="exp_table{index}",
-            precision=IntegerPrecisionType(prec.exp_table.width, signed=False), data=spec.exp_table.astype(np.float64),
+            name="exp_table",
+            var_name="exp_table{index}",
+            precision=IntegerPrecisionType(prec.exp_table.width, signed=False),
+            data=spec.exp_table.astype(np.float64),
         )
         self.add_weights_variable(
-            name="recip_table", var_name="recip_table{index}",
+            name="recip_table",
+            var_name="recip_table{index}",
             precision=IntegerPrecisionType(prec.recip_table.width, signed=False),
             data=spec.recip_table.astype(np.float64),
         )
@@ -133,8 +140,11 @@ def _make_templates(layer_cls: type[Layer], base: str, function: str):
 
         def format(self, node: Layer) -> str:
             return config_struct(
-                node.get_attr("spec"), node.index, base,
-                node.get_weights("wq").type.name, node.get_weights("bq").type.name,
+                node.get_attr("spec"),
+                node.index,
+                base,
+                node.get_weights("wq").type.name,
+                node.get_weights("bq").type.name,
             )
 
     class FunctionTemplate(FunctionCallTemplate):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,11 @@ def convert_attention(
     attn.hardware_precision = precision
     model = (MaskedAttentionOnly(attn) if with_mask else AttentionOnly(attn)).eval()
     shapes = [(seq_len, attn.embed_dim)] + ([(seq_len,)] if with_mask else [])
+    with contextlib.redirect_stdout(io.StringIO()):  # hls4ml prints its topology walk
+        return _convert(model, shapes, with_mask, precision, target, output_dir, project_name)
+
+
+def _convert(model, shapes, with_mask, precision, target, output_dir, project_name):
     cfg = hls4ml.utils.config_from_pytorch_model(
         model,
         input_shape=shapes if with_mask else shapes[0],
@@ -69,8 +76,7 @@ def convert_attention(
         channels_last_conversion="off",
     )
     if with_mask:
-        inputs = [name for name in cfg["LayerName"] if name not in ("attn",)]
-        mask_name = inputs[-1]
+        mask_name = [name for name in cfg["LayerName"] if name != "attn"][-1]
         cfg["LayerName"][mask_name]["Precision"] = {"result": "ap_uint<1>"}
     return hls4ml.converters.convert_from_pytorch_model(
         model,

@@ -22,7 +22,7 @@ the curve sharpens towards the sign: |b(x) - sign(x)| <= 2 exp(-2|x|/(c sigma)) 
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import torch
 
@@ -30,7 +30,7 @@ STE_WINDOW = 2.0
 """The straight-through estimator passes gradient only where |x / sigma| <= STE_WINDOW."""
 
 
-class BinarizeMode(str, Enum):
+class BinarizeMode(StrEnum):
     FLOAT = "float"
     TANH = "tanh"
     STE = "ste"

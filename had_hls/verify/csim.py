@@ -1,0 +1,312 @@
+"""C-simulation of a project's attention layer (HAD and the FP baseline): hls4ml + g++ vs golden vs torch.
+
+Flow: build the layer (checkpoint or seeded random) -> freeze HAD and FP specs -> seeded input vectors ->
+convert both with hls4ml (our custom layers) -> compile (g++, in parallel) -> predict -> compare bit for bit
+with the golden model, and against torch (hard mode, float64): the float model as the accuracy reference, and
+the float model with the hardware's dequantized weights against the provable bound of verify/bounds.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import platform
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from had_hls import golden
+from had_hls.config import ConfigError, Project
+from had_hls.errors import UserError
+from had_hls.hls.convert import HLSTarget, convert_attention
+from had_hls.io import staged_output, write_json
+from had_hls.nn.attention import HammingAttention
+from had_hls.nn.binarize import BinarizeMode
+from had_hls.spec import AttentionSpec, dequantized_weights, spec_from_module
+from had_hls.verify.bounds import output_error_bound
+
+CALIBRATION_BATCHES = 8
+
+
+# ------------------------------------------------------------------------------------------------ the layer
+def build_layer(project: Project) -> HammingAttention:
+    """The project's HAD layer in hard mode: from ``model.checkpoint`` or seeded random weights + calibrated sigma."""
+    m = project.model
+    ckpt = project.checkpoint_path()
+    if ckpt is not None:
+        layer = _layer_from_checkpoint(project, ckpt)
+    else:
+        torch.manual_seed(m.seed)
+        layer = HammingAttention(m.embed_dim, m.num_heads, top_n=m.top_n, mode=BinarizeMode.HARD)
+        _calibrate_random(layer, project)
+    if m.sigma_q is not None:
+        layer.sigma_q.fill_(m.sigma_q)
+    if m.sigma_k is not None:
+        layer.sigma_k.fill_(m.sigma_k)
+    layer.set_mode(BinarizeMode.HARD)
+    return layer.double().eval()
+
+
+def _calibrate_random(layer: HammingAttention, project: Project) -> None:
+    """sigma = mean over calibration batches of std(Q), std(K) on inputs drawn like the test vectors."""
+    gen = torch.Generator().manual_seed(project.model.seed + 1_000_003)
+    layer.start_calibration()
+    with torch.no_grad():
+        for _ in range(CALIBRATION_BATCHES):
+            x = torch.randn(8, project.model.seq_len, project.model.embed_dim, generator=gen) * project.csim.input_scale
+            layer(x)
+    layer.finish_calibration()
+
+
+def _layer_from_checkpoint(project: Project, path: Path) -> HammingAttention:
+    if not path.is_file():
+        raise UserError(f"model.checkpoint: {str(path)!r} does not exist")
+    try:
+        from had_hls.models.checkpoint import attention_layers, load_checkpoint
+    except ImportError as err:  # pragma: no cover - depends on the distillation package
+        raise UserError(f"model.checkpoint: cannot load checkpoints in this installation ({err})") from None
+    try:
+        model, _meta = load_checkpoint(path)
+    except Exception as err:
+        raise UserError(f"model.checkpoint: {str(path)!r} is not a had-hls checkpoint ({err})") from None
+    layers = attention_layers(model)
+    m = project.model
+    if not 0 <= m.layer < len(layers):
+        raise ConfigError(
+            f"model.layer: {m.layer} is not allowed: the checkpoint has attention layers 0..{len(layers) - 1}"
+        )
+    layer = copy.deepcopy(layers[m.layer])
+    for key, have in (("embed_dim", layer.embed_dim), ("num_heads", layer.num_heads)):
+        if getattr(m, key) != have:
+            raise ConfigError(f"model.{key}: {getattr(m, key)} does not match the checkpoint's {have}")
+    if layer.top_n.enabled and layer.top_n.keep(m.seq_len) != m.top_n:
+        raise ConfigError(
+            f"model.top_n: {m.top_n} does not match the checkpoint's top-N at seq_len {m.seq_len}: "
+            f"{layer.top_n.keep(m.seq_len)}"
+        )
+    layer.top_n = type(layer.top_n)(n=m.top_n)
+    return layer
+
+
+def build_specs(project: Project, layer: HammingAttention | None = None) -> tuple[AttentionSpec, AttentionSpec]:
+    """(HAD spec, FP-baseline spec) of the project's layer: same weights, same precision."""
+    layer = layer or build_layer(project)
+    m = project.model
+    prec = project.precision
+    try:
+        had = spec_from_module(layer, "had", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_had")
+        fp = spec_from_module(layer, "fp", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_fp")
+    except ValueError as err:
+        raise ConfigError(f"hls.precision: {err}") from None
+    return had, fp
+
+
+def make_vectors(project: Project, k: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """K seeded inputs x ~ N(0, input_scale^2) of shape (K, L, E), and (K, L) trailing-padding masks if enabled.
+
+    A mask pads the last P keys, P uniform in [0, floor(mask_fraction * L)], never all of them.
+    """
+    m = project.model
+    rng = np.random.default_rng(m.seed + 1)
+    x = rng.normal(0.0, project.csim.input_scale, size=(k, m.seq_len, m.embed_dim))
+    if not m.key_padding_mask:
+        return x, None
+    max_pad = min(m.seq_len - 1, math.floor(project.csim.mask_fraction * m.seq_len))
+    pads = rng.integers(0, max_pad + 1, size=k)
+    mask = np.arange(m.seq_len)[None, :] >= (m.seq_len - pads)[:, None]
+    return x, mask
+
+
+# ------------------------------------------------------------------------------------------------ torch refs
+def torch_reference(layer: HammingAttention, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    with torch.no_grad():
+        xt = torch.tensor(x, dtype=torch.float64)
+        mt = None if mask is None else torch.tensor(mask)
+        return layer.double()(xt, mt).numpy()
+
+
+def with_hardware_weights(layer: HammingAttention, spec: AttentionSpec) -> HammingAttention:
+    """A copy of ``layer`` whose projections hold exactly the spec's dequantized weights and biases."""
+    q = copy.deepcopy(layer).double()
+    linears = {"q": q.q_proj, "k": q.k_proj, "v": q.v_proj, "o": q.out_proj}
+    with torch.no_grad():
+        for key, (w, b) in dequantized_weights(spec).items():
+            linears[key].weight.copy_(torch.tensor(w))
+            if linears[key].bias is not None:
+                linears[key].bias.copy_(torch.tensor(b))
+    return q
+
+
+# ------------------------------------------------------------------------------------------------ C-sim
+@dataclass
+class LayerResult:
+    kind: str
+    csim: np.ndarray
+    golden: np.ndarray
+    compile_s: float
+    run_s: float
+    max_abs_err_vs_torch: float
+    max_abs_err_vs_torch_hw_weights: float
+    error_bound: float
+
+    @property
+    def golden_mismatches(self) -> int:
+        return int(np.count_nonzero(self.csim != self.golden))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "golden_mismatches": self.golden_mismatches,
+            "max_abs_err_vs_torch": self.max_abs_err_vs_torch,
+            "max_abs_err_vs_torch_hw_weights": self.max_abs_err_vs_torch_hw_weights,
+            "error_bound_vs_torch_hw_weights": self.error_bound,
+            "max_abs_output": float(np.abs(self.golden).max()),
+            "compile_s": round(self.compile_s, 3),
+            "run_s": round(self.run_s, 3),
+        }
+
+
+def _target(project: Project) -> HLSTarget:
+    h = project.hls
+    if h.io_type != "io_parallel":
+        raise UserError(
+            f"hls.io_type: {h.io_type!r} is not supported yet for the attention layers (streaming top-N comes with "
+            "issue #4); allowed now: io_parallel"
+        )
+    return HLSTarget(backend=h.backend, io_type=h.io_type, part=h.part, clock_period=h.clock_period)
+
+
+def run_csim(project: Project, out_dir: str | Path | None = None, vectors: int | None = None, quiet: bool = False):
+    """Run the whole C-simulation; returns the csim.json dict. Outputs appear in ``out_dir`` only on success."""
+    target = _target(project)
+    k = vectors if vectors is not None else project.csim.vectors
+    if k < 1:
+        raise UserError(f"--vectors: {k} is not allowed: must be >= 1")
+    out_dir = project.output_dir(out_dir)
+    layer = build_layer(project)
+    had_spec, fp_spec = build_specs(project, layer)
+    x, mask = make_vectors(project, k)
+    fp_layer = copy.deepcopy(layer)
+    fp_layer.set_mode(BinarizeMode.FLOAT)
+    fp_layer.top_n = type(layer.top_n)()
+
+    bar = tqdm(total=4, desc="csim", unit="step", disable=quiet, leave=False)
+    with staged_output(out_dir) as stage:
+        bar.set_postfix_str("convert (hls4ml)")
+        models = {}
+        for kind, mod in (("had", layer), ("fp", fp_layer)):
+            models[kind] = convert_attention(
+                mod,
+                project.model.seq_len,
+                stage / "hls" / kind,
+                project.precision,
+                target,
+                with_mask=mask is not None,
+                project_name=f"{kind}_attention",
+            )
+        bar.update()
+        bar.set_postfix_str("compile (g++)")
+        compile_s = _compile_all(models)
+        bar.update()
+        bar.set_postfix_str("run C-sim")
+        results = {}
+        for kind, spec, mod in (("had", had_spec, layer), ("fp", fp_spec, fp_layer)):
+            t0 = time.perf_counter()
+            inputs = x.reshape(k, -1) if mask is None else [x.reshape(k, -1), mask.astype(np.float64)]
+            y = np.asarray(models[kind].predict(inputs), dtype=np.float64).reshape(x.shape)
+            run_s = time.perf_counter() - t0
+            traces = [golden.attention_trace(spec, x[i], None if mask is None else mask[i]) for i in range(k)]
+            g = np.stack([spec.precision.result.to_float(t.y) for t in traces])
+            ref = torch_reference(mod, _quantized_inputs(spec, x), mask)
+            ref_hw = torch_reference(with_hardware_weights(mod, spec), _quantized_inputs(spec, x), mask)
+            bound = max(output_error_bound(spec, t) for t in traces)
+            results[kind] = LayerResult(
+                kind,
+                y,
+                g,
+                compile_s[kind],
+                run_s,
+                max_abs_err_vs_torch=float(np.abs(g - ref).max()),
+                max_abs_err_vs_torch_hw_weights=float(np.abs(g - ref_hw).max()),
+                error_bound=bound,
+            )
+        bar.update()
+        bar.set_postfix_str("write")
+        report = _report(project, target, k, had_spec, results, compile_s, mask is not None)
+        arrays = {
+            "x": x,
+            "had_csim": results["had"].csim,
+            "fp_csim": results["fp"].csim,
+            "had_golden": results["had"].golden,
+            "fp_golden": results["fp"].golden,
+        }
+        if mask is not None:
+            arrays["mask"] = mask
+        np.savez_compressed(stage / "csim_vectors.npz", **arrays)
+        write_json(stage / "csim.json", report)
+        bar.update()
+    bar.close()
+    return report
+
+
+def _quantized_inputs(spec: AttentionSpec, x: np.ndarray) -> np.ndarray:
+    t = spec.precision.input
+    return t.to_float(t.from_float(x))
+
+
+def _compile_all(models: dict[str, Any]) -> dict[str, float]:
+    """Compile the hls4ml projects with g++ in parallel (one process per core); seconds per model and wall."""
+
+    def one(item: tuple[str, Any]) -> tuple[str, float]:
+        kind, model = item
+        t0 = time.perf_counter()
+        try:
+            model.compile()
+        except Exception as err:  # g++ missing or failing: say so in one line
+            raise UserError(f"C-simulation build of the {kind} layer failed: {str(err).splitlines()[0]}") from None
+        return kind, time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, min(len(models), os.cpu_count() or 1))) as pool:
+        out = dict(pool.map(one, models.items()))
+    out["wall"] = time.perf_counter() - t0
+    return out
+
+
+def _report(project, target, k, spec, results, compile_s, masked) -> dict[str, Any]:
+    had, fp = results["had"], results["fp"]
+    return {
+        "name": project.name,
+        "backend": target.backend,
+        "io_type": target.io_type,
+        "part": target.part,
+        "clock_period": target.clock_period,
+        "vectors": k,
+        "shape": {
+            "seq_len": spec.seq_len,
+            "embed_dim": spec.embed_dim,
+            "num_heads": spec.num_heads,
+            "head_dim": spec.head_dim,
+            "top_n": spec.top_n,
+            "key_padding_mask": masked,
+        },
+        "sigma_q": spec.sigma_q,
+        "sigma_k": spec.sigma_k,
+        "precision": spec.precision.as_strings(),
+        "golden_mismatches": had.golden_mismatches,
+        "output_elements": int(had.csim.size),
+        "max_abs_err_vs_torch": had.max_abs_err_vs_torch,
+        "max_abs_err_vs_torch_hw_weights": had.max_abs_err_vs_torch_hw_weights,
+        "error_bound_vs_torch_hw_weights": had.error_bound,
+        "had": had.summary(),
+        "fp_baseline": fp.summary(),
+        "compile_s": round(compile_s["wall"], 3),
+        "run_s": round(had.run_s + fp.run_s, 3),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    }
