@@ -1,0 +1,158 @@
+// had-hls RTL twin of templates/hls/nnet_attention_common.h: normalise_row, plus the fixed-point conversion
+// (ap_fixed quantisation / overflow modes, had_hls/fixed.py) and a small stream FIFO.
+`default_nettype none
+
+// normalise_row (golden.normalise_av): one head of one query row, combinational.
+//   S = 0 -> ctx = 0. Else p = floor(log2 S) (leading one), idx = the R bits of S below its leading one,
+//   r = recip_table[idx] ~ 2^p / S,  ctx[c] = sat_CW(round_half_up(acc[c] * r >> (VF + RF + p - CF))).
+module normalise_row #(
+    parameter D    = 8,
+    parameter SUMW = 21,
+    parameter AVW  = 40,
+    parameter RW   = 18,    // recip table width (unsigned)
+    parameter R    = 10,    // recip_index_bits
+    parameter NPW  = 59,    // spec.widths['norm_prod']
+    parameter CW   = 16,    // context width (signed)
+    parameter VF   = 10,
+    parameter RF   = 17,
+    parameter CF   = 10,
+    parameter RECIP_FILE = "recip_table.hex"
+) (
+    input  wire [SUMW-1:0]  sum,
+    input  wire [D*AVW-1:0] acc,
+    output reg  [D*CW-1:0]  ctx
+);
+    localparam XW = NPW + 3;
+    integer b, c, p, shift;
+    reg [SUMW+R-1:0] shifted;
+    wire [RW-1:0] r;
+    reg  [R-1:0]  idx;
+    reg signed [XW-1:0] prod, half, lim_hi, lim_lo;
+    reg signed [AVW-1:0] a;
+    reg signed [RW:0] rs;
+
+    table_rom #(.DEPTH(1 << R), .AW(R), .DW(RW), .FILE(RECIP_FILE)) recip_rom (.addr(idx), .data(r));
+
+    always @* begin
+        p = 0;
+        for (b = 0; b < SUMW; b = b + 1) if (sum[b]) p = b;
+        shifted = {{R{1'b0}}, sum};
+        if (p >= R) shifted = shifted >> (p - R);
+        else shifted = shifted << (R - p);
+        idx = shifted[R-1:0];
+    end
+
+    always @* begin
+        shift = VF + RF + p - CF;
+        lim_hi = (1 <<< (CW - 1)) - 1;
+        lim_lo = -(1 <<< (CW - 1));
+        rs = {1'b0, r};
+        for (c = 0; c < D; c = c + 1) begin
+            a = acc[c*AVW +: AVW];
+            prod = a * rs;
+            half = 1;
+            half = half <<< (shift - 1);
+            prod = (prod + half) >>> shift;
+            if (sum == 0) prod = 0;
+            else if (prod > lim_hi) prod = lim_hi;
+            else if (prod < lim_lo) prod = lim_lo;
+            ctx[c*CW +: CW] = prod[CW-1:0];
+        end
+    end
+endmodule
+
+// Conversion of an exact signed value din * 2^-(F_in) to a type with F_out fractional bits, as ap_fixed does:
+// RSH = F_in - F_out > 0 rounds by QUANT, LSH = F_out - F_in > 0 shifts left; then OVF into OW bits.
+// QUANT: 0 AP_TRN, 1 AP_TRN_ZERO, 2 AP_RND, 3 AP_RND_ZERO, 4 AP_RND_INF, 5 AP_RND_MIN_INF, 6 AP_RND_CONV
+// OVF:   0 AP_WRAP, 1 AP_SAT, 2 AP_SAT_ZERO, 3 AP_SAT_SYM   (index in had_hls.fixed.QUANT_MODES / OVERFLOW_MODES)
+module fixed_convert #(
+    parameter IW = 40,
+    parameter RSH = 0,
+    parameter LSH = 0,
+    parameter OW = 16,
+    parameter OSIGNED = 1,
+    parameter QUANT = 0,
+    parameter OVF = 0
+) (
+    input  wire [IW-1:0] din,   // two's complement
+    output reg  [OW-1:0] dout
+);
+    localparam SW = ((IW + LSH > OW) ? IW + LSH : OW) + 3;
+    localparam RSH1 = (RSH > 0) ? RSH - 1 : 0;
+    reg signed [SW-1:0] x, fl, rem, half, r, hi, lo;
+    reg up, neg;
+    always @* begin
+        x = {{(SW-IW){din[IW-1]}}, din};
+        x = x <<< LSH;
+        neg = x < 0;
+        if (RSH > 0) begin
+            fl = x >>> RSH;
+            rem = x - (fl <<< RSH);
+            half = 1;
+            half = half <<< RSH1;
+            case (QUANT)
+                0: up = 1'b0;
+                1: up = neg && (rem != 0);
+                2: up = rem >= half;
+                3: up = (rem > half) || ((rem == half) && neg);
+                4: up = (rem > half) || ((rem == half) && !neg);
+                5: up = rem > half;
+                default: up = (rem > half) || ((rem == half) && fl[0]);
+            endcase
+            r = fl + up;
+        end else begin
+            up = 1'b0;
+            r = x;
+        end
+        if (OSIGNED) begin
+            hi = 1; hi = (hi <<< (OW - 1)) - 1;
+            lo = -(hi + 1);
+        end else begin
+            hi = 1; hi = (hi <<< OW) - 1;
+            lo = 0;
+        end
+        if (OVF == 3 && OSIGNED) lo = -hi;
+        if (OVF == 0 || (r <= hi && r >= lo)) dout = r[OW-1:0];
+        else if (OVF == 2) dout = {OW{1'b0}};
+        else if (r > hi) dout = hi[OW-1:0];
+        else dout = lo[OW-1:0];
+    end
+endmodule
+
+// Synchronous FIFO with valid/ready on both sides (DEPTH entries, any DEPTH >= 1).
+module stream_fifo #(
+    parameter W = 16,
+    parameter DEPTH = 4
+) (
+    input  wire         clk,
+    input  wire         rst,
+    input  wire         in_valid,
+    output wire         in_ready,
+    input  wire [W-1:0] in_data,
+    output wire         out_valid,
+    input  wire         out_ready,
+    output wire [W-1:0] out_data
+);
+    localparam AB = (DEPTH > 1) ? $clog2(DEPTH) : 1;
+    reg [W-1:0] mem [0:DEPTH-1];
+    reg [AB-1:0] rd, wr;
+    reg [AB:0] count;
+    wire push = in_valid && in_ready;
+    wire pop = out_valid && out_ready;
+    assign in_ready = count < DEPTH;
+    assign out_valid = count != 0;
+    assign out_data = mem[rd];
+    always @(posedge clk) begin
+        if (rst) begin
+            rd <= 0; wr <= 0; count <= 0;
+        end else begin
+            if (push) begin
+                mem[wr] <= in_data;
+                wr <= (wr == DEPTH - 1) ? {AB{1'b0}} : wr + 1'b1;
+            end
+            if (pop) rd <= (rd == DEPTH - 1) ? {AB{1'b0}} : rd + 1'b1;
+            count <= count + push - pop;
+        end
+    end
+endmodule
+`default_nettype wire
