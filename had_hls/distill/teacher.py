@@ -1,0 +1,137 @@
+"""Training (and caching) the full-precision teacher: a :class:`TinyViT` with float attention, from scratch.
+
+Objective: cross-entropy (optional label smoothing), AdamW, linear warm-up then cosine decay, ``teacher.epochs``
+passes over the training split in seeded order (optional random shifts of up to 2 pixels).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from had_hls.config import ConfigError, Project
+from had_hls.data import ImageSplits
+from had_hls.distill.common import accuracy, batch_stream, device_label, random_shift
+from had_hls.distill.config import TeacherSection
+from had_hls.distill.schedule import lr_factor
+from had_hls.errors import UserError
+from had_hls.models.checkpoint import load_checkpoint, save_checkpoint
+from had_hls.models.vit import TinyViT, ViTConfig
+from had_hls.nn import BinarizeMode
+
+TEACHER_FILE = "teacher.pt"
+
+
+def vit_config(project: Project) -> ViTConfig:
+    """The ViT shape of a project: attention shape from ``model:``, the rest from ``teacher:``."""
+    t: TeacherSection = project.section("teacher")
+    t.check_model(project.model)
+    m = project.model
+    return ViTConfig(
+        patch_size=t.patch_size,
+        embed_dim=m.embed_dim,
+        num_heads=m.num_heads,
+        depth=t.depth,
+        mlp_dim=t.mlp_dim,
+        pool=t.pool,
+        activation=t.activation,
+    )
+
+
+def train_teacher(
+    cfg: ViTConfig, t: TeacherSection, data: ImageSplits, device: torch.device, quiet: bool = False
+) -> tuple[TinyViT, dict[str, Any]]:
+    """Train a teacher from scratch; returns (model on cpu, metrics)."""
+    torch.manual_seed(t.seed)
+    model = TinyViT(cfg).to(device)
+    n = len(data.x_train)
+    steps_per_epoch = max(1, n // min(t.batch_size, n))
+    total = t.epochs * steps_per_epoch
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim < 2 or name.endswith("pos_embed") else decay).append(p)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": t.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=t.lr
+    )
+    batches = batch_stream(n, t.batch_size, t.seed)
+    aug_gen = torch.Generator().manual_seed(t.seed + 7)
+    start = time.perf_counter()
+    history = []
+    model.train()
+    bar = tqdm(range(total), desc="teacher", disable=quiet, dynamic_ncols=True)
+    for step in bar:
+        for g in opt.param_groups:
+            g["lr"] = t.lr * lr_factor(step, total, "cosine", min(t.warmup_steps, total - 1))
+        idx = next(batches)
+        x = data.x_train[idx]
+        if t.augment:
+            x = random_shift(x, aug_gen)
+        loss = F.cross_entropy(model(x.to(device)), data.y_train[idx].to(device), label_smoothing=t.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % 20 == 0:
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        if (step + 1) % steps_per_epoch == 0:
+            val = accuracy(model, data.x_val, data.y_val, 1000, device)
+            history.append({"epoch": (step + 1) // steps_per_epoch, "loss": loss.item(), "val_acc": val})
+            bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{val:.4f}")
+    seconds = time.perf_counter() - start
+    metrics = {
+        "val_acc": accuracy(model, data.x_val, data.y_val, 1000, device),
+        "steps": total,
+        "seconds": round(seconds, 1),
+        "device": device_label(device),
+        "epochs": history,
+    }
+    return model.cpu(), metrics
+
+
+def get_teacher(
+    project: Project, out_dir: Path, data: ImageSplits, device: torch.device, quiet: bool = False
+) -> tuple[TinyViT, dict[str, Any]]:
+    """The project's teacher in float mode, top-N off: ``teacher.checkpoint`` if given, else the cached
+    out_dir/teacher.pt when its fingerprint matches, else trained now and cached there."""
+    t: TeacherSection = project.section("teacher")
+    cfg = vit_config(project)
+    fingerprint = {"teacher": t.fingerprint(), "vit": cfg.to_dict()}
+    if t.checkpoint is not None:
+        path = Path(t.checkpoint)
+        path = path if path.is_absolute() else project.path.parent / path
+        model, meta = load_teacher(path)
+        if model.cfg != cfg:
+            raise ConfigError(
+                f"teacher.checkpoint: {str(path)!r} has ViT {model.cfg.to_dict()}, "
+                f"the project describes {cfg.to_dict()}"
+            )
+        return model, {"source": str(path), **meta.get("metrics", {})}
+    cached = out_dir / TEACHER_FILE
+    if cached.is_file():
+        model, meta = load_checkpoint(cached)
+        if meta.get("fingerprint") == fingerprint:
+            return _as_teacher(model), {"source": str(cached), "cached": True, **meta.get("metrics", {})}
+    model, metrics = train_teacher(cfg, t, data, device, quiet)
+    save_checkpoint(model, cached, {"role": "teacher", "fingerprint": fingerprint, "metrics": metrics})
+    return _as_teacher(model), {"source": str(cached), "cached": False, **metrics}
+
+
+def load_teacher(path: Path) -> tuple[TinyViT, dict[str, Any]]:
+    if not path.is_file():
+        raise UserError(f"teacher.checkpoint: {str(path)!r} does not exist")
+    try:
+        model, meta = load_checkpoint(path)
+    except Exception as err:
+        raise UserError(f"teacher.checkpoint: {str(path)!r} is not a had-hls checkpoint ({err})") from None
+    return _as_teacher(model), meta
+
+
+def _as_teacher(model: TinyViT) -> TinyViT:
+    from had_hls.nn import TopN
+
+    model.set_attention(BinarizeMode.FLOAT, top_n=TopN())
+    return model.eval()
