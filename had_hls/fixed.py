@@ -5,6 +5,7 @@ A value of ``ap_fixed<W, I, Q, O>`` is ``m * 2**-F`` with F = W - I and an integ
 
 - quantization Q (applied to v * 2**F): AP_TRN floor (default), AP_TRN_ZERO toward zero, AP_RND round half up,
   AP_RND_ZERO half toward zero, AP_RND_INF half away from zero, AP_RND_MIN_INF half down, AP_RND_CONV half to even;
+  ap_int / ap_uint are ap_fixed<W, W, AP_TRN_ZERO> here: C++ converts a double to them truncating toward zero;
 - overflow O: AP_WRAP two's-complement wrap (default), AP_SAT clamp to [min, max], AP_SAT_ZERO to 0,
   AP_SAT_SYM clamp to [-max, max].
 
@@ -54,7 +55,7 @@ class FixedType:
             if kind in ("ap_int", "ap_uint"):
                 if len(args) != 1:
                     raise ValueError
-                return cls(width, width, signed=kind == "ap_int")
+                return cls(width, width, signed=kind == "ap_int", quant="AP_TRN_ZERO")
             integer = int(args[1])
             quant = args[2] if len(args) > 2 else "AP_TRN"
             overflow = args[3] if len(args) > 3 else "AP_WRAP"
@@ -86,9 +87,14 @@ class FixedType:
     def max_value(self) -> float:
         return self.max_int * self.lsb
 
+    @property
+    def is_integer(self) -> bool:
+        """True for ap_int/ap_uint: no fractional bits; C++ converts a double to them truncating toward zero."""
+        return self.frac == 0 and self.quant == "AP_TRN_ZERO" and self.overflow == "AP_WRAP"
+
     def cpp(self) -> str:
         """The C++ spelling, with modes only where they differ from the defaults."""
-        if self.frac == 0 and self.quant == "AP_TRN" and self.overflow == "AP_WRAP":
+        if self.is_integer:
             return f"ap_{'' if self.signed else 'u'}int<{self.width}>"
         base = f"ap_{'' if self.signed else 'u'}fixed<{self.width},{self.integer}"
         if self.overflow != "AP_WRAP":

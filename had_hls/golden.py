@@ -181,4 +181,5 @@ def attention(spec: AttentionSpec, x: np.ndarray, key_padding_mask: np.ndarray |
     if x.ndim == 2:
         return spec.precision.result.to_float(attention_trace(spec, x, key_padding_mask).y)
     masks = [None] * len(x) if key_padding_mask is None else list(key_padding_mask)
-    return np.stack([spec.precision.result.to_float(attention_trace(spec, xi, mi).y) for xi, mi in zip(x, masks, strict=True)])
+    ys = [attention_trace(spec, xi, mi).y for xi, mi in zip(x, masks, strict=True)]
+    return spec.precision.result.to_float(np.stack(ys))

@@ -68,6 +68,8 @@ class Precision:
                 raise ValueError(f"precision.{name} must be ap_ufixed<W,1> (values in [0, 1]), got {t}")
         if not 1 <= self.recip_index_bits <= 16:
             raise ValueError(f"recip_index_bits must be in 1..16, got {self.recip_index_bits}")
+        if self.input.is_integer:
+            raise ValueError(f"precision.input must be an ap_fixed/ap_ufixed type, got {self.input}")
         if (self.context.quant, self.context.overflow) != ("AP_RND", "AP_SAT"):
             raise ValueError(
                 f"precision.context must round half up and saturate (ap_fixed<W,I,AP_RND,AP_SAT>), got {self.context}: "

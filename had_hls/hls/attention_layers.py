@@ -34,7 +34,7 @@ TORCH_CLASS = "HammingAttention"
 
 def hls_precision(t: FixedType):
     """had_hls FixedType -> hls4ml precision type (same C++ spelling)."""
-    if t.frac == 0 and t.quant == "AP_TRN" and t.overflow == "AP_WRAP":
+    if t.is_integer:
         return IntegerPrecisionType(t.width, signed=t.signed)
     return FixedPrecisionType(
         t.width,
