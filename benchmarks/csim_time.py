@@ -48,10 +48,9 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
     write_json(args.out, result)
-    print(
-        f"C-sim L={report['shape']['seq_len']} E={report['shape']['embed_dim']}: compile {result['compile_s_wall']:.1f} s"
-        f" (parallel), run {report['run_s']:.1f} s -> {args.out}"
-    )
+    shape = report["shape"]
+    print(f"C-sim L={shape['seq_len']} E={shape['embed_dim']}: compile {result['compile_s_wall']:.1f} s (parallel), "
+          f"run {report['run_s']:.1f} s -> {args.out}")
 
 
 if __name__ == "__main__":
