@@ -8,10 +8,12 @@
 - :mod:`had_hls.rtl.synth`: Yosys synthesis of the core and the gate-level netlist for the gate-level check.
 """
 
+from had_hls.rtl.config import RtlSection
 from had_hls.rtl.generate import RTL_TEMPLATE_DIR, TB_DIR, RtlDesign, design_for
 from had_hls.rtl.sim import SIMULATORS, SimResult, find_simulator, run_simulation
 
 __all__ = [
+    "RtlSection",
     "RTL_TEMPLATE_DIR",
     "TB_DIR",
     "RtlDesign",

@@ -56,6 +56,11 @@ class RtlDesign:
         return -(-self.spec.seq_len // self.lanes)
 
     @property
+    def wo_lanes(self) -> int:
+        """PO: inputs per cycle of the Wo MAC (E * PO multipliers)."""
+        return self.params["PO"]
+
+    @property
     def qk_width(self) -> int:
         return self.params["QW"]
 
@@ -146,8 +151,11 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
     acc, ctx, wt, res = p.accum, p.context, p.weight, p.result
     prod_frac = ctx.frac + wt.frac
     full = max(acc.frac, prod_frac)
+    groups = -(-spec.seq_len // lanes)
     params: dict[str, int] = {
         "KIND": 0 if spec.kind == "had" else 1,
+        # Wo inputs per cycle: ceil(E / PO) cycles per row <= H ceil(L/P), the core's cycles per query row
+        "PO": min(spec.embed_dim, -(-spec.embed_dim // (spec.num_heads * groups))),
         "L": spec.seq_len,
         "E": spec.embed_dim,
         "H": spec.num_heads,

@@ -92,7 +92,7 @@ def run_simulation(
     masks: list[np.ndarray | None],
     workdir: Path,
     simulator: str = "verilator",
-    vcd: bool = False,
+    vcd_vectors: int = 0,
     stall_seed: int = 0,
     dut_sources: list[Path] | None = None,
     max_cycles: int | None = None,
@@ -100,8 +100,11 @@ def run_simulation(
     """Write the design and vectors into ``workdir``, build, simulate, and parse the rows back.
 
     ``dut_sources`` replaces templates/rtl/*.v + cosim_dut.v (the gate-level check passes a netlist).
-    ``stall_seed`` != 0 drives out_ready from an LFSR (back-pressure).
+    ``stall_seed`` != 0 drives out_ready from an LFSR (back-pressure). ``vcd_vectors`` > 0: before the full run,
+    a run of only the first ``vcd_vectors`` inputs writes ``activity.vcd`` (toggle activity for the power report;
+    the whole run would make a file of gigabytes), from the same build.
     """
+    vcd = vcd_vectors > 0
     tools = find_simulator(simulator)
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -140,6 +143,8 @@ def run_simulation(
     if simulator == "icarus":
         _run([tools["iverilog"], "-g2005", "-I", str(workdir), "-s", "tb", "-o", "sim.vvp", tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
+        if vcd:
+            _run([tools["vvp"], "-n", "sim.vvp", "+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}"], workdir)
         t1 = time.perf_counter()
         _run([tools["vvp"], "-n", "sim.vvp"], workdir)
     else:
@@ -153,6 +158,8 @@ def run_simulation(
             cmd.append("--trace")
         _run([*cmd, tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
+        if vcd:
+            _run([str(workdir / "obj_dir" / "Vtb"), "+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}"], workdir)
         t1 = time.perf_counter()
         _run([str(workdir / "obj_dir" / "Vtb")], workdir)
     run_s = time.perf_counter() - t1
@@ -210,3 +217,12 @@ def _parse(design: RtlDesign, path: Path, k: int, simulator: str, build_s: float
         run_s=run_s,
         vcd=vcd,
     )
+
+
+def simulator_version(name: str) -> str:
+    """First line of the simulator's version banner (e.g. 'Verilator 5.006 2023-01-22 rev ...')."""
+    tools = find_simulator(name)
+    cmd = [tools["verilator"], "--version"] if name == "verilator" else [tools["iverilog"], "-V"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    return lines[0] if lines else name

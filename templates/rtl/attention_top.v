@@ -1,6 +1,6 @@
 // had-hls RTL twin of one whole attention layer from the projections on (nnet_had_attention.h / nnet_fp_attention.h
 // after the Tokens loop): the attention core (KIND 0 = had_attention_core, 1 = fp_attention_core), a context
-// FIFO of L rows (the C++ keeps ctx[L][E] too) and the output projection Wo (out_proj).
+// FIFO of L rows (the C++ keeps ctx[L][E] too) and the output projection Wo (out_proj, PO inputs per cycle).
 //   in  : L beats per input (q, k, v of token t; pad = padded key), valid/ready
 //   out : L beats, result mantissas y[t] (E x YW bits), valid/ready
 //   ctx_mon_valid / ctx_mon_data: a monitor of the core -> FIFO handshake (context rows, for co-simulation).
@@ -8,6 +8,7 @@
 `default_nettype none
 module attention_top #(
     parameter KIND = 0,
+    parameter PO = 1,
     parameter L = 8, parameter E = 8, parameter H = 1, parameter P = 4, parameter N = 4,
     parameter QW = 1,
     parameter HB = 4, parameter CB = 4,
@@ -63,7 +64,7 @@ module attention_top #(
         .clk(clk), .rst(rst), .in_valid(ctx_valid), .in_ready(ctx_ready), .in_data(ctx_data),
         .out_valid(f_valid), .out_ready(f_ready), .out_data(f_data));
 
-    out_proj #(.E(E), .CW(CW), .WW(WW), .ACCW(ACCW), .YW(YW), .SH_A(SH_A), .SH_P(SH_P), .ACC_Q(ACC_Q),
+    out_proj #(.E(E), .PO(PO), .CW(CW), .WW(WW), .ACCW(ACCW), .YW(YW), .SH_A(SH_A), .SH_P(SH_P), .ACC_Q(ACC_Q),
         .ACC_O(ACC_O), .Y_RSH(Y_RSH), .Y_LSH(Y_LSH), .Y_Q(Y_Q), .Y_O(Y_O), .Y_SIGNED(Y_SIGNED),
         .W_FILE(W_FILE), .B_FILE(B_FILE)) wo (
         .clk(clk), .rst(rst), .in_valid(f_valid), .in_ready(f_ready), .in_data(f_data),

@@ -1,6 +1,7 @@
 // had-hls co-simulation test bench (Icarus Verilog and Verilator --timing share it).
 // `include "cosim_config.vh" (written by had_hls.rtl) defines: NBEATS, L, E, QW, VW, IN_W, MAX_CYCLES,
-// VEC_FILE, OUT_FILE, STALL_SEED (0 = no back-pressure), and DUMP_VCD / VCD_FILE when an activity file is wanted.
+// VEC_FILE, OUT_FILE, STALL_SEED (0 = no back-pressure), and DUMP_VCD / VCD_FILE when the build can write an
+// activity file. Run-time plusargs: +nbeats=B runs only the first B beats; +vcd dumps activity (DUMP_VCD builds).
 // Input file: NBEATS lines of IN_W-bit hex words {pad, v, k, q} (one token each, L per input vector).
 // Output file: "I <cycle>" per accepted input beat, "C <cycle> <hex>" per context row leaving the core,
 // "Y <cycle> <hex>" per result row, then "END <cycle>" (or "TIMEOUT <cycle>").
@@ -12,14 +13,14 @@ module tb;
     always #5 clk = ~clk;
 
     reg [`IN_W-1:0] vec [0:`NBEATS-1];
-    integer fd, cycle, nin, nout, lfsr;
+    integer fd, cycle, nin, nout, lfsr, nbeats;
 
     wire in_ready, out_valid, ctx_mon_valid, busy;
     wire [`E*`YW-1:0] out_data;
     wire [`E*`CW-1:0] ctx_mon_data;
     reg out_ready;
-    wire [`IN_W-1:0] word = vec[nin < `NBEATS ? nin : 0];
-    wire in_valid = !rst && (nin < `NBEATS);
+    wire [`IN_W-1:0] word = vec[nin < nbeats ? nin : 0];
+    wire in_valid = !rst && (nin < nbeats);
 
     cosim_dut dut (
         .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready),
@@ -29,11 +30,15 @@ module tb;
         .ctx_mon_valid(ctx_mon_valid), .ctx_mon_data(ctx_mon_data), .busy(busy));
 
     initial begin
+        nbeats = `NBEATS;
+        if ($value$plusargs("nbeats=%d", nbeats)) if (nbeats > `NBEATS) nbeats = `NBEATS;
         $readmemh(`VEC_FILE, vec);
         fd = $fopen(`OUT_FILE, "w");
 `ifdef DUMP_VCD
-        $dumpfile(`VCD_FILE);
-        $dumpvars(0, dut);
+        if ($test$plusargs("vcd")) begin
+            $dumpfile(`VCD_FILE);
+            $dumpvars(0, dut);
+        end
 `endif
         cycle = 0; nin = 0; nout = 0; lfsr = `STALL_SEED; out_ready = 1'b1;
         repeat (2) @(posedge clk);
@@ -51,7 +56,7 @@ module tb;
             if (out_valid && out_ready) begin
                 $fwrite(fd, "Y %0d %h\n", cycle, out_data);
                 nout = nout + 1;
-                if (nout == `NBEATS) begin
+                if (nout == nbeats) begin
                     $fwrite(fd, "END %0d\n", cycle);
                     $fclose(fd);
                     $finish;
