@@ -55,7 +55,9 @@ def find_simulator(name: str) -> dict[str, str]:
     for tool in _TOOLS[name]:
         path = shutil.which(tool)
         if path is None:
-            raise MissingToolError(f"{tool} not found on PATH (needed for --simulator {name}): install with {INSTALL[tool]}")
+            raise MissingToolError(
+                f"{tool} not found on PATH (needed for --simulator {name}): install with {INSTALL[tool]}"
+            )
         paths[tool] = path
     return paths
 
