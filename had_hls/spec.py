@@ -47,7 +47,7 @@ class Precision:
     input: FixedType = FixedType(16, 6)
     weight: FixedType = FixedType(16, 4)
     bias: FixedType = FixedType(16, 6)
-    accum: FixedType = FixedType(40, 14)
+    accum: FixedType = FixedType(44, 18)
     value: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
     qk: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
     context: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
