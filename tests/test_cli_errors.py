@@ -16,7 +16,6 @@ CASES = [  # (description, model overrides, extra sections, text the message mus
     ("missing checkpoint", {"checkpoint": "nowhere.pt"}, {}, ["model.checkpoint", "nowhere.pt", "does not exist"]),
     ("bad backend", {}, {"hls": {"backend": "Quartus"}}, ["hls.backend", "'Quartus'", "Vitis, Vivado"]),
     ("bad io_type", {}, {"hls": {"io_type": "io_serial"}}, ["hls.io_type", "io_serial", "io_parallel"]),
-    ("io_stream not yet", {}, {"hls": {"io_type": "io_stream"}}, ["hls.io_type", "io_stream", "io_parallel"]),
     ("bad type string", {}, {"hls": {"precision": {"weight": "float16"}}}, ["hls.precision.weight", "float16"]),
     ("bad context modes", {}, {"hls": {"precision": {"context": "ap_fixed<16,6>"}}}, ["precision.context", "AP_RND"]),
     ("negative clock", {}, {"hls": {"clock_period": -1}}, ["hls.clock_period", "-1", "> 0"]),

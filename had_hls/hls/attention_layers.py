@@ -17,6 +17,7 @@ from hls4ml.model.layers import Layer
 from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, RoundingMode, SaturationMode
 
 from had_hls.fixed import FixedType
+from had_hls.hls import streaming
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import AttentionSpec, Precision, spec_from_module
 
@@ -27,6 +28,8 @@ HEADERS = (
     "nnet_topn_select.h",
     "nnet_had_attention.h",
     "nnet_fp_attention.h",
+    "nnet_attention_stream_adapter.h",
+    "nnet_had_attention_stream.h",
 )
 BACKENDS = ("Vivado", "Vitis")
 TORCH_CLASS = "HammingAttention"
@@ -153,6 +156,7 @@ def _make_templates(layer_cls: type[Layer], base: str, function: str):
 
         def format(self, node: Layer) -> str:
             params = self._default_function_params(node)
+            stream = "_stream" if node.model.config.get_config_value("IOType") == "io_stream" else ""
             weights = ", ".join(
                 node.get_weights(n).name
                 for n in ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "exp_table", "recip_table")
@@ -160,11 +164,11 @@ def _make_templates(layer_cls: type[Layer], base: str, function: str):
             if len(node.inputs) == 2:
                 mask = node.get_input_variable(node.inputs[1])
                 return (
-                    f"nnet::{function}_masked<{params['input_t']}, {mask.type.name}, {params['output_t']}, "
+                    f"nnet::{function}{stream}_masked<{params['input_t']}, {mask.type.name}, {params['output_t']}, "
                     f"{params['config']}>({params['input']}, {mask.name}, {params['output']}, {weights});"
                 )
             return (
-                f"nnet::{function}<{params['input_t']}, {params['output_t']}, {params['config']}>"
+                f"nnet::{function}{stream}<{params['input_t']}, {params['output_t']}, {params['config']}>"
                 f"({params['input']}, {params['output']}, {weights});"
             )
 
@@ -213,9 +217,14 @@ def register() -> None:
     hls4ml.converters.register_pytorch_layer_handler(TORCH_CLASS, parse_hamming_attention)
     hls4ml.model.layers.register_layer("HADAttention", HADAttention)
     hls4ml.model.layers.register_layer("FPAttention", FPAttention)
+    for torch_class, handler in streaming.HANDLERS.items():
+        hls4ml.converters.register_pytorch_layer_handler(torch_class, handler)
+    for ir_name, cls in streaming.LAYERS.items():
+        hls4ml.model.layers.register_layer(ir_name, cls)
     templates = [
         *_make_templates(HADAttention, "had_attention_config", "had_attention"),
         *_make_templates(FPAttention, "fp_attention_config", "fp_attention"),
+        *streaming._templates(),
     ]
     for name in BACKENDS:
         backend = hls4ml.backends.get_backend(name)

@@ -13,7 +13,9 @@ import torch
 from torch import nn
 
 from had_hls.hls.attention_layers import register
+from had_hls.hls.streaming import StreamingHammingAttention
 from had_hls.nn.attention import HammingAttention
+from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import AttentionSpec, Precision
 
 
@@ -30,7 +32,7 @@ class HLSTarget:
 class AttentionOnly(nn.Module):
     """The traced model: one attention layer, input (B, L, E)."""
 
-    def __init__(self, attn: HammingAttention) -> None:
+    def __init__(self, attn: nn.Module) -> None:
         super().__init__()
         self.attn = attn
 
@@ -60,8 +62,11 @@ def convert_attention(
     precision = precision or Precision()
     attn = copy.deepcopy(attn).double().eval()
     attn.hardware_precision = precision
+    embed_dim = attn.embed_dim
+    if target.io_type == "io_stream" and attn.mode is not BinarizeMode.FLOAT:
+        attn = StreamingHammingAttention(attn, seq_len)  # three layers joined by hls::stream
     model = (MaskedAttentionOnly(attn) if with_mask else AttentionOnly(attn)).eval()
-    shapes = [(seq_len, attn.embed_dim)] + ([(seq_len,)] if with_mask else [])
+    shapes = [(seq_len, embed_dim)] + ([(seq_len,)] if with_mask else [])
     with contextlib.redirect_stdout(io.StringIO()):  # hls4ml prints its topology walk
         return _convert(model, shapes, with_mask, precision, target, output_dir, project_name)
 
@@ -76,7 +81,7 @@ def _convert(model, shapes, with_mask, precision, target, output_dir, project_na
         channels_last_conversion="off",
     )
     if with_mask:
-        mask_name = [name for name in cfg["LayerName"] if name != "attn"][-1]
+        mask_name = next(name for name in cfg["LayerName"] if "mask" in name)
         cfg["LayerName"][mask_name]["Precision"] = {"result": "ap_uint<1>"}
     return hls4ml.converters.convert_from_pytorch_model(
         model,
@@ -93,6 +98,6 @@ def _convert(model, shapes, with_mask, precision, target, output_dir, project_na
 def layer_spec(hls_model) -> AttentionSpec:
     """The frozen spec of the (single) attention layer of a converted model."""
     for layer in hls_model.get_layers():
-        if layer.class_name in ("HADAttention", "FPAttention"):
+        if layer.class_name in ("HADAttention", "FPAttention", "SparseSoftmaxAV"):
             return layer.get_attr("spec")
     raise ValueError("the model has no HADAttention or FPAttention layer")

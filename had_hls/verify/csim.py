@@ -174,11 +174,6 @@ class LayerResult:
 
 def _target(project: Project) -> HLSTarget:
     h = project.hls
-    if h.io_type != "io_parallel":
-        raise UserError(
-            f"hls.io_type: {h.io_type!r} is not supported yet for the attention layers (streaming top-N comes with "
-            "issue #4); allowed now: io_parallel"
-        )
     return HLSTarget(backend=h.backend, io_type=h.io_type, part=h.part, clock_period=h.clock_period)
 
 
