@@ -254,6 +254,8 @@ def test_einsum_attention_seq_feature(tmp_path: Path) -> None:
 def test_stock_frontend_restores_fixes() -> None:
     with stock_frontend():
         assert not fixes_installed()
+        install_frontend_fixes()  # e.g. via attention_layers.register(): must not undo the reproduction
+        assert not fixes_installed()
     assert fixes_installed()
     with pytest.raises(KeyError):
         with stock_frontend("Conv2d"):

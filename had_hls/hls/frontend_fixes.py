@@ -70,6 +70,8 @@ Handler = Callable[..., tuple[dict[str, Any], list[Any]]]
 
 #: Attribute set on every wrapper, pointing at the stock handler it wraps.
 _ORIGINAL = "_had_hls_original"
+#: Nesting depth of :func:`stock_frontend` blocks; install_frontend_fixes() waits while > 0.
+_stock_depth = 0
 
 
 def conversion_mode(config: dict[str, Any]) -> str:
@@ -182,7 +184,13 @@ _FIXES: dict[str, Callable[[Handler], Handler]] = {
 
 
 def install_frontend_fixes() -> None:
-    """Wrap hls4ml's stock PyTorch ``Linear``, ``Softmax`` and ``einsum`` handlers in place. Idempotent."""
+    """Wrap hls4ml's stock PyTorch ``Linear``, ``Softmax`` and ``einsum`` handlers in place. Idempotent.
+
+    A no-op inside :func:`stock_frontend` (so code that installs the fixes on its way, e.g.
+    ``had_hls.hls.attention_layers.register()``, cannot undo a deliberate reproduction of the upstream bugs).
+    """
+    if _stock_depth:
+        return
     handlers = pytorch_to_hls.layer_handlers
     for name, make in _FIXES.items():
         current = handlers[name]
@@ -206,10 +214,13 @@ def stock_frontend(*names: str) -> Iterator[None]:
     unknown = set(names) - set(_FIXES)
     if unknown:
         raise KeyError(f"no front-end fix for {sorted(unknown)}; known: {sorted(_FIXES)}")
+    global _stock_depth
     saved = {name: handlers[name] for name in (names or tuple(_FIXES))}
+    _stock_depth += 1
     try:
         for name, current in saved.items():
             handlers[name] = getattr(current, _ORIGINAL, current)
         yield
     finally:
+        _stock_depth -= 1
         handlers.update(saved)
