@@ -11,6 +11,7 @@ with :func:`register_section` so that the loader knows the key (e.g. ``distill:`
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 import types
 import typing
@@ -142,6 +143,8 @@ class CsimSection:
 
 
 _SECTIONS: dict[str, type] = {"model": ModelSection, "hls": HLSSection, "csim": CsimSection}
+# Modules that own further sections (they call register_section on import).
+SECTION_MODULES = ("had_hls.distill.config", "had_hls.rtl.config")
 _REQUIRED = ("name", "model")
 
 
@@ -157,6 +160,7 @@ class Project:
     name: str
     path: Path
     sections: dict[str, Any]
+    present: frozenset[str] = frozenset()  # top-level keys the file itself gives (others are defaults)
 
     @property
     def model(self) -> ModelSection:
@@ -177,6 +181,11 @@ class Project:
     def section(self, key: str) -> Any:
         return self.sections[key]
 
+    def with_checkpoint(self, checkpoint: str | Path) -> Project:
+        """The same project with ``model.checkpoint`` set (e.g. to the student that ``distill`` just wrote)."""
+        model = dataclasses.replace(self.model, checkpoint=str(checkpoint))
+        return dataclasses.replace(self, sections={**self.sections, "model": model})
+
     def output_dir(self, out: str | Path | None = None) -> Path:
         """--out if given, else projects/<name>/ beside the project file's projects/ folder."""
         if out is not None:
@@ -194,6 +203,8 @@ class Project:
 # ------------------------------------------------------------------------------------------------ loading
 def load_project(path: str | Path) -> Project:
     """Read and validate a project YAML. Raises ConfigError (one line) on any problem."""
+    for module in SECTION_MODULES:
+        importlib.import_module(module)
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"project file {str(path)!r} does not exist")
@@ -222,7 +233,7 @@ def parse_project(raw: Any, path: Path) -> Project:
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise ConfigError(f"name: {name!r} is not allowed: letters, digits, '_', '-', '.' (no spaces or slashes)")
     sections = {key: build_section(cls, raw.get(key), key) for key, cls in _SECTIONS.items()}
-    return Project(name=name, path=path.resolve(), sections=sections)
+    return Project(name=name, path=path.resolve(), sections=sections, present=frozenset(raw))
 
 
 def build_section(cls: type, raw: Any, path: str) -> Any:
