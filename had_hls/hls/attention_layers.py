@@ -18,6 +18,7 @@ from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, Roundin
 
 from had_hls.fixed import FixedType
 from had_hls.hls import streaming
+from had_hls.hls.frontend_fixes import install_frontend_fixes
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import AttentionSpec, Precision, spec_from_module
 
@@ -210,10 +211,12 @@ _registered = False
 
 
 def register() -> None:
-    """Register handler, IR layers, templates and headers with hls4ml (Vivado and Vitis). Idempotent."""
+    """Register handlers, IR layers, templates and headers with hls4ml (Vivado and Vitis), and install the
+    front-end fixes. Idempotent."""
     global _registered
     if _registered:
         return
+    install_frontend_fixes()  # [seq, feature] bugs of hls4ml 1.3.0's PyTorch front end (frontend_fixes.py)
     hls4ml.converters.register_pytorch_layer_handler(TORCH_CLASS, parse_hamming_attention)
     hls4ml.model.layers.register_layer("HADAttention", HADAttention)
     hls4ml.model.layers.register_layer("FPAttention", FPAttention)
