@@ -18,7 +18,7 @@ import pytest
 import torch
 from torch import nn
 
-from had_hls.hls.frontend_fixes import fixes_installed, install_frontend_fixes, stock_frontend
+from had_hls.hls.frontend_fixes import fixes_installed, install_frontend_fixes, softmax_slices, stock_frontend
 
 pytestmark = pytest.mark.slow
 
@@ -114,17 +114,6 @@ class OneLinear(nn.Module):
         return self.fc(x)
 
 
-class Mlp(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(D, 12)
-        self.act = nn.ReLU()
-        self.fc2 = nn.Linear(12, 6)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
-
-
 class RowSoftmax(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -132,6 +121,20 @@ class RowSoftmax(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.sm(x)
+
+
+class MlpAndSoftmax(nn.Module):
+    """Two outputs: Linear -> ReLU -> Linear, and Softmax(dim=-1), both of the (S, D) input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(D, 12)
+        self.act = nn.ReLU()
+        self.fc2 = nn.Linear(12, 6)
+        self.sm = nn.Softmax(dim=-1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.fc2(self.act(self.fc1(x))), self.sm(x)
 
 
 class OneHeadAttention(nn.Module):
@@ -164,22 +167,59 @@ def test_linear_weights_transposed_only_when_conversion_off(tmp_path: Path) -> N
             np.testing.assert_allclose(_dense_weight(hls_model, "fc").reshape(w.shape), w, atol=2.0**-FRAC_BITS)
 
 
-def test_linear_seq_feature_stock_handler_is_wrong(tmp_path: Path) -> None:
-    """Upstream bug: with conversion 'off' a Linear on (S, D) C-simulates with untransposed weights."""
+@pytest.fixture(scope="module")
+def mlp_and_softmax(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, np.ndarray]]:
+    """C-sim of :class:`MlpAndSoftmax` on (S, D) with the fixes ('fixed') and with the stock Linear and Softmax
+    handlers ('stock'), and torch's outputs ('torch'); keyed by output layer name ('fc2', 'sm').
+
+    Two compiles serve four tests (one model with two outputs keeps the suite fast)."""
     torch.manual_seed(0)
-    model = OneLinear()
-    x = _inputs(3, (S, D))
-    with stock_frontend("Linear"):
-        hls_model = _convert(model, _config(model, (S, D)), tmp_path / "stock")
-    assert _csim_error(hls_model, model, x) > 0.1
+    model = MlpAndSoftmax()
+    x = _inputs(3, (S, D), scale=2.0)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    with torch.no_grad():
+        out["torch"] = {name: t.numpy() for name, t in zip(("fc2", "sm"), model(torch.from_numpy(x)), strict=True)}
+    for label in ("fixed", "stock"):
+        with stock_frontend("Linear", "Softmax") if label == "stock" else nullcontext():
+            cfg = _config(model, (S, D))
+            _precise_softmax(cfg, "sm", "x")
+            hls_model = _convert(model, cfg, tmp_path_factory.mktemp(label))
+        if label == "fixed":
+            sm = hls_model.graph["sm"]
+            assert (sm.get_attr("n_outer"), sm.get_attr("n_inner")) == (S, 1)
+        hls_model.compile()
+        got = hls_model.predict(np.ascontiguousarray(x))
+        shapes = {name: out["torch"][name].shape for name in hls_model.outputs}
+        out[label] = {name: np.asarray(y).reshape(shapes[name]) for name, y in zip(hls_model.outputs, got, strict=True)}
+    return out
 
 
-def test_linear_relu_linear_seq_feature(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    model = Mlp()
-    x = _inputs(3, (S, D))
-    hls_model = _convert(model, _config(model, (S, D)), tmp_path / "fixed")
-    assert _csim_error(hls_model, model, x) < LINEAR_TOL
+def _err(result: dict[str, dict[str, np.ndarray]], label: str, name: str) -> float:
+    return float(np.abs(result[label][name] - result["torch"][name]).max())
+
+
+def test_linear_relu_linear_seq_feature(mlp_and_softmax: dict[str, dict[str, np.ndarray]]) -> None:
+    """Fixed: Linear -> ReLU -> Linear on (S, D) C-simulates to torch within the rounding of the wide types."""
+    assert _err(mlp_and_softmax, "fixed", "fc2") < LINEAR_TOL
+
+
+def test_linear_seq_feature_stock_handler_is_wrong(mlp_and_softmax: dict[str, dict[str, np.ndarray]]) -> None:
+    """Upstream bug: with conversion 'off' the stock Linear handler leaves torch's (out, in) weights untransposed."""
+    assert _err(mlp_and_softmax, "stock", "fc2") > 0.1
+
+
+def test_softmax_last_axis_seq_feature(mlp_and_softmax: dict[str, dict[str, np.ndarray]]) -> None:
+    """Fixed: per-row softmax on (S, D) within SOFTMAX_TOL of torch."""
+    assert _err(mlp_and_softmax, "fixed", "sm") < SOFTMAX_TOL
+
+
+def test_softmax_last_axis_stock_handler_normalises_everything(
+    mlp_and_softmax: dict[str, dict[str, np.ndarray]],
+) -> None:
+    """Upstream bug: the stock handler gives one softmax over all S*D values (the rows together sum to 1)."""
+    got = mlp_and_softmax["stock"]["sm"]
+    np.testing.assert_allclose(got.sum(axis=(1, 2)), 1.0, atol=S * D * SOFTMAX_TOL)
+    assert _err(mlp_and_softmax, "stock", "sm") > 0.1
 
 
 def test_full_and_internal_conversion_fail_on_seq_feature_linear(tmp_path: Path) -> None:
@@ -191,30 +231,6 @@ def test_full_and_internal_conversion_fail_on_seq_feature_linear(tmp_path: Path)
 
 
 # ------------------------------------------------------------------------------------------------ Softmax
-@pytest.mark.parametrize("fixed", [True, False], ids=["fixed", "stock"])
-def test_softmax_last_axis_seq_feature(tmp_path: Path, fixed: bool) -> None:
-    """Fixed: per-row softmax within SOFTMAX_TOL. Stock: one softmax over all S*D values (rows sum to ~1/S)."""
-    model = RowSoftmax()
-    x = _inputs(3, (S, D), scale=2.0)
-
-    def build() -> hls4ml.model.ModelGraph:
-        cfg = _config(model, (S, D))
-        _precise_softmax(cfg, "sm", "x")
-        return _convert(model, cfg, tmp_path / ("fixed" if fixed else "stock"))
-
-    if fixed:
-        hls_model = build()
-        assert (hls_model.graph["sm"].get_attr("n_outer"), hls_model.graph["sm"].get_attr("n_inner")) == (S, 1)
-        assert _csim_error(hls_model, model, x) < SOFTMAX_TOL
-    else:
-        with stock_frontend("Softmax"):
-            hls_model = build()
-        got = _csim(hls_model, x)
-        rows = got.reshape(-1, S, D).sum(axis=-1)
-        np.testing.assert_allclose(rows.sum(axis=-1), 1.0, atol=S * D * SOFTMAX_TOL)  # normalised over everything
-        assert _max_error(got, model, x) > 0.1
-
-
 def test_softmax_1d_unchanged(tmp_path: Path) -> None:
     """1-D softmax was right upstream: the fixed handler produces the same layer dictionary (no compile)."""
     model = RowSoftmax()
@@ -225,6 +241,31 @@ def test_softmax_1d_unchanged(tmp_path: Path) -> None:
         layer = hls_model.graph["sm"]
         layers[label] = (layer.get_attr("n_outer"), layer.get_attr("n_inner"), layer.get_attr("n_in"))
     assert layers["fixed"] == layers["stock"] == (1, 1, D)
+
+
+@pytest.mark.parametrize(
+    ("dim", "conversion", "expected"),
+    [(-1, "off", (S, 1)), (1, "off", (1, D)), (-1, "full", (1, S)), (1, "full", (D, 1))],
+)
+def test_softmax_slices_in_ir(tmp_path: Path, dim: int, conversion: str, expected: tuple[int, int]) -> None:
+    """n_outer/n_inner for both axes and both memory layouts (no compile; each was C-simulated against torch when the
+    fix was written: 'full' keeps the output channels-last, i.e. (D, S))."""
+    model = RowSoftmax()
+    model.sm.dim = dim
+    hls_model = _convert(model, _config(model, (S, D), conversion), tmp_path / "ir")
+    layer = hls_model.graph["sm"]
+    assert (layer.get_attr("n_outer"), layer.get_attr("n_inner")) == expected
+    assert layer.get_attr("parallelization_factor") == expected[0] * expected[1]
+
+
+def test_softmax_slices_rank3() -> None:
+    shape = [None, 2, 3, 4]
+    assert softmax_slices(shape, -1, "off") == (6, 1)
+    assert softmax_slices(shape, 2, "off") == (2, 4)
+    assert softmax_slices(shape, 1, "full") == (12, 1)  # memory (3, 4, 2): torch axis 1 is last
+    assert softmax_slices(shape, 3, "full") == (3, 2)
+    with pytest.raises(ValueError, match="batch"):
+        softmax_slices(shape, 0, "off")
 
 
 # ------------------------------------------------------------------------------------------------ einsum
@@ -249,6 +290,20 @@ def test_einsum_attention_seq_feature(tmp_path: Path) -> None:
         v_max = float(model.v(torch.from_numpy(x)).abs().max())
     # A V: S probabilities, each within SOFTMAX_TOL, times |v| <= v_max; plus the affine layers' rounding.
     assert _csim_error(hls_model, model, x) < S * SOFTMAX_TOL * v_max + LINEAR_TOL
+
+
+class EllipsisScores(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("...qd,...kd->...qk", x, x)
+
+
+def test_einsum_batch_axis_dropped_from_ir(tmp_path: Path) -> None:
+    """'...' equations too: the IR einsum works on one sample, (S, D) x (S, D) -> (S, S) (no compile)."""
+    model = EllipsisScores()
+    layer = _convert(model, _config(model, (S, D)), tmp_path / "ir").graph["einsum"]
+    assert (layer.get_attr("inp0_shape"), layer.get_attr("out_shape")) == ((S, D), (S, S))
+    assert list(layer.get_output_variable().shape) == [S, S]
+    assert layer.get_attr("equation").count(",") == 1 and len(layer.get_attr("equation").split("->")[1]) == 2
 
 
 def test_stock_frontend_restores_fixes() -> None:
