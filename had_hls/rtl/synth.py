@@ -1,0 +1,100 @@
+"""Yosys synthesis of the RTL twin and the gate-level netlist for the gate-level co-simulation check.
+
+``synthesize(design, workdir)`` writes the design (cosim_dut.v + tables) into ``workdir``, runs Yosys there
+(the $readmemh tables become LUT/ROM contents) and writes ``netlist.v``: flattened, Xilinx 7-series cells
+(``synth_xilinx``) or Yosys's generic gates (``synth``). ``gate_level_sources`` lists what a simulator needs
+to run the netlist under verification/rtl/tb_attention.v: the netlist plus Yosys's own cell models
+(share/xilinx/cells_sim.v + cells_xtra.v, or share/simcells.v + simlib.v).
+Resource counts of Yosys are not calibrated against Vivado: use them as ratios (HAD vs FP), not absolutes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from had_hls.errors import MissingToolError
+from had_hls.rtl.generate import RtlDesign
+from had_hls.rtl.sim import INSTALL, source_files
+
+
+@dataclass
+class SynthResult:
+    netlist: Path
+    target: str
+    cells: dict[str, int]
+    seconds: float
+
+
+def yosys_path() -> str:
+    path = shutil.which("yosys")
+    if path is None:
+        raise MissingToolError(
+            f"yosys not found on PATH (needed for the gate-level check): install with {INSTALL['yosys']}"
+        )
+    return path
+
+
+def yosys_datdir() -> Path:
+    cfg = shutil.which("yosys-config")
+    if cfg:
+        out = subprocess.run([cfg, "--datdir"], capture_output=True, text=True).stdout.strip()
+        if out:
+            return Path(out)
+    return Path(yosys_path()).resolve().parents[1] / "share" / "yosys"
+
+
+def synthesize(design: RtlDesign, workdir: Path, target: str = "xilinx") -> SynthResult:
+    """Synthesize ``cosim_dut`` (the whole layer from the projections on: core + FIFO + Wo) with Yosys."""
+    yosys = yosys_path()
+    workdir = Path(workdir).resolve()
+    design.write(workdir)
+    srcs = " ".join(str(p) for p in [*source_files(), workdir / "cosim_dut.v"])
+    synth = "synth_xilinx -flatten -noiopad -top cosim_dut" if target == "xilinx" else "synth -flatten -top cosim_dut"
+    script = (
+        f"read_verilog -defer {srcs}\n"
+        "hierarchy -top cosim_dut\n"
+        f"{synth}\n"
+        "stat\n"
+        "write_verilog -noattr netlist.v\n"
+    )
+    (workdir / "synth.ys").write_text(script)
+    t0 = time.perf_counter()
+    proc = subprocess.run([yosys, "-q", "-l", "synth.log", "synth.ys"], cwd=workdir, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-10:]
+        raise RuntimeError("yosys failed:\n" + "\n".join(tail))
+    return SynthResult(workdir / "netlist.v", target, _cells(workdir / "synth.log"), seconds)
+
+
+def gate_level_sources(result: SynthResult) -> list[Path]:
+    dat = yosys_datdir()
+    if result.target == "xilinx":
+        models = [dat / "xilinx" / "cells_sim.v", dat / "xilinx" / "cells_xtra.v"]
+    else:
+        models = [dat / "simcells.v", dat / "simlib.v"]
+    return [result.netlist, *[m for m in models if m.is_file()]]
+
+
+def _cells(log: Path) -> dict[str, int]:
+    """Cell counts of the last ``stat`` in a Yosys log."""
+    text = log.read_text()
+    last = text.rfind("Number of cells:")
+    cells: dict[str, int] = {}
+    if last < 0:
+        return cells
+    for line in text[last:].splitlines()[1:]:
+        m = re.match(r"^\s+(\S+)\s+(\d+)\s*$", line)
+        if m:
+            cells[m.group(1)] = int(m.group(2))
+        elif line.strip() == "" and cells:
+            break
+    total = re.search(r"Number of cells:\s+(\d+)", text[last:])
+    if total:
+        cells["total"] = int(total.group(1))
+    return cells
