@@ -1,0 +1,225 @@
+"""Whole-model C-simulation accuracy on real data: the held-out test split through the generated C++ (g++).
+
+Three hls4ml projects of the same encoder, side by side (accuracy and C-sim time):
+
+- ``had``:   the distilled HAD student (hard sign + top-N) with our HADAttention layers (bit-exact with golden);
+- ``fp``:    our FP-attention version: the FP teacher (HammingAttention in float mode) with our FPAttention layers
+             (the student's weights with float attention when the project has no teacher checkpoint);
+- ``stock``: hls4ml's own route: the teacher with every attention built from stock hls4ml ops
+             (Linear + einsum + Softmax, had_hls.hls.stock_attention); its encoder layers are ours.
+
+Accuracies are fractions over the same ``samples`` test images; ``student``/``teacher`` are the float models
+(float64 torch) on those images. One attention layer inside the whole HAD model is checked bit for bit against
+had_hls.golden on the first ``bit_exact_samples`` images: its input and output are read back from the C-sim with
+hls4ml's trace (the LayerNorm in front of it outputs exactly the attention input type).
+
+Standalone: ``run_model_csim(load_project('projects/default.yaml'), 'projects/default', samples=1000)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from had_hls import golden
+from had_hls.config import Project
+from had_hls.errors import UserError
+from had_hls.hls.convert import HLSTarget
+from had_hls.hls.model_convert import ConvertedModel, convert_model
+from had_hls.nn.attention import HammingAttention
+from had_hls.nn.binarize import BinarizeMode
+from had_hls.spec import AttentionSpec
+
+ROUTES = ("had", "fp", "stock")
+TARGET_POINTS = 0.5
+
+
+def _float_attention(model: Any) -> Any:
+    import copy
+
+    from had_hls.nn.topn import TopN
+
+    m = copy.deepcopy(model)
+    for layer in m.modules():
+        if isinstance(layer, HammingAttention):
+            layer.set_mode(BinarizeMode.FLOAT)
+            layer.top_n = TopN()
+    return m
+
+
+def _compile(cm: ConvertedModel, label: str) -> float:
+    t0 = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            cm.hls_model.compile()
+    except Exception as err:
+        raise UserError(f"C-simulation build of the {label} model failed: {str(err).splitlines()[0]}") from None
+    return time.perf_counter() - t0
+
+
+def attention_bit_exactness(cm: ConvertedModel, patches: np.ndarray, layer: int = 0) -> dict[str, Any]:
+    """Trace attention layer ``layer`` (and the LayerNorm feeding it) in the compiled model and compare its output
+    with golden.attention_trace on the traced input. Needs the model compiled with ``trace_output`` on."""
+    name = cm.attention_layers[layer]
+    norm = f"blocks_{layer}_norm1"
+    hm = cm.hls_model
+    spec: AttentionSpec = next(x for x in hm.get_layers() if x.name == name).get_attr("spec")
+    real_compile = hm.compile
+    hm.compile = lambda: None  # already compiled with tracing; hls4ml's trace() would rebuild
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            _, traces = hm.trace(np.ascontiguousarray(patches.reshape(len(patches), -1)))
+    finally:
+        hm.compile = real_compile
+    x_in = np.asarray(traces[norm], dtype=np.float64).reshape(len(patches), spec.seq_len, spec.embed_dim)
+    y = np.asarray(traces[name], dtype=np.float64).reshape(len(patches), spec.seq_len, spec.embed_dim)
+    g = np.stack([spec.precision.result.to_float(golden.attention_trace(spec, x).y) for x in x_in])
+    return {
+        "layer": name,
+        "kind": spec.kind,
+        "samples": len(patches),
+        "elements": int(y.size),
+        "golden_mismatches": int(np.count_nonzero(y != g)),
+    }
+
+
+def run_model_csim(
+    project: Project,
+    out_dir: str | Path | None = None,
+    samples: int | None = None,
+    routes: tuple[str, ...] = ROUTES,
+    bit_exact_samples: int = 8,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Run the test split through the whole-model C-sim of each route; returns the dict to merge into csim.json.
+
+    ``samples`` caps the test images (None: the whole split). Projects are written under
+    ``out_dir/model_csim/<route>/`` (kept for inspection; out_dir defaults to projects/<name>/).
+    """
+    from had_hls.hls.model_config import convert_section
+    from had_hls.hls.model_project import load_models, parallel_predict, test_set
+
+    unknown = set(routes) - set(ROUTES)
+    if unknown:
+        raise UserError(f"routes: {sorted(unknown)} not allowed; allowed: {', '.join(ROUTES)}")
+    precision = convert_section(project).model_precision(project)
+    h = project.hls
+    target = HLSTarget(backend=h.backend, io_type="io_parallel", part=h.part, clock_period=h.clock_period)
+    models = load_models(project)
+    patches, labels = test_set(project, models.student, samples)
+    n = len(patches)
+    work = project.output_dir(out_dir) / "model_csim"
+    fp_model = models.teacher if models.teacher is not None else _float_attention(models.student)
+    fp_source = "teacher" if models.teacher is not None else "student weights, float attention"
+    sources = {"had": (models.student, "native"), "fp": (fp_model, "native"), "stock": (fp_model, "stock")}
+
+    t0 = time.perf_counter()
+    converted: dict[str, ConvertedModel] = {}
+    convert_s: dict[str, float] = {}
+    for route in routes:
+        model, how = sources[route]
+        t1 = time.perf_counter()
+        converted[route] = convert_model(
+            model, patches.shape[1:], work / route, precision, target, route=how, trace_attention=route == "had"
+        )
+        if route == "had":
+            converted[route].hls_model.config.trace_output = True
+        convert_s[route] = time.perf_counter() - t1
+    with ThreadPoolExecutor(max_workers=max(1, min(len(routes), os.cpu_count() or 1))) as pool:
+        compile_s = dict(zip(routes, pool.map(lambda r: _compile(converted[r], r), routes), strict=True))
+    compile_wall = time.perf_counter() - t0 - sum(convert_s.values())
+
+    student_logits = converted["had"].torch_logits(patches) if "had" in converted else None
+    teacher_logits = (
+        (converted.get("fp") or converted.get("stock")).torch_logits(patches)
+        if ("fp" in converted or "stock" in converted)
+        else None
+    )
+
+    def acc(logits: np.ndarray | None) -> float | None:
+        return None if logits is None else float(np.mean(logits.argmax(1) == labels))
+
+    per_route: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        cm = converted[route]
+        t1 = time.perf_counter()
+        y = parallel_predict(cm.hls_model, patches, workers)
+        run_s = time.perf_counter() - t1
+        ref = student_logits if route == "had" else teacher_logits
+        per_route[route] = {
+            "accuracy": acc(y),
+            "float_accuracy": acc(ref),
+            "argmax_agreement_vs_float": float(np.mean(y.argmax(1) == ref.argmax(1))),
+            "max_abs_logit_err_vs_float": float(np.abs(y - ref).max()),
+            "csim_s": round(run_s, 2),
+            "ms_per_sample": round(1000 * run_s / n, 3),
+            "compile_s": round(compile_s[route], 2),
+            "convert_s": round(convert_s[route], 2),
+            "project_dir": str(work / route),
+        }
+    report: dict[str, Any] = {
+        "accuracy": {
+            "csim": per_route.get("had", {}).get("accuracy"),
+            "student": acc(student_logits),
+            "teacher": acc(teacher_logits),
+            "samples": n,
+        },
+        "model_csim": {
+            "dataset": "fashion_mnist test split" + ("" if samples is None else f" (first {n})"),
+            "input": "patch vectors (L, C*P*P) per image; patchify on the host",
+            "fp_model": fp_source,
+            "workers": workers or os.cpu_count(),
+            "compile_wall_s": round(compile_wall, 2),
+            "routes": per_route,
+        },
+    }
+    if "had" in per_route:
+        a = report["accuracy"]
+        a_points = 100 * (a["student"] - a["csim"])
+        report["model_csim"]["had_loss_points_vs_student"] = round(a_points, 3)
+        report["model_csim"]["within_target"] = abs(a_points) <= TARGET_POINTS
+        if bit_exact_samples > 0:
+            k = min(bit_exact_samples, n)
+            report["model_csim"]["attention_bit_exact"] = attention_bit_exactness(converted["had"], patches[:k])
+    if "fp" in per_route:
+        report["accuracy_fp_attention"] = {
+            "csim": per_route["fp"]["accuracy"],
+            "float": acc(teacher_logits),
+            "samples": n,
+        }
+    if "stock" in per_route:
+        report["accuracy_hls4ml_stock"] = {
+            "csim": per_route["stock"]["accuracy"],
+            "float": acc(teacher_logits),
+            "samples": n,
+        }
+    return report
+
+
+def format_accuracy(report: dict[str, Any]) -> str:
+    """A few summary lines for the CLI."""
+    a = report["accuracy"]
+    routes = report["model_csim"]["routes"]
+    lines = [
+        f"whole-model C-sim on {a['samples']} test images: HAD C-sim {a['csim']:.4f} | float student {a['student']:.4f}"
+        f" | teacher {a['teacher']:.4f}",
+        f"{'route':<8} {'C-sim acc':>10} {'float acc':>10} {'agree':>7} {'compile s':>10} {'C-sim s':>8} {'ms/img':>7}",
+    ]
+    for route, r in routes.items():
+        lines.append(
+            f"{route:<8} {r['accuracy']:>10.4f} {r['float_accuracy']:>10.4f} {r['argmax_agreement_vs_float']:>7.4f}"
+            f" {r['compile_s']:>10.1f} {r['csim_s']:>8.1f} {r['ms_per_sample']:>7.2f}"
+        )
+    be = report["model_csim"].get("attention_bit_exact")
+    if be:
+        lines.append(
+            f"{be['layer']} inside the model vs golden: {be['golden_mismatches']} mismatches / {be['elements']}"
+        )
+    return "\n".join(lines)
