@@ -95,6 +95,7 @@ def run_simulation(
     workdir: Path,
     simulator: str = "verilator",
     vcd_vectors: int = 0,
+    vcd_cycles: int = 0,
     stall_seed: int = 0,
     dut_sources: list[Path] | None = None,
     max_cycles: int | None = None,
@@ -104,7 +105,8 @@ def run_simulation(
     ``dut_sources`` replaces templates/rtl/*.v + cosim_dut.v (the gate-level check passes a netlist).
     ``stall_seed`` != 0 drives out_ready from an LFSR (back-pressure). ``vcd_vectors`` > 0: before the full run,
     a run of only the first ``vcd_vectors`` inputs writes ``activity.vcd`` (toggle activity for the power report;
-    the whole run would make a file of gigabytes), from the same build.
+    the whole run would make a file of gigabytes), from the same build; ``vcd_cycles`` > 0 also ends that run
+    after so many cycles (the VCD of one attn_demo input, 8.4k cycles, is ~0.5 GB).
     """
     vcd = vcd_vectors > 0
     tools = find_simulator(simulator)
@@ -141,12 +143,13 @@ def run_simulation(
     if out.exists():
         out.unlink()
 
+    vcd_args = ["+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}", f"+stop={vcd_cycles}"]
     t0 = time.perf_counter()
     if simulator == "icarus":
         _run([tools["iverilog"], "-g2005", "-I", str(workdir), "-s", "tb", "-o", "sim.vvp", tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
         if vcd:
-            _run([tools["vvp"], "-n", "sim.vvp", "+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}"], workdir)
+            _run([tools["vvp"], "-n", "sim.vvp", *vcd_args], workdir)
         t1 = time.perf_counter()
         _run([tools["vvp"], "-n", "sim.vvp"], workdir)
     else:
@@ -161,7 +164,7 @@ def run_simulation(
         _run([*cmd, tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
         if vcd:
-            _run([str(workdir / "obj_dir" / "Vtb"), "+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}"], workdir)
+            _run([str(workdir / "obj_dir" / "Vtb"), *vcd_args], workdir)
         t1 = time.perf_counter()
         _run([str(workdir / "obj_dir" / "Vtb")], workdir)
     run_s = time.perf_counter() - t1

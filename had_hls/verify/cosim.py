@@ -107,6 +107,7 @@ def cosim_layer(
     lanes: int = DEFAULT_LANES,
     vcd_vectors: int = 0,
     stall_seed: int = 0,
+    vcd_cycles: int = 0,
 ) -> dict[str, Any]:
     """Simulate one layer on K inputs and compare with golden (and C-sim when given). Returns the report dict."""
     k = x.shape[0]
@@ -115,7 +116,9 @@ def cosim_layer(
     traces = [golden.attention_trace(spec, x[i], masks[i]) for i in range(k)]
     golden_s = time.perf_counter() - t0
     design = design_for(spec, lanes)
-    sim = run_simulation(design, traces, masks, workdir, simulator, vcd_vectors=vcd_vectors, stall_seed=stall_seed)
+    sim = run_simulation(
+        design, traces, masks, workdir, simulator, vcd_vectors=vcd_vectors, vcd_cycles=vcd_cycles, stall_seed=stall_seed
+    )
     y_gold = np.stack([t.y for t in traces])
     ctx_gold = np.stack([t.ctx for t in traces])
     res: dict[str, Any] = {
@@ -138,6 +141,7 @@ def cosim_layer(
             "golden_s": round(golden_s, 3),
             "vcd": None if sim.vcd is None else str(sim.vcd.relative_to(workdir.parent.parent)),
             "vcd_vectors": min(vcd_vectors, k),
+            "vcd_cycles": vcd_cycles,
         }
     )
     return res
@@ -171,7 +175,8 @@ def run_cosim(
                 print(f"cosim {kind}: {simulator}, {x.shape[0]} vectors ...", flush=True)
             work = stage / "rtl" / kind
             layers[kind] = cosim_layer(
-                spec, x, mask, None if cs is None else cs[kind], work, simulator, lanes, cfg.vcd_vectors
+                spec, x, mask, None if cs is None else cs[kind], work, simulator, lanes, cfg.vcd_vectors,
+                vcd_cycles=cfg.vcd_cycles,
             )
             _clean_build(work)
         had, fp = layers["had"], layers["fp"]

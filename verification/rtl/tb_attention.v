@@ -1,7 +1,8 @@
 // had-hls co-simulation test bench (Icarus Verilog and Verilator --timing share it).
 // `include "cosim_config.vh" (written by had_hls.rtl) defines: NBEATS, L, E, QW, VW, IN_W, MAX_CYCLES,
 // VEC_FILE, OUT_FILE, STALL_SEED (0 = no back-pressure), and DUMP_VCD / VCD_FILE when the build can write an
-// activity file. Run-time plusargs: +nbeats=B runs only the first B beats; +vcd dumps activity (DUMP_VCD builds).
+// activity file. Run-time plusargs: +nbeats=B runs only the first B beats; +vcd dumps activity (DUMP_VCD builds);
+// +stop=C ends the run after C cycles (bounds the size of an activity file; Verilator ignores $dumpoff).
 // Input file: NBEATS lines of IN_W-bit hex words {pad, v, k, q} (one token each, L per input vector).
 // Output file: "I <cycle>" per accepted input beat, "C <cycle> <hex>" per context row leaving the core,
 // "Y <cycle> <hex>" per result row, then "END <cycle>" (or "TIMEOUT <cycle>").
@@ -13,7 +14,7 @@ module tb;
     always #5 clk = ~clk;
 
     reg [`IN_W-1:0] vec [0:`NBEATS-1];
-    integer fd, cycle, nin, nout, lfsr, nbeats;
+    integer fd, cycle, nin, nout, lfsr, nbeats, stop;
 
     wire in_ready, out_valid, ctx_mon_valid, busy;
     wire [`E*`YW-1:0] out_data;
@@ -31,6 +32,8 @@ module tb;
 
     initial begin
         nbeats = `NBEATS;
+        stop = 0;
+        if (!$value$plusargs("stop=%d", stop)) stop = 0;
         if ($value$plusargs("nbeats=%d", nbeats)) if (nbeats > `NBEATS) nbeats = `NBEATS;
         $readmemh(`VEC_FILE, vec);
         fd = $fopen(`OUT_FILE, "w");
@@ -65,6 +68,11 @@ module tb;
             if (`STALL_SEED != 0) begin
                 lfsr = (lfsr >> 1) ^ ((lfsr & 1) ? 32'hB4BCD35C : 0);
                 out_ready <= lfsr[0] | lfsr[1];
+            end
+            if (stop > 0 && cycle >= stop) begin
+                $fwrite(fd, "STOP %0d\n", cycle);
+                $fclose(fd);
+                $finish;
             end
             if (cycle >= `MAX_CYCLES) begin
                 $fwrite(fd, "TIMEOUT %0d\n", cycle);
