@@ -120,7 +120,7 @@ def test_attention_kl_is_positive_finite_and_differentiable_with_topn() -> None:
     assert all(m.kept is not None for m in ms)
     for kind in ("student_unmasked", "teacher_renormalized"):
         loss = layers_attention_kl(ms, mt, kind)
-        assert math.isfinite(float(loss)) and float(loss) > 0
+        assert math.isfinite(loss.item()) and loss.item() > 0
     loss = layers_attention_kl(ms, mt, "teacher_renormalized")
     loss.backward()
     grad = attention_layers(student)[0].q_proj.weight.grad
@@ -270,3 +270,26 @@ def test_eval_without_a_student_is_a_user_error(tmp_path: Path, capsys: pytest.C
     project = write_project(tmp_path)
     assert main(["eval", str(project)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ ablation: binary A
+def test_binary_matrix_attention_is_uniform_over_kept_keys_and_round_trips(tmp_path: Path) -> None:
+    from had_hls.distill.ablations import BinaryMatrixAttention, binarize_attention_matrix
+
+    model = tiny_model()
+    binarize_attention_matrix(model)
+    model.set_attention(BinarizeMode.HARD, top_n=TopN(n=3))
+    layer = attention_layers(model)[0]
+    assert isinstance(layer, BinaryMatrixAttention)
+    x = torch.randn(2, TINY_VIT.seq_len, TINY_VIT.embed_dim)
+    layer.record_maps = True
+    with torch.no_grad():
+        got = layer(x)
+        v = layer._heads(layer.v_proj(x))
+        kept = layer.maps.kept.to(v.dtype)
+        ctx = (kept / 3) @ v
+        want = layer.out_proj(ctx.transpose(1, 2).reshape(2, TINY_VIT.seq_len, TINY_VIT.embed_dim))
+    assert torch.allclose(got, want, atol=1e-6)
+    loaded, meta = load_checkpoint(save_checkpoint(model, tmp_path / "a.pt"))
+    assert meta["attention"]["binary_matrix"] is True
+    assert all(isinstance(la, BinaryMatrixAttention) for la in attention_layers(loaded))

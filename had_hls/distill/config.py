@@ -48,7 +48,7 @@ class TeacherSection:
     weight_decay: float = 0.05
     warmup_steps: int = 200
     label_smoothing: float = 0.0
-    augment: bool = True
+    augment: bool = False
     seed: int = 0
     train_limit: int | None = None
     test_limit: int | None = None
@@ -57,9 +57,7 @@ class TeacherSection:
         for key in ("patch_size", "depth", "mlp_dim", "epochs", "batch_size"):
             _at_least(getattr(self, key), 1, f"{path}.{key}")
         if 28 % self.patch_size:
-            raise ConfigError(
-                f"{path}.patch_size: {self.patch_size} is not allowed: must divide 28 (1, 2, 4, 7, 14)"
-            )
+            raise ConfigError(f"{path}.patch_size: {self.patch_size} is not allowed: must divide 28 (1, 2, 4, 7, 14)")
         _positive_float(self.lr, f"{path}.lr")
         _at_least(self.weight_decay, 0, f"{path}.weight_decay")
         _at_least(self.warmup_steps, 0, f"{path}.warmup_steps")
@@ -116,6 +114,8 @@ class DistillSection:
     top_n         : N kept keys per query in stages 3-4 and in the shipped student; null = model.top_n.
     top_n_ratio   : instead of a fixed N: N = ceil(top_n_ratio * L), at least 1 (N scales linearly with L).
     use_top_n     : false = no top-N at all (ablation).
+    binarize_attention: true = ablation: the attention matrix A itself is binarized from stage 3 on (uniform 1/n over
+                    the kept keys, straight-through to the softmax; had_hls.distill.ablations); not a hardware target.
     eval_batch_size: batch for validation/test accuracy.  device: auto (cuda if available), cpu or cuda.
     """
 
@@ -138,6 +138,7 @@ class DistillSection:
     top_n: int | None = None
     top_n_ratio: float | None = None
     use_top_n: bool = True
+    binarize_attention: bool = False
     eval_batch_size: int = 1000
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
@@ -166,9 +167,7 @@ class DistillSection:
         if self.out_weight == 0 and self.ce_weight == 0:
             raise ConfigError(f"{path}.out_weight: 0 is not allowed together with ce_weight: 0 (stage 4 has no loss)")
         if self.top_n is not None and self.top_n_ratio is not None:
-            raise ConfigError(
-                f"{path}.top_n_ratio: {self.top_n_ratio} is not allowed with top_n: {self.top_n}"
-            )
+            raise ConfigError(f"{path}.top_n_ratio: {self.top_n_ratio} is not allowed with top_n: {self.top_n}")
         if self.top_n is not None:
             _at_least(self.top_n, 1, f"{path}.top_n")
         if self.top_n_ratio is not None and not 0 < self.top_n_ratio <= 1:

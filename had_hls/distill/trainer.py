@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from had_hls.config import Project
 from had_hls.data import ImageSplits
+from had_hls.distill.ablations import binarize_attention_matrix
 from had_hls.distill.common import accuracy, batch_stream, device_label, load_data, pick_device
 from had_hls.distill.config import DistillSection, TeacherSection
 from had_hls.distill.losses import layers_attention_kl, output_kl
@@ -133,11 +134,11 @@ def run_stage(
         loss.backward()
         opt.step()
         if step >= steps - tail:
-            sums["loss"] += float(loss)
+            sums["loss"] += loss.item()
             for key, value in parts.items():
-                sums[key] += float(value)
+                sums[key] += value.item()
         if step % 10 == 0:
-            bar.set_postfix({"loss": f"{float(loss):.4f}", **({"c": f"{c:.3g}"} if c is not None else {})})
+            bar.set_postfix({"loss": f"{loss.item():.4f}", **({"c": f"{c:.3g}"} if c is not None else {})})
     seconds = time.perf_counter() - start
     for layer in attention_layers(student) + attention_layers(teacher):
         layer.record_maps = False
@@ -222,6 +223,8 @@ def run_distill(
         resumed_from = 0
     else:
         student = copy.deepcopy(teacher)
+        if d.binarize_attention:
+            binarize_attention_matrix(student)
         sigmas = calibrate(student, data, d, device)
         calib = {"batches": d.calib_batches, "batch_size": d.batch_size, "sigma_q_k": sigmas}
         calib["val_acc_hard_before_training"] = hard_accuracy(

@@ -49,6 +49,8 @@ def checkpoint_dict(model: nn.Module, meta: dict[str, Any] | None = None) -> dic
     if layers:
         first = layers[0]
         attn = {"mode": first.mode.value, "tanh_c": float(first.tanh_c), "top_n": asdict(first.top_n)}
+        if type(first).__name__ == "BinaryMatrixAttention":
+            attn["binary_matrix"] = True  # ablation only (had_hls.distill.ablations)
     return {
         "format": FORMAT,
         "arch": _arch_of(model),
@@ -84,6 +86,10 @@ def model_from_dict(ckpt: dict[str, Any]) -> tuple[nn.Module, dict[str, Any]]:
     model = cls(cfg_cls(**ckpt["config"]))
     model.load_state_dict(ckpt["state_dict"])
     attn = ckpt.get("attention") or {}
+    if attn.get("binary_matrix"):
+        from had_hls.distill.ablations import binarize_attention_matrix
+
+        binarize_attention_matrix(model)
     if attn:
         top_n = TopN(**attn["top_n"])
         for layer in attention_layers(model):
