@@ -49,8 +49,10 @@ def main() -> None:
     }
     write_json(args.out, result)
     shape = report["shape"]
-    print(f"C-sim L={shape['seq_len']} E={shape['embed_dim']}: compile {result['compile_s_wall']:.1f} s (parallel), "
-          f"run {report['run_s']:.1f} s -> {args.out}")
+    print(
+        f"C-sim L={shape['seq_len']} E={shape['embed_dim']}: compile {result['compile_s_wall']:.1f} s (parallel), "
+        f"run {report['run_s']:.1f} s -> {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ class CsimSection:
 
 _SECTIONS: dict[str, type] = {"model": ModelSection, "hls": HLSSection, "csim": CsimSection}
 # Modules that own further sections (they call register_section on import).
-SECTION_MODULES = ("had_hls.distill.config", "had_hls.rtl.config")
+SECTION_MODULES = ("had_hls.distill.config", "had_hls.rtl.config", "had_hls.hls.model_config")
 _REQUIRED = ("name", "model")
 
 
