@@ -47,6 +47,7 @@ module normalise_row #(
         lim_hi = (1 <<< (CW - 1)) - 1;
         lim_lo = -(1 <<< (CW - 1));
         rs = {1'b0, r};
+        if (shift < 1) shift = 1;  // only when S = 0 (then ctx = 0): keeps the shifts below in range
         for (c = 0; c < D; c = c + 1) begin
             a = acc[c*AVW +: AVW];
             prod = a * rs;

@@ -74,8 +74,8 @@ module fp_attention_core #(
     reg [XB-1:0] bh0, bh1;
     reg b_bank;
     reg [XB-1:0] b_g;
-    reg [SUMW-1:0] b_sum;
-    reg [D*AVW-1:0] b_av;
+    wire [SUMW-1:0] b_sum;
+    wire [D*AVW-1:0] b_av;
     reg c_pending;
     reg [XB-1:0] c_h;
     reg [E*CW-1:0] ctxrow;
@@ -127,10 +127,8 @@ module fp_attention_core #(
             assign b_e[p*EW +: EW] = b_lv[p] ? e_raw : {EW{1'b0}};
         end
     endgenerate
-    wire [SUMW-1:0] sum_next;
-    wire [D*AVW-1:0] av_next;
     softmax_av_lanes #(.P(P), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
-        .first(b_g == 0), .e(b_e), .v(b_v), .sum_in(b_sum), .av_in(b_av), .sum_out(sum_next), .av_out(av_next));
+        .clk(clk), .en(b_go), .first(b_g == 0), .e(b_e), .v(b_v), .sum(b_sum), .av(b_av));
 
     // ---------------------------------------------------------------- stage C: normalise
     wire [D*CW-1:0] ctx_h;
@@ -185,8 +183,6 @@ module fp_attention_core #(
                 end
             end
             if (b_go) begin
-                b_sum <= sum_next;
-                b_av <= av_next;
                 if (b_last) begin
                     b_g <= 0;
                     b_bank <= !b_bank;

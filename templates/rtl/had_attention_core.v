@@ -81,8 +81,8 @@ module had_attention_core #(
     reg b_bank;
     reg [XB-1:0] b_g;
     reg [CB-1:0] b_seen;
-    reg [SUMW-1:0] b_sum;
-    reg [D*AVW-1:0] b_av;
+    wire [SUMW-1:0] b_sum;
+    wire [D*AVW-1:0] b_av;
     reg c_pending;
     reg [XB-1:0] c_h;
     reg [E*CW-1:0] ctxrow;
@@ -143,10 +143,8 @@ module had_attention_core #(
     topn_keep #(.P(P), .HB(HB), .CB(CB)) keep_u (
         .lane_valid(b_lv), .ham(b_ham), .thresh(thresh), .take(take), .seen_in(b_g == 0 ? {CB{1'b0}} : b_seen),
         .kept(kept), .seen_out(seen_next));
-    wire [SUMW-1:0] sum_next;
-    wire [D*AVW-1:0] av_next;
     softmax_av_lanes #(.P(P), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
-        .first(b_g == 0), .e(b_e), .v(b_v), .sum_in(b_sum), .av_in(b_av), .sum_out(sum_next), .av_out(av_next));
+        .clk(clk), .en(b_go), .first(b_g == 0), .e(b_e), .v(b_v), .sum(b_sum), .av(b_av));
 
     // ---------------------------------------------------------------- stage C datapath
     wire [D*CW-1:0] ctx_h;
@@ -205,8 +203,6 @@ module had_attention_core #(
             end
             // stage B
             if (b_go) begin
-                b_sum <= sum_next;
-                b_av <= av_next;
                 b_seen <= seen_next;
                 if (b_last) begin
                     b_g <= 0;
