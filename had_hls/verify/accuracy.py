@@ -207,9 +207,13 @@ def format_accuracy(report: dict[str, Any]) -> str:
     """A few summary lines for the CLI."""
     a = report["accuracy"]
     routes = report["model_csim"]["routes"]
+
+    def f(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.4f}"
+
     lines = [
-        f"whole-model C-sim on {a['samples']} test images: HAD C-sim {a['csim']:.4f} | float student {a['student']:.4f}"
-        f" | teacher {a['teacher']:.4f}",
+        f"whole-model C-sim on {a['samples']} test images: HAD C-sim {f(a['csim'])} | float student {f(a['student'])}"
+        f" | teacher {f(a['teacher'])}",
         f"{'route':<8} {'C-sim acc':>10} {'float acc':>10} {'agree':>7} {'compile s':>10} {'C-sim s':>8} {'ms/img':>7}",
     ]
     for route, r in routes.items():
