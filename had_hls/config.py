@@ -133,9 +133,13 @@ class CsimSection:
     vectors: int = 64
     input_scale: float = 1.0
     mask_fraction: float = 0.25
+    model: bool = True  # with a checkpoint and a dataset: also C-simulate the whole model on the test split
+    samples: int | None = None  # test images for the whole-model C-sim (null: the whole split)
 
     def validate(self, path: str) -> None:
         _positive(self.vectors, f"{path}.vectors")
+        if self.samples is not None:
+            _positive(self.samples, f"{path}.samples")
         if not self.input_scale > 0:
             raise ConfigError(f"{path}.input_scale: {self.input_scale} is not allowed: must be > 0")
         if not 0 <= self.mask_fraction < 1:

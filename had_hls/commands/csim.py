@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from had_hls.config import load_project
+from had_hls.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--vectors", type=int, default=None, help="number of seeded random inputs (default: csim.vectors, 64)"
     )
+    p.add_argument("--samples", type=int, default=None,
+                   help="test images for the whole-model C-sim (checkpoint projects; default: csim.samples, all)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -22,8 +25,14 @@ def run(args: argparse.Namespace) -> int:
     from had_hls.verify.csim import run_csim
 
     project = load_project(args.project)
-    report = run_csim(project, args.out, args.vectors, quiet=args.quiet)
+    if args.samples is not None and args.samples < 1:
+        raise UserError(f"--samples: {args.samples} is not allowed: must be >= 1")
+    report = run_csim(project, args.out, args.vectors, quiet=args.quiet, samples=args.samples)
     print(format_summary(report, project.output_dir(args.out)))
+    if "model_csim" in report:
+        from had_hls.verify.accuracy import format_accuracy
+
+        print(format_accuracy(report))
     ok = report["golden_mismatches"] == 0 and report["fp_baseline"]["golden_mismatches"] == 0
     return 0 if ok else 1
 

@@ -177,8 +177,23 @@ def _target(project: Project) -> HLSTarget:
     return HLSTarget(backend=h.backend, io_type=h.io_type, part=h.part, clock_period=h.clock_period)
 
 
-def run_csim(project: Project, out_dir: str | Path | None = None, vectors: int | None = None, quiet: bool = False):
-    """Run the whole C-simulation; returns the csim.json dict. Outputs appear in ``out_dir`` only on success."""
+def wants_model_csim(project: Project) -> bool:
+    """Whole-model C-sim on real data: a checkpoint, a dataset (teacher section) and csim.model."""
+    return project.csim.model and project.model.checkpoint is not None and "teacher" in project.present
+
+
+def run_csim(
+    project: Project,
+    out_dir: str | Path | None = None,
+    vectors: int | None = None,
+    quiet: bool = False,
+    samples: int | None = None,
+):
+    """Run the whole C-simulation; returns the csim.json dict. Outputs appear in ``out_dir`` only on success.
+
+    The attention layer (HAD and FP) runs on K seeded vectors, bit for bit against golden; with a checkpoint and a
+    dataset the whole model also runs on the test split (had_hls.verify.accuracy) and ``accuracy`` is added.
+    """
     target = _target(project)
     k = vectors if vectors is not None else project.csim.vectors
     if k < 1:
@@ -191,7 +206,8 @@ def run_csim(project: Project, out_dir: str | Path | None = None, vectors: int |
     fp_layer.set_mode(BinarizeMode.FLOAT)
     fp_layer.top_n = type(layer.top_n)()
 
-    bar = tqdm(total=4, desc="csim", unit="step", disable=quiet, leave=False)
+    model_csim = wants_model_csim(project)
+    bar = tqdm(total=5 if model_csim else 4, desc="csim", unit="step", disable=quiet, leave=False)
     with staged_output(out_dir) as stage:
         bar.set_postfix_str("convert (hls4ml)")
         models = {}
@@ -232,8 +248,17 @@ def run_csim(project: Project, out_dir: str | Path | None = None, vectors: int |
                 error_bound=bound,
             )
         bar.update()
-        bar.set_postfix_str("write")
         report = _report(project, target, k, had_spec, results, compile_s, mask is not None)
+        if model_csim:
+            from had_hls.verify.accuracy import run_model_csim
+
+            bar.set_postfix_str("whole model on the test split")
+            model_report = run_model_csim(project, stage, samples if samples is not None else project.csim.samples)
+            for route in model_report["model_csim"]["routes"].values():  # where it lands, not the staging folder
+                route["project_dir"] = str(out_dir / Path(route["project_dir"]).relative_to(stage))
+            report.update(model_report)
+            bar.update()
+        bar.set_postfix_str("write")
         arrays = {
             "x": x,
             "had_csim": results["had"].csim,
