@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "projects" / "default.yaml"
 RESULTS_JSON = ROOT / "benchmarks" / "results" / "distill.json"
 RESULTS_MD = ROOT / "docs" / "results.md"
+NOTES_MARK = "<!-- notes: hand-written below this line, kept when the table is regenerated -->\n"
 
 # row -> (description, changes to the distill: section; None = the schedule of projects/default.yaml)
 ROWS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -55,9 +57,9 @@ ROWS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def row_project(work: Path, row: str, base: dict[str, Any], teacher_ckpt: Path) -> Path:
+def row_project(work: Path, row: str, base: dict[str, Any], teacher_ckpt: Path, seed: int = 0) -> Path:
     doc = copy.deepcopy(base)
-    doc["name"] = row
+    doc["name"] = row if seed == 0 else f"{row}_s{seed}"
     doc["model"].pop("checkpoint", None)  # the row's own student (WORK/<row>/student.pt)
     doc.setdefault("teacher", {})["checkpoint"] = str(teacher_ckpt)
     distill = doc.setdefault("distill", {})
@@ -66,7 +68,8 @@ def row_project(work: Path, row: str, base: dict[str, Any], teacher_ckpt: Path) 
         steps = list(distill.get("steps", had_hls.distill.config.DistillSection().steps))
         distill["steps"] = [0, 0, steps[0] + steps[1] + steps[2], steps[3]]
     distill.update(changes)
-    path = work / f"{row}.yaml"
+    distill["seed"] = seed
+    path = work / f"{doc['name']}.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -122,14 +125,21 @@ def write_markdown(results: dict[str, Any], base_path: Path) -> str:
         "",
         "## Ablations (Fashion-MNIST, same teacher, same total steps)",
         "",
-        "| row | what changes | N | steps | HAD student acc | loss (points) | val acc after stages 1-4 (hard) |",
-        "|---|---|---|---|---|---|---|",
+        "| row | what changes | N | steps | HAD student acc (seed 0) | loss (points) | acc mean over seeds (per seed) "
+        "| val acc after stages 1-4 (hard, seed 0) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for row, r in fm["ablations"].items():
+    rows_all = {"main": fm, **fm["ablations"]}
+    for row, r in rows_all.items():
         stages = " / ".join(f"{v:.3f}" for v in r["val_acc_by_stage"])
+        spread = (
+            f"{r['student_acc_mean']:.4f} ({' / '.join(f'{a:.4f}' for a in r['student_acc_by_seed'])})"
+            if "student_acc_mean" in r
+            else "-"
+        )
         lines.append(
             f"| {row} | {ROWS[row][0]} | {r['top_n'] if r['top_n'] is not None else 'off'} | {r['steps']} | "
-            f"{r['student_acc']:.4f} | {r['loss_points']:.2f} | {stages} |"
+            f"{r['student_acc']:.4f} | {r['loss_points']:.2f} | {spread} | {stages} |"
         )
     lines += [
         "",
@@ -146,12 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--project", default=str(DEFAULT), help="base project YAML (default: projects/default.yaml)")
     ap.add_argument("--results", default=str(RESULTS_JSON), help="JSON output")
     ap.add_argument("--markdown", default=str(RESULTS_MD), help="Markdown output")
+    ap.add_argument("--seeds", default="0", help="distill.seed values per row, e.g. 0,1,2 (seed 0 is the headline)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     rows = [r for r in args.rows.split(",") if r]
     unknown = [r for r in rows if r not in ROWS]
     if unknown or "main" not in rows:
         print(f"unknown rows {unknown} (or 'main' missing); allowed: {', '.join(ROWS)}", file=sys.stderr)
+        return 2
+    seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    if not seeds or seeds[0] != 0:
+        print("--seeds must start with 0 (the headline run)", file=sys.stderr)
         return 2
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -173,8 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     for row in rows:
         print(f"== {row}: {ROWS[row][0]}", flush=True)
-        results[row] = run_row(row_project(work, row, base, teacher_ckpt), args.quiet)
-        print(json.dumps(results[row]), flush=True)
+        runs = []
+        for seed in seeds:
+            runs.append(run_row(row_project(work, row, base, teacher_ckpt, seed), args.quiet))
+            print(json.dumps({"seed": seed, **runs[-1]}), flush=True)
+        results[row] = {**runs[0], "seeds": seeds}
+        if len(seeds) > 1:
+            accs = [r["student_acc"] for r in runs]
+            results[row].update(
+                student_acc_by_seed=accs,
+                student_acc_mean=round(statistics.mean(accs), 5),
+                student_acc_std=round(statistics.stdev(accs), 5),
+            )
     main_row = results.pop("main")
     tm = load_checkpoint(teacher_ckpt)[1].get("metrics", {})
     teacher_info = (
@@ -194,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     results_json.parent.mkdir(parents=True, exist_ok=True)
     write_json(results_json, out)
     results_md.parent.mkdir(parents=True, exist_ok=True)
-    results_md.write_text(write_markdown(out, base_path))
+    notes = ""
+    if results_md.is_file() and NOTES_MARK in results_md.read_text():
+        notes = results_md.read_text().split(NOTES_MARK, 1)[1]  # hand-written notes survive a rerun
+    results_md.write_text(write_markdown(out, base_path) + NOTES_MARK + notes)
     print(f"wrote {results_json} and {results_md}")
     return 0
 
