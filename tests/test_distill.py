@@ -293,3 +293,33 @@ def test_binary_matrix_attention_is_uniform_over_kept_keys_and_round_trips(tmp_p
     loaded, meta = load_checkpoint(save_checkpoint(model, tmp_path / "a.pt"))
     assert meta["attention"]["binary_matrix"] is True
     assert all(isinstance(la, BinaryMatrixAttention) for la in attention_layers(loaded))
+
+
+# ------------------------------------------------------------------------------------------ the shipped default
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_default_checkpoint_matches_its_project() -> None:
+    project = load_project(ROOT / "projects" / "default.yaml")
+    ckpt = project.checkpoint_path()
+    assert ckpt is not None and ckpt.stat().st_size < 2_000_000
+    model, meta = load_checkpoint(ckpt)
+    layers = attention_layers(model)
+    m = project.model
+    assert meta["role"] == "student" and len(layers) == 2 and 0 <= m.layer < len(layers)
+    assert model.cfg.seq_len == m.seq_len <= 64 and model.cfg.embed_dim == m.embed_dim <= 64
+    for layer in layers:
+        assert layer.mode is BinarizeMode.HARD and layer.num_heads == m.num_heads
+        assert layer.top_n.keep(m.seq_len) == m.top_n
+        assert float(layer.sigma_q) > 0 and float(layer.sigma_k) > 0
+
+
+@needs_data
+def test_shipped_default_student_is_accurate_on_the_first_test_images() -> None:
+    from had_hls.data import load_fashion_mnist
+    from had_hls.distill.common import accuracy
+
+    project = load_project(ROOT / "projects" / "default.yaml")
+    model, _ = load_checkpoint(project.checkpoint_path())
+    data = load_fashion_mnist(train_limit=1, test_limit=1000)
+    assert accuracy(model, data.x_test, data.y_test, 500, torch.device("cpu")) >= 0.85
