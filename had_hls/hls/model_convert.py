@@ -388,7 +388,10 @@ def convert_model(
     out = Path(output_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.redirect_stdout(io.StringIO()):
-        cfg = model_config(hw_model, (seq_in, k), precision, target.backend)
+        try:
+            cfg = model_config(hw_model, (seq_in, k), precision, target.backend)
+        except ValueError as err:  # a layer hls4ml or our handlers reject (e.g. types too wide for golden)
+            raise UserError(f"hls4ml conversion failed: {err}") from None
         attn_names = [f"blocks_{i}_attn" for i in range(len(hw_model.blocks))] if route == "native" else []
         if trace_attention:
             for i, name in enumerate(attn_names):
@@ -404,17 +407,20 @@ def convert_model(
                 np.save(tb_dir / "output.npy", np.asarray(tb_outputs, dtype=np.float64).reshape(len(tb_outputs), -1))
                 kwargs["output_data_tb"] = str(tb_dir / "output.npy")
         try:
-            hls_model = hls4ml.converters.convert_from_pytorch_model(
-                hw_model,
-                hls_config=cfg,
-                output_dir=str(out),
-                project_name=project_name,
-                backend=target.backend,
-                io_type=target.io_type,
-                part=target.part,
-                clock_period=target.clock_period,
-                **kwargs,
-            )
+            try:
+                hls_model = hls4ml.converters.convert_from_pytorch_model(
+                    hw_model,
+                    hls_config=cfg,
+                    output_dir=str(out),
+                    project_name=project_name,
+                    backend=target.backend,
+                    io_type=target.io_type,
+                    part=target.part,
+                    clock_period=target.clock_period,
+                    **kwargs,
+                )
+            except ValueError as err:  # a layer hls4ml or our handlers reject (e.g. types too wide for golden)
+                raise UserError(f"hls4ml conversion failed: {err}") from None
             hls_model.write()
             # tb_data is written now; later writes (compile() writes again) must not look for the temporary files
             hls_model.config.config["InputData"] = None
