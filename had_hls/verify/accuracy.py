@@ -54,11 +54,24 @@ def _float_attention(model: Any) -> Any:
     return m
 
 
+def _float_logits(model: Any, patches: np.ndarray, precision: Any, batch: int = 500) -> np.ndarray:
+    """Float64 torch logits of ``model`` on patch vectors (its traced hardware graph: same as the model on images)."""
+    import torch
+
+    from had_hls.hls.model_convert import hardware_encoder
+
+    graph = hardware_encoder(model, patches.shape[1], precision)
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(patches), batch):
+            out.append(graph(torch.as_tensor(patches[i : i + batch], dtype=torch.float64)).numpy())
+    return np.concatenate(out)
+
+
 def _compile(cm: ConvertedModel, label: str) -> float:
     t0 = time.perf_counter()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            cm.hls_model.compile()
+        cm.hls_model.compile()  # stdout: redirected by the caller (redirect_stdout is not thread-safe)
     except Exception as err:
         raise UserError(f"C-simulation build of the {label} model failed: {str(err).splitlines()[0]}") from None
     return time.perf_counter() - t0
@@ -132,16 +145,15 @@ def run_model_csim(
         if route == "had":
             converted[route].hls_model.config.trace_output = True
         convert_s[route] = time.perf_counter() - t1
-    with ThreadPoolExecutor(max_workers=max(1, min(len(routes), os.cpu_count() or 1))) as pool:
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        ThreadPoolExecutor(max_workers=max(1, min(len(routes), os.cpu_count() or 1))) as pool,
+    ):
         compile_s = dict(zip(routes, pool.map(lambda r: _compile(converted[r], r), routes), strict=True))
     compile_wall = time.perf_counter() - t0 - sum(convert_s.values())
 
-    student_logits = converted["had"].torch_logits(patches) if "had" in converted else None
-    teacher_logits = (
-        (converted.get("fp") or converted.get("stock")).torch_logits(patches)
-        if ("fp" in converted or "stock" in converted)
-        else None
-    )
+    student_logits = _float_logits(models.student, patches, precision)
+    teacher_logits = _float_logits(fp_model, patches, precision)
 
     def acc(logits: np.ndarray | None) -> float | None:
         return None if logits is None else float(np.mean(logits.argmax(1) == labels))
