@@ -1,0 +1,39 @@
+"""`had-hls report PROJECT.yaml [--out DIR] [--lanes P] [--vectors K] [--no-fmax] [--jobs J]`.
+
+Resources (Yosys synth_xilinx, UltraScale+), an Fmax proxy (nextpnr-ecp5), power from co-simulation activity and
+cycles per query of the HAD core against the FP core; writes DIR/report.json, DIR/report.md, DIR/report_*.png
+(DIR: projects/<name>/ unless --out). Runs the co-simulation first when its activity files are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import had_hls.rtl  # noqa: F401  (registers the rtl: project section)
+from had_hls.config import load_project
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="resources, Fmax, power and cycles of HAD vs FP attention (report.json/.md)")
+    p.add_argument("project", help="project YAML (e.g. projects/attn_demo.yaml)")
+    p.add_argument("--out", default=None, help="output folder (default: projects/<name>/), as for csim/cosim")
+    p.add_argument("--lanes", type=int, default=None, help="P parallel keys per cycle (default: rtl.lanes, 4)")
+    p.add_argument("--vectors", type=int, default=None, help="co-simulation vectors when it has to run")
+    p.add_argument("--no-fmax", action="store_true", help="skip the nextpnr-ecp5 Fmax proxy")
+    p.add_argument("--jobs", type=int, default=2, help="synthesis runs in parallel (default 2: HAD and FP)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from had_hls.errors import UserError
+    from had_hls.estimate.report import format_summary, run_report
+
+    if args.lanes is not None and args.lanes < 1:
+        raise UserError(f"--lanes: {args.lanes} is not allowed: must be >= 1")
+    project = load_project(args.project)
+    report = run_report(project, args.out, lanes=args.lanes, vectors=args.vectors, fmax=not args.no_fmax,
+                        jobs=args.jobs, quiet=args.quiet)
+    print(format_summary(report))
+    print(f"wrote {project.output_dir(args.out)}/report.json, report.md, {', '.join(report.get('plots', []))}")
+    return 0

@@ -1,0 +1,51 @@
+"""`had-hls sweep [--seq-len 64,128,...] [--head-dim 16,32,64] [--top-n N,...] [--lanes 4] [--out DIR] [--jobs J]
+[--cluster ADDR] [--fmax] [--no-power]`.
+
+HAD vs FP cores over L, d, N, P (Yosys resources, optional ECP5 Fmax proxy, co-simulation power and cycles) and the
+counting top-N unit against N with the Vitis sortTopK anchor; points run in parallel (all cores, or a Dask cluster)
+and are cached: a rerun computes only the missing points. Writes DIR/sweep.json and DIR/sweep_*.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _ints(text: str) -> list[int]:
+    from had_hls.errors import UserError
+
+    try:
+        vals = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UserError(f"{text!r} is not allowed: give comma-separated integers, e.g. 64,128,256") from None
+    if not vals or min(vals) < 1:
+        raise UserError(f"{text!r} is not allowed: give integers >= 1")
+    return vals
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="design-space sweep of HAD vs FP cores over L, d, N, P (cached, parallel)")
+    p.add_argument("--seq-len", default="64,128,256,512,1024,2048,4096", help="L values (comma-separated)")
+    p.add_argument("--head-dim", default="16,32,64", help="d values (one head: E = d)")
+    p.add_argument("--top-n", default=None, help="N values (default: N = L/8, growing with L)")
+    p.add_argument("--lanes", default="4", help="P values (keys per cycle)")
+    p.add_argument("--out", default="projects/sweep", help="output folder (sweep.json, plots, cache)")
+    p.add_argument("--jobs", type=int, default=None, help="local worker processes (default: all cores)")
+    p.add_argument("--cluster", default=None, help="Dask scheduler address (tcp://host:8786) instead of local")
+    p.add_argument("--fmax", action="store_true", help="also the nextpnr-ecp5 Fmax proxy per point (slow)")
+    p.add_argument("--no-power", action="store_true", help="skip co-simulation power (resources and cycles only)")
+    p.add_argument("--power-max-seq-len", type=int, default=256, help="co-simulate for power only up to this L")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from had_hls.estimate.sweep import SweepOptions, format_sweep, grid, run_sweep
+
+    top_n = _ints(args.top_n) if args.top_n else None
+    points = grid(_ints(args.seq_len), _ints(args.head_dim), top_n, _ints(args.lanes))
+    opts = SweepOptions(fmax=args.fmax, power=not args.no_power, power_max_seq_len=args.power_max_seq_len)
+    sweep = run_sweep(points, args.out, opts, jobs=args.jobs, cluster=args.cluster, quiet=args.quiet)
+    print(format_sweep(sweep))
+    print(f"wrote {args.out}/sweep.json, {', '.join(sweep['plots'])}")
+    return 0 if not sweep["failed"] else 1

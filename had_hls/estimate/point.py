@@ -1,0 +1,43 @@
+"""One design point: synthesis (+ optional Fmax proxy) of a spec's RTL core, cached; shared by report and sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from had_hls.estimate.cache import cached, design_key
+from had_hls.estimate.synth import synth_xilinx, yosys_version
+from had_hls.rtl.generate import RtlDesign, design_for
+from had_hls.spec import AttentionSpec, build_spec, dequantized_weights
+
+FMAX_MAX_SEQ_LEN = 32  # the ECP5 proxy places the core at min(L, this); see had_hls.estimate.timing
+
+
+def respec(spec: AttentionSpec, seq_len: int) -> AttentionSpec:
+    """The same layer (weights, sigmas, precision) at another sequence length (top_n clipped to it)."""
+    w = dequantized_weights(spec)
+    return build_spec(
+        spec.kind, seq_len=seq_len, num_heads=spec.num_heads, top_n=min(spec.top_n, seq_len),
+        sigma_q=spec.sigma_q, sigma_k=spec.sigma_k,
+        weights={k: (v[0], v[1]) for k, v in w.items()}, precision=spec.precision,
+        key_padding_mask=spec.key_padding_mask, name=spec.name,
+    )
+
+
+def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: float | None = None) -> dict[str, Any]:
+    """UltraScale+ counts of the design's core (cached)."""
+    key = design_key(design, "synth_xilinx", {"yosys": yosys_version()})
+    return cached(cache_dir, "synth", key, lambda: synth_xilinx(design, work, timeout=timeout).as_dict())
+
+
+def fmax_point(design: RtlDesign, work: Path, cache_dir: Path | None, target_mhz: float,
+               max_seq_len: int = FMAX_MAX_SEQ_LEN, timeout: float | None = None) -> dict[str, Any]:
+    """ECP5 Fmax proxy of the core, at min(L, max_seq_len) keys (cached)."""
+    from had_hls.estimate.timing import fmax_ecp5, nextpnr_version
+
+    spec = design.spec
+    d = design if spec.seq_len <= max_seq_len else design_for(respec(spec, max_seq_len), design.lanes)
+    key = design_key(d, "fmax_ecp5", {"yosys": yosys_version(), "nextpnr": nextpnr_version(), "f": target_mhz})
+    res = cached(cache_dir, "fmax", key, lambda: fmax_ecp5(d, work, target_mhz, timeout=timeout))
+    res["reduced_seq_len"] = spec.seq_len > max_seq_len
+    return res

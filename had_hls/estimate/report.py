@@ -1,0 +1,362 @@
+"""``had-hls report``: what the HAD attention core costs and saves against the FP attention core.
+
+For the project's layer (its HAD spec and the FP-baseline spec, same weights and precision, ``rtl.lanes`` = P):
+  resources  Yosys ``synth_xilinx -family xcup`` of each RTL core (had_hls.estimate.synth), cached
+  Fmax       nextpnr-ecp5 out of context (had_hls.estimate.timing), a proxy, cached
+  cycles     ``cycles_per_query`` measured in co-simulation (cosim.json; the co-simulation runs when missing)
+  power      toggle rates from the co-simulation VCD on the project's vectors x published energy coefficients
+             (had_hls.estimate.power), at the project's clock (hls.clock_period)
+  area       one figure: LUT-equivalents on the project's part (had_hls.estimate.area)
+  Vitis      csynth / cosim reports found under <out>/hls/{had,fp} (hls4ml.report.parse_vivado_report)
+Equal throughput: both cores take P keys per cycle and H * ceil(L / P) cycles per query row (measured, not
+assumed: the report checks the two cosim figures are equal), so at one clock they deliver the same queries per
+second; power is compared at that common clock.
+Writes <out>/report.json, <out>/report.md and <out>/report_*.png; work files under <out>/estimate/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from had_hls.config import Project
+from had_hls.errors import UserError
+from had_hls.estimate import area as area_mod
+from had_hls.estimate.point import FMAX_MAX_SEQ_LEN, fmax_point, synth_point
+from had_hls.estimate.power import COEFFICIENTS, HORO, KUON, coefficient_table, power_mw, vcd_activity
+from had_hls.estimate.synth import yosys_version
+from had_hls.io import staged_output, write_json
+from had_hls.rtl.generate import design_for
+
+PAPER_AREA_REDUCTION = 0.79
+PAPER_POWER_REDUCTION = 0.87
+KINDS = ("had", "fp")
+
+
+def _cosim_inputs(project: Project, out: Path, lanes: int, vectors: int | None, quiet: bool,
+                  csim: bool = True) -> dict[str, Any]:
+    """cosim.json of the project (run the co-simulation when it, or its VCDs, is missing or at other lanes)."""
+    from had_hls.verify.cosim import run_cosim
+
+    path = out / "cosim.json"
+    ok = False
+    if path.is_file():
+        cj = json.loads(path.read_text())
+        ok = cj.get("lanes") == lanes and all((out / "rtl" / k / "activity.vcd").is_file() for k in KINDS)
+    if not ok:
+        if not quiet:
+            print(f"report: no co-simulation activity at P={lanes} in {out}: running the co-simulation", flush=True)
+        run_cosim(project, out, vectors=vectors, lanes=lanes, csim=csim, quiet=quiet)
+        cj = json.loads(path.read_text())
+    if not cj.get("pass", False):
+        raise UserError(f"{path}: the co-simulation did not pass: a report on a failing design would mislead")
+    return cj
+
+
+def vitis_reports(out: Path) -> dict[str, Any]:
+    """hls4ml.report.parse_vivado_report of <out>/hls/<kind> where Vitis/Vivado HLS results exist."""
+    found: dict[str, Any] = {}
+    for kind in KINDS:
+        d = out / "hls" / kind
+        if not (d / "project.tcl").is_file():
+            continue
+        try:
+            import hls4ml.report as hr
+
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                rep = hr.parse_vivado_report(str(d))
+        except Exception as err:  # noqa: BLE001 - a foreign report must not stop ours
+            found[kind] = {"error": f"{type(err).__name__}: {err}"}
+            continue
+        if rep:
+            found[kind] = rep
+    return found
+
+
+def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: int | None = None,
+               vectors: int | None = None, fmax: bool = True, jobs: int = 2, csim: bool = True,
+               quiet: bool = False) -> dict[str, Any]:
+    """The whole report; returns the report.json dict (also written to ``<out>/report.json``).
+
+    ``csim=False``: when the co-simulation must run and no C-sim vectors exist, it uses the project's seeded
+    vectors without running the C-simulation first (as ``had-hls cosim --no-csim``).
+    """
+    from had_hls.verify.cosim import rtl_section
+    from had_hls.verify.csim import build_specs
+
+    t_start = time.perf_counter()
+    out = project.output_dir(out_dir)
+    cfg = rtl_section(project)
+    lanes = lanes or cfg.lanes
+    specs = dict(zip(KINDS, build_specs(project), strict=True))
+    designs = {k: design_for(s, lanes) for k, s in specs.items()}
+    cj = _cosim_inputs(project, out, lanes, vectors, quiet, csim)
+    cyc = {"had": cj["had"]["cycles_per_query"], "fp": cj["fp_baseline"]["cycles_per_query"]}
+    f_mhz = 1000.0 / project.hls.clock_period
+    work = out / "estimate"
+    cache = work / "cache"
+    if not quiet:
+        print(f"report: Yosys synth_xilinx of the HAD and FP cores ({yosys_version()}) ...", flush=True)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        syn_f = {k: pool.submit(synth_point, designs[k], work / k / "xcup", cache) for k in KINDS}
+        fm_f = {k: pool.submit(fmax_point, designs[k], work / k / "ecp5", cache, f_mhz) for k in KINDS} if fmax \
+            else {}
+        syn = {k: f.result() for k, f in syn_f.items()}
+        fm = {k: f.result() for k, f in fm_f.items()}
+    part = project.hls.part
+    aw = area_mod.weights(part)
+    report: dict[str, Any] = {"name": project.name}
+    acts = {}
+    for k in KINDS:
+        s = syn[k]
+        vcd = out / "rtl" / k / "activity.vcd"
+        acts[k] = vcd_activity(vcd)
+        pw = power_mw(s, acts[k], f_mhz)
+        lut_eq = area_mod.lut_equivalents(s, part)
+        report[k] = {
+            "lut": s["lut"], "ff": s["ff"], "dsp": s["dsp"], "bram": s["bram"], "carry": s["carry"],
+            "uram": s["uram"], "lut_as_memory": s["lut_ram"], "muxf": s["muxf"],
+            "fmax_mhz": None if not fmax else fm[k]["fmax_mhz"],
+            "power_mw": pw["power_mw"],
+            "cycles_per_query": cyc[k],
+            "lut_equivalents": lut_eq,
+            "part_fraction": area_mod.part_fraction(s, part),
+            "power": pw,
+            "activity": acts[k].as_dict(),
+            "memories": s["memories"],
+            "synth": {"tool": s["tool"], "seconds": s["seconds"], "cached": s["cached"]},
+            "fmax": None if not fmax else fm[k],
+        }
+    had, fp = report["had"], report["fp"]
+    shp = specs["had"]
+    kmem = next((m for m in had["memories"] if m["name"] == "kmem"), None)
+    report["shape"] = {"seq_len": shp.seq_len, "embed_dim": shp.embed_dim, "num_heads": shp.num_heads,
+                       "head_dim": shp.head_dim, "top_n": shp.top_n, "lanes": lanes}
+    report["area_reduction"] = 1.0 - had["lut_equivalents"] / fp["lut_equivalents"]
+    report["power_reduction"] = 1.0 - had["power_mw"] / fp["power_mw"]
+    report["power_reduction_dsp_gap14"] = 1.0 - had["power"]["power_mw_dsp_gap14"] / fp["power"]["power_mw_dsp_gap14"]
+    report["reductions"] = {
+        r: (1.0 - had[r] / fp[r]) if fp[r] else None for r in ("lut", "ff", "dsp", "bram")
+    }
+    report["k_memory_bits"] = {"had": kmem["bits"] if kmem else None,
+                               "had_expected_L_times_E": shp.seq_len * shp.embed_dim,
+                               "fp": next((m["bits"] for m in fp["memories"] if m["name"] == "kmem"), None)}
+    report["equal_throughput"] = {
+        "had_cycles_per_query": cyc["had"], "fp_cycles_per_query": cyc["fp"], "equal": cyc["had"] == cyc["fp"],
+        "clock_mhz": f_mhz,
+        "how": "both cores take P keys per cycle: H*ceil(L/P) cycles per query row (measured in co-simulation); "
+               "power is compared at the same clock (hls.clock_period), so at equal queries per second",
+    }
+    report["paper_targets"] = {
+        "area_reduction": PAPER_AREA_REDUCTION, "power_reduction": PAPER_POWER_REDUCTION,
+        "area_met": report["area_reduction"] >= PAPER_AREA_REDUCTION,
+        "power_met": report["power_reduction"] >= PAPER_POWER_REDUCTION,
+        "at_paper_shape": shp.seq_len == 512 and shp.head_dim == 64,
+    }
+    report["vitis"] = vitis_reports(out)
+    report["cosim"] = {"vectors": cj["vectors"], "simulator": cj["simulator_version"], "pass": cj["pass"],
+                       "vcd_vectors": cj["had"].get("vcd_vectors")}
+    report["method"] = method(part, aw, fmax)
+    report["seconds"] = round(time.perf_counter() - t_start, 1)
+    with staged_output(out) as stage:
+        write_json(stage / "report.json", report)
+        from had_hls.estimate.plots import report_plots
+
+        pngs = report_plots(report, stage)
+        report["plots"] = [p.name for p in pngs]
+        write_json(stage / "report.json", report)
+        (stage / "report.md").write_text(format_markdown(report))
+    return report
+
+
+def method(part: str, aw: dict[str, Any], fmax: bool) -> dict[str, Any]:
+    """The 'method' section: tools, versions, coefficients, area normalisation."""
+    from had_hls.rtl.sim import simulator_version  # noqa: F401  (versions of the simulator are in cosim)
+
+    tools: dict[str, Any] = {"yosys": yosys_version(), "synthesis": "synth_xilinx -family xcup -flatten -noiopad"}
+    if fmax:
+        from had_hls.estimate.timing import ECP5_DEVICE, nextpnr_version
+
+        tools["nextpnr"] = nextpnr_version()
+        tools["fmax_proxy"] = (f"synth_ecp5 + nextpnr-ecp5 {ECP5_DEVICE} --out-of-context at "
+                               f"min(L, {FMAX_MAX_SEQ_LEN}) keys; Lattice ECP5, not UltraScale+")
+    w = aw["weights"]
+    return {
+        "tools": tools,
+        "area": {
+            "figure": "lut_equivalents",
+            "definition": "LUT + FF*w_ff + DSP*w_dsp + BRAM36*w_bram + URAM*w_uram, w_r = LUTs of the part / "
+                          "r of the part (CARRY8 not counted: inside the CLBs of its LUTs)",
+            "why": "equal shares of the target part count equally, so DSP-heavy (FP) and LUT-heavy (HAD) cores "
+                   "compare on one number on the part the project targets",
+            "part": aw["part"], "part_known": aw["part_known"], "weights": w, "part_totals": aw["part_totals"],
+            "source": "AMD/Xilinx DS890 / DS891 (UltraScale+ product tables)",
+        },
+        "power": {
+            "model": "P_dyn = f_clk * sum_r N_r * E_r * alpha_r / 0.5; alpha from the co-simulation VCD "
+                     "(toggles per bit per cycle of the core's signals; DSP: multiplier input ports); "
+                     "static power left out (device property, equal for both)",
+            "coefficients": coefficient_table(),
+            "sources": [HORO, KUON],
+        },
+        "caveats": [
+            "Yosys counts are not Vivado counts: read the HAD/FP ratios, not the absolute numbers",
+            "Fmax is an ECP5 place-and-route proxy, not an UltraScale+ timing sign-off",
+            "power is an activity-based estimate with published per-operation energies, not a measured figure",
+        ],
+    }
+
+
+# ------------------------------------------------------------------------------------------------ text
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: Any, nd: int = 0) -> str:
+    if x is None:
+        return "n/a"
+    if isinstance(x, float) and nd:
+        return f"{x:,.{nd}f}"
+    return f"{x:,.0f}" if isinstance(x, float) else f"{x:,}"
+
+
+def format_summary(report: dict[str, Any]) -> str:
+    """A few lines for the terminal."""
+    s = report["shape"]
+    had, fp = report["had"], report["fp"]
+    lines = [
+        f"report {report['name']}: L={s['seq_len']} E={s['embed_dim']} H={s['num_heads']} d={s['head_dim']} "
+        f"N={s['top_n']} P={s['lanes']} | part {report['method']['area']['part']}",
+        f"{'core':<4} {'LUT':>8} {'FF':>8} {'DSP':>6} {'BRAM':>6} {'CARRY':>6} {'LUT-eq':>9} {'Fmax MHz':>9} "
+        f"{'mW':>8} {'cyc/query':>9}",
+    ]
+    for label, x in (("HAD", had), ("FP", fp)):
+        fm = "n/a" if x["fmax_mhz"] is None else f"{x['fmax_mhz']:.1f}"
+        lines.append(
+            f"{label:<4} {x['lut']:>8,} {x['ff']:>8,} {x['dsp']:>6,} {x['bram']:>6g} {x['carry']:>6,} "
+            f"{x['lut_equivalents']:>9,.0f} {fm:>9} {x['power_mw']:>8.2f} {x['cycles_per_query']:>9.1f}"
+        )
+    pt = report["paper_targets"]
+    lines.append(
+        f"area reduction {_pct(report['area_reduction'])} (paper 79%: {'met' if pt['area_met'] else 'NOT met'}), "
+        f"power reduction {_pct(report['power_reduction'])} (paper 87%: {'met' if pt['power_met'] else 'NOT met'})"
+        f"{'' if pt['at_paper_shape'] else ' -- not at the paper shape L=512, d=64'}"
+    )
+    return "\n".join(lines)
+
+
+def _shortfall(report: dict[str, Any]) -> list[str]:
+    """Why the numbers fall short of the paper (computed from the report, not written in advance)."""
+    had, fp = report["had"], report["fp"]
+    out = []
+    w = report["method"]["area"]["weights"]
+    parts = {"LUT": (had["lut"], fp["lut"], 1.0), "FF": (had["ff"], fp["ff"], w["ff"]),
+             "DSP": (had["dsp"], fp["dsp"], w["dsp"]), "BRAM": (had["bram"], fp["bram"], w["bram"])}
+    shares = {k: h * wt / had["lut_equivalents"] for k, (h, _, wt) in parts.items() if had["lut_equivalents"]}
+    big = max(shares, key=shares.get) if shares else None
+    if big:
+        out.append(f"the largest share of the HAD core's LUT-equivalents is {big} ({_pct(shares[big])}).")
+    if had["dsp"] and fp["dsp"]:
+        out.append(
+            f"the HAD core keeps {had['dsp']} DSPs against the FP core's {fp['dsp']}: the softmax/AV unit (P*d "
+            "multipliers for e*v) and the reciprocal normalisation are the same in both cores; HAD removes only the "
+            "Q.K multipliers, and its AV unit still streams all L keys (the dropped ones with weight 0) to keep "
+            "equal throughput, instead of N kept keys on fewer lanes.")
+    kb = report["k_memory_bits"]
+    if kb["had"] and kb["fp"]:
+        out.append(f"K memory: {kb['had']:,} bits (HAD, L*d) against {kb['fp']:,} bits (FP): "
+                   f"{kb['fp'] / kb['had']:.0f}x less, but V (16-bit) and the score buffers stay.")
+    out.append("the paper's figures come from an analog CAM design (custom hardware simulation), not from an FPGA: "
+               "an FPGA pays for LUT logic and routing that a CAM array does not have.")
+    return out
+
+
+def format_markdown(report: dict[str, Any]) -> str:
+    """report.md: one page, readable in a minute."""
+    s = report["shape"]
+    had, fp = report["had"], report["fp"]
+    pt = report["paper_targets"]
+    m = report["method"]
+    rows = [("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM36", "bram"), ("CARRY8", "carry"),
+            ("LUT-equivalents", "lut_equivalents"), ("Fmax proxy (MHz)", "fmax_mhz"),
+            ("dynamic power (mW)", "power_mw"), ("cycles per query", "cycles_per_query")]
+    lines = [
+        f"# had-hls report: {report['name']}",
+        "",
+        f"One attention layer, L = {s['seq_len']}, E = {s['embed_dim']}, H = {s['num_heads']} (d = {s['head_dim']}), "
+        f"N = {s['top_n']}, P = {s['lanes']} keys per cycle. HAD core (binary Q/K, Hamming, counting top-N) against "
+        "the FP core (fixed-point Q.K^T, softmax over all L) from the same spec, both verified bit for bit in "
+        f"co-simulation ({report['cosim']['vectors']} vectors, {report['cosim']['simulator']}).",
+        "",
+        f"**Area reduction {_pct(report['area_reduction'])}, power reduction {_pct(report['power_reduction'])}** "
+        f"(paper: 79% / 87%; area {'met' if pt['area_met'] else '**not met**'}, power "
+        f"{'met' if pt['power_met'] else '**not met**'}"
+        f"{'' if pt['at_paper_shape'] else '; this project is not at the paper shape L = 512, d = 64'}).",
+        "",
+        "| | HAD | FP | HAD / FP |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, key in rows:
+        h, f = had.get(key), fp.get(key)
+        nd = 2 if key in ("power_mw", "fmax_mhz", "cycles_per_query") else 0
+        ratio = f"{h / f:.2f}" if isinstance(h, int | float) and isinstance(f, int | float) and f else "n/a"
+        lines.append(f"| {label} | {_num(h, nd)} | {_num(f, nd)} | {ratio} |")
+    et = report["equal_throughput"]
+    lines += [
+        "",
+        f"**Equal throughput**: {et['how']}. Measured: HAD {et['had_cycles_per_query']:g}, FP "
+        f"{et['fp_cycles_per_query']:g} cycles per query at {et['clock_mhz']:g} MHz"
+        f"{'' if et['equal'] else ' (NOT equal: compare per query, not per second)'}.",
+        "",
+        f"**Area figure**: LUT-equivalents on {m['area']['part']} = LUT + {m['area']['weights']['ff']:.2f} FF + "
+        f"{m['area']['weights']['dsp']:.1f} DSP + {m['area']['weights']['bram']:.1f} BRAM36: each resource weighted "
+        "by the LUTs the part ships per unit of it (DS890), so equal shares of the part count equally."
+        f"{'' if m['area']['part_known'] else ' (part not in the table: xcvu13p figures used)'}",
+        "",
+        f"**K memory**: HAD {_num(report['k_memory_bits']['had'])} bits (L*E = "
+        f"{_num(report['k_memory_bits']['had_expected_L_times_E'])}), FP {_num(report['k_memory_bits']['fp'])} bits.",
+        "",
+    ]
+    if not (pt["area_met"] and pt["power_met"]):
+        lines += ["## Why short of the paper", ""] + [f"- {x}" for x in _shortfall(report)] + [""]
+    lines += [
+        "## Power model",
+        "",
+        f"Dynamic power = f * sum(N_r * E_r * alpha_r / 0.5); alpha from the co-simulation VCD "
+        f"(HAD logic {had['activity']['alpha_logic']:.3f}, DSP inputs {had['activity']['alpha_dsp']:.3f}; FP logic "
+        f"{fp['activity']['alpha_logic']:.3f}, DSP inputs {fp['activity']['alpha_dsp']:.3f} toggles/bit/cycle). "
+        "Coefficients (pJ per resource per cycle at alpha 0.5):",
+        "",
+    ]
+    for r, c in COEFFICIENTS.items():
+        lines.append(f"- {r.upper()}: {c.pj:.4g} pJ = {c.derivation}")
+    lines += [
+        "",
+        f"With the FPGA/ASIC gap (14x) applied to the DSPs too, the power reduction is "
+        f"{_pct(report['power_reduction_dsp_gap14'])}. Static power is the device's and is left out.",
+        "",
+        "Sources: " + "; ".join(m["power"]["sources"]) + ".",
+        "",
+    ]
+    if report["vitis"]:
+        lines += ["## Vitis HLS reports (found under hls/)", ""]
+        for k, rep in report["vitis"].items():
+            cs = rep.get("CSynthesisReport", {}) if isinstance(rep, dict) else {}
+            lines.append(f"- {k}: " + (", ".join(f"{a} {b}" for a, b in cs.items()) if cs else json.dumps(rep)[:300]))
+        lines.append("")
+    lines += [
+        "## Method and caveats",
+        "",
+        f"- {m['tools']['yosys']}: `{m['tools']['synthesis']}`" + (f"; Fmax: {m['tools']['fmax_proxy']}, "
+                                                                     f"{m['tools']['nextpnr']}" if "nextpnr" in m[
+                                                                         "tools"] else ""),
+    ] + [f"- {c}" for c in m["caveats"]]
+    if report.get("plots"):
+        lines += ["", *[f"![{p}]({p})" for p in report["plots"]]]
+    return "\n".join(lines) + "\n"

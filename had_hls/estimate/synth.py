@@ -1,0 +1,331 @@
+"""Yosys synthesis of the RTL attention cores: UltraScale+ resource counts and the memory inventory.
+
+The core synthesised is ``had_attention_core`` / ``fp_attention_core`` of templates/rtl/ with the parameters and
+table files that :func:`had_hls.rtl.design_for` derives from an :class:`~had_hls.spec.AttentionSpec` (the same
+integers the co-simulation runs on). Yosys runs in a separate process (its library keeps global state): PyPI
+``pyosys`` when installed (Yosys 0.5x+, fastest), else the ``yosys`` program on PATH.
+
+Counted like Vivado's utilisation report (CLB LUTs = logic LUTs + LUTs used as distributed RAM or shift
+registers), from ``synth_xilinx -family xcup -flatten``. Yosys is not Vivado: use the counts for ratios between
+the HAD and FP cores, not as sign-off numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from had_hls.errors import MissingToolError
+from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, RtlDesign
+
+INSTALL_YOSYS = "pip install pyosys  (or: apt-get install -y yosys)"
+
+# parameters of each core module (the rest of design.params belongs to attention_top / out_proj)
+CORE_PARAMS = {
+    "had": ("L", "E", "H", "P", "N", "HB", "CB", "EW", "RW", "R", "SUMW", "AVW", "NPW", "VW", "CW", "VF", "RF", "CF"),
+    "fp": ("L", "E", "H", "P", "QW", "SW", "IPW", "INV", "ISH", "T", "TB", "EW", "RW", "R", "SUMW", "AVW", "NPW",
+           "VW", "CW", "VF", "RF", "CF"),
+}
+CORE_MODULE = {"had": "had_attention_core", "fp": "fp_attention_core"}
+
+# LUT sites taken by one distributed-RAM / shift-register primitive (UG574, "CLB LUTs" as Vivado counts them)
+LUTRAM_LUTS = {
+    "RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "RAM512X1S": 8,
+    "RAM16X1D": 2, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8,
+    "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "RAM32X16DR8": 8, "RAM64X8SW": 8,
+    "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1,
+}
+FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE", "FDRE_1", "FDSE_1", "FDCE_1", "FDPE_1", "LDCE", "LDPE")
+DSP_CELLS = ("DSP48E2", "DSP48E1", "DSP48E", "DSP48A1")
+BRAM36_CELLS = ("RAMB36E2", "RAMB36E1")
+BRAM18_CELLS = ("RAMB18E2", "RAMB18E1")
+URAM_CELLS = ("URAM288", "URAM288_BASE")
+CARRY_CELLS = ("CARRY8", "CARRY4")
+
+
+@dataclass
+class SynthResult:
+    """Resource counts of one core (UltraScale+ primitives) and what the synthesis saw."""
+
+    kind: str
+    lut: int
+    ff: int
+    dsp: int
+    bram: float  # RAMB36 equivalents (RAMB18 = 0.5)
+    carry: int
+    uram: int = 0
+    lut_logic: int = 0
+    lut_ram: int = 0
+    muxf: int = 0
+    cells: dict[str, int] = field(default_factory=dict)
+    memories: list[dict[str, Any]] = field(default_factory=list)
+    tool: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ------------------------------------------------------------------------------------------------ yosys runner
+def yosys_backend() -> str:
+    """'pyosys' when the Python package imports, else 'yosys' (the program) when on PATH; else MissingToolError."""
+    try:
+        import pyosys  # noqa: F401
+
+        return "pyosys"
+    except ImportError:
+        pass
+    if shutil.which("yosys"):
+        return "yosys"
+    raise MissingToolError(f"Yosys not found (neither the pyosys package nor yosys on PATH): {INSTALL_YOSYS}")
+
+
+_PYOSYS_RUNNER = """
+import sys
+from pyosys import libyosys as ys
+d = ys.Design()
+ys.run_pass("script " + sys.argv[1], d)
+"""
+
+
+def run_yosys(script: str, workdir: Path, log_name: str = "yosys.log", timeout: float | None = None) -> str:
+    """Run a Yosys script (text) in ``workdir``; returns the log. Raises RuntimeError with the log tail on failure."""
+    backend = yosys_backend()
+    workdir.mkdir(parents=True, exist_ok=True)
+    ys_file = workdir / (Path(log_name).stem + ".ys")
+    ys_file.write_text(script)
+    log = workdir / log_name
+    if backend == "pyosys":
+        cmd = [sys.executable, "-c", _PYOSYS_RUNNER, ys_file.name]
+    else:
+        cmd = [shutil.which("yosys") or "yosys", "-q", "-s", ys_file.name]
+    with log.open("w") as fh:
+        proc = subprocess.run(cmd, cwd=workdir, stdout=fh, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    text = log.read_text(errors="replace")
+    if proc.returncode != 0:
+        tail = "\n".join(text.strip().splitlines()[-15:])
+        raise RuntimeError(f"yosys failed (exit {proc.returncode}) in {workdir}:\n{tail}")
+    return text
+
+
+def yosys_version() -> str:
+    """'Yosys 0.xx (...)' of the backend in use."""
+    backend = yosys_backend()
+    if backend == "pyosys":
+        code = "from pyosys import libyosys as ys; print(ys.yosys_maybe_version())"
+        try:
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+            line = out.stdout.strip().splitlines()
+            if line:
+                return f"{line[-1]} (pyosys)"
+        except (OSError, subprocess.SubprocessError):
+            pass
+        from importlib.metadata import version
+
+        return f"Yosys (pyosys {version('pyosys')})"
+    out = subprocess.run([shutil.which("yosys") or "yosys", "-V"], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+# ------------------------------------------------------------------------------------------------ sources
+def core_wrapper(design: RtlDesign, top: str = "synth_top") -> str:
+    """A top module instantiating the design's core with every parameter and the table files of ``design.write``."""
+    kind = design.kind
+    plist = ", ".join(f".{k}({design.params[k]})" for k in CORE_PARAMS[kind])
+    e, qw, vw, cw = design.spec.embed_dim, design.qk_width, design.spec.precision.value.width, \
+        design.spec.precision.context.width
+    return f"""// Generated by had_hls.estimate.synth: the {kind} core of spec {design.spec.name!r}, P = {design.lanes}.
+`default_nettype none
+module {top} (
+    input wire clk, input wire rst, input wire in_valid, output wire in_ready,
+    input wire [{e * qw - 1}:0] in_q, input wire [{e * qw - 1}:0] in_k, input wire [{e * vw - 1}:0] in_v,
+    input wire in_pad, output wire ctx_valid, input wire ctx_ready, output wire [{e * cw - 1}:0] ctx_data,
+    output wire busy
+);
+    {CORE_MODULE[kind]} #({plist}, .EXP_FILE("exp_table.hex"), .RECIP_FILE("recip_table.hex")) core (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_q(in_q), .in_k(in_k), .in_v(in_v),
+        .in_pad(in_pad), .ctx_valid(ctx_valid), .ctx_ready(ctx_ready), .ctx_data(ctx_data), .busy(busy));
+endmodule
+`default_nettype wire
+"""
+
+
+def prepare_sources(design: RtlDesign, workdir: Path) -> list[str]:
+    """Write tables + wrapper into ``workdir``; return the Verilog files to read (absolute paths)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    design.write(workdir)
+    (workdir / "synth_top.v").write_text(core_wrapper(design))
+    return [str(RTL_TEMPLATE_DIR / f) for f in RTL_SOURCES if f != "attention_top.v"] + [str(workdir / "synth_top.v")]
+
+
+def _read_cmds(files: list[str]) -> str:
+    return "\n".join(f"read_verilog -defer -DSYNTHESIS {f}" for f in files)
+
+
+# ------------------------------------------------------------------------------------------------ synthesis
+def synth_xilinx(design: RtlDesign, workdir: str | Path, timeout: float | None = None) -> SynthResult:
+    """``synth_xilinx -family xcup -flatten`` of the design's core; counts + memory inventory (before mapping)."""
+    workdir = Path(workdir).resolve()
+    files = prepare_sources(design, workdir)
+    script = f"""{_read_cmds(files)}
+hierarchy -check -top synth_top
+proc
+flatten
+opt_clean
+memory_collect
+tee -q -o memories.il dump t:$mem_v2 t:$mem
+synth_xilinx -family xcup -top synth_top -flatten -noiopad
+tee -q -o stat_xilinx.json stat -json
+"""
+    t0 = time.perf_counter()
+    run_yosys(script, workdir, "yosys_xilinx.log", timeout=timeout)
+    seconds = time.perf_counter() - t0
+    cells = _stat_cells(workdir / "stat_xilinx.json")
+    res = counts_from_cells(design.kind, cells)
+    res.memories = parse_memories(workdir / "memories.il")
+    res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten"
+    res.seconds = round(seconds, 2)
+    return res
+
+
+def synth_ecp5_json(design: RtlDesign, workdir: str | Path, timeout: float | None = None) -> Path:
+    """``synth_ecp5`` of the design's core into ``workdir/core_ecp5.json`` (input of nextpnr-ecp5)."""
+    workdir = Path(workdir).resolve()
+    files = prepare_sources(design, workdir)
+    script = f"""{_read_cmds(files)}
+hierarchy -check -top synth_top
+synth_ecp5 -top synth_top -json core_ecp5.json
+tee -q -o stat_ecp5.json stat -json
+"""
+    run_yosys(script, workdir, "yosys_ecp5.log", timeout=timeout)
+    return workdir / "core_ecp5.json"
+
+
+def _stat_cells(path: Path) -> dict[str, int]:
+    data = json.loads(path.read_text())
+    mods = data.get("modules", {})
+    top = next((v for k, v in mods.items() if k.lstrip("\\") == "synth_top"), None)
+    if top is None:
+        top = data.get("design", {})
+    cells = top.get("num_cells_by_type", {})
+    return {k.lstrip("\\"): int(v) for k, v in cells.items()}
+
+
+def counts_from_cells(kind: str, cells: dict[str, int]) -> SynthResult:
+    """Vivado-style counts from Yosys cell types (UltraScale+ primitives)."""
+    lut_logic = sum(n for c, n in cells.items() if re.fullmatch(r"LUT[1-6]", c))
+    lut_ram = sum(LUTRAM_LUTS[c] * n for c, n in cells.items() if c in LUTRAM_LUTS)
+    unknown_ram = [c for c in cells if c.startswith(("RAM", "SRL")) and c not in LUTRAM_LUTS
+                   and not c.startswith("RAMB")]
+    if unknown_ram:
+        raise RuntimeError(f"unknown distributed-RAM primitives in the netlist: {unknown_ram}")
+    ff = sum(n for c, n in cells.items() if c in FF_CELLS)
+    dsp = sum(n for c, n in cells.items() if c in DSP_CELLS)
+    bram = sum(n for c, n in cells.items() if c in BRAM36_CELLS) + 0.5 * sum(
+        n for c, n in cells.items() if c in BRAM18_CELLS)
+    uram = sum(n for c, n in cells.items() if c in URAM_CELLS)
+    carry = sum(n for c, n in cells.items() if c in CARRY_CELLS)
+    muxf = sum(n for c, n in cells.items() if c.startswith("MUXF"))
+    return SynthResult(kind=kind, lut=lut_logic + lut_ram, ff=ff, dsp=dsp, bram=bram, carry=carry, uram=uram,
+                       lut_logic=lut_logic, lut_ram=lut_ram, muxf=muxf, cells=dict(sorted(cells.items())))
+
+
+_MEM_CELL = re.compile(r"^\s*cell \$mem(?:_v2)? (\S+)")
+_MEM_PARAM = re.compile(r"^\s*parameter \\(\w+) (.+)$")
+
+
+def parse_memories(path: Path) -> list[dict[str, Any]]:
+    """Memories Yosys inferred before technology mapping: name, width, depth, bits, read/write ports."""
+    if not path.is_file():
+        return []
+    mems: list[dict[str, Any]] = []
+    cur: dict[str, Any] | None = None
+    for line in path.read_text().splitlines():
+        m = _MEM_CELL.match(line)
+        if m:
+            cur = {"cell": m.group(1)}
+            mems.append(cur)
+            continue
+        if cur is None:
+            continue
+        p = _MEM_PARAM.match(line)
+        if p:
+            cur[p.group(1)] = p.group(2).strip()
+        elif line.strip() == "end":
+            cur = None
+    out = []
+    for m in mems:
+        width = _param_int(m.get("WIDTH", "0"))
+        size = _param_int(m.get("SIZE", "0"))
+        name = m.get("MEMID", m["cell"]).strip('"').lstrip("\\")
+        out.append({"name": name.split(".")[-1], "path": name, "width": width, "depth": size, "bits": width * size,
+                    "read_ports": _param_int(m.get("RD_PORTS", "0")),
+                    "write_ports": _param_int(m.get("WR_PORTS", "0"))})
+    return sorted(out, key=lambda d: d["name"])
+
+
+def _param_int(text: str) -> int:
+    text = text.strip()
+    m = re.fullmatch(r"(\d+)'([01xz]+)", text)
+    if m:
+        return int(m.group(2).replace("x", "0").replace("z", "0"), 2)
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+# ------------------------------------------------------------------------------------------------ top-N unit alone
+def topn_wrapper(head_dim: int, lanes: int, top_n: int, seq_len: int) -> str:
+    """The counting top-N unit of the HAD core alone (histogram update, threshold, keep), registered at its
+    boundary as in the core: inputs P distances, outputs P keep flags."""
+    from had_hls.fixed import bits_for_unsigned
+
+    hb, cb = bits_for_unsigned(head_dim), bits_for_unsigned(seq_len)
+    hw = (head_dim + 1) * cb
+    return f"""// Generated by had_hls.estimate.synth: top-N of d={head_dim}, P={lanes}, N={top_n}, L={seq_len}.
+`default_nettype none
+module synth_top (
+    input wire clk, input wire first, input wire [{lanes - 1}:0] lane_valid, input wire [{lanes * hb - 1}:0] ham,
+    output reg [{lanes - 1}:0] kept
+);
+    reg [{hw - 1}:0] hist; reg [{cb - 1}:0] nv, seen;
+    wire [{hw - 1}:0] hist_n; wire [{cb - 1}:0] nv_n, seen_n, take; wire [{hb - 1}:0] thresh, hmin;
+    wire [{lanes - 1}:0] kept_n;
+    topn_hist_update #(.D({head_dim}), .P({lanes}), .HB({hb}), .CB({cb})) u_hist (.first(first), .hist_in(hist),
+        .nvalid_in(nv), .lane_valid(lane_valid), .ham(ham), .hist_out(hist_n), .nvalid_out(nv_n));
+    topn_threshold #(.D({head_dim}), .HB({hb}), .CB({cb}), .N({top_n})) u_thr (.hist(hist), .nvalid(nv),
+        .thresh(thresh), .take(take), .hmin(hmin));
+    topn_keep #(.P({lanes}), .HB({hb}), .CB({cb})) u_keep (.lane_valid(lane_valid), .ham(ham), .thresh(thresh),
+        .take(take), .seen_in(first ? {{{cb}{{1'b0}}}} : seen), .kept(kept_n), .seen_out(seen_n));
+    always @(posedge clk) begin hist <= hist_n; nv <= nv_n; seen <= seen_n; kept <= kept_n; end
+endmodule
+`default_nettype wire
+"""
+
+
+def synth_topn(head_dim: int, lanes: int, top_n: int, seq_len: int, workdir: str | Path,
+               timeout: float | None = None) -> SynthResult:
+    """UltraScale+ counts of the counting top-N unit alone (for the cost-against-N plot)."""
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "synth_top.v").write_text(topn_wrapper(head_dim, lanes, top_n, seq_len))
+    files = [str(RTL_TEMPLATE_DIR / "topn_select.v"), str(workdir / "synth_top.v")]
+    script = f"""{_read_cmds(files)}
+hierarchy -check -top synth_top
+synth_xilinx -family xcup -top synth_top -flatten -noiopad
+tee -q -o stat_xilinx.json stat -json
+"""
+    t0 = time.perf_counter()
+    run_yosys(script, workdir, "yosys_topn.log", timeout=timeout)
+    res = counts_from_cells("topn", _stat_cells(workdir / "stat_xilinx.json"))
+    res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten"
+    res.seconds = round(time.perf_counter() - t0, 2)
+    return res

