@@ -23,11 +23,13 @@ Every key has a default, so the section may be left out. The attention layers ke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from had_hls.config import ConfigError, Project, register_section
 from had_hls.fixed import FixedType
-from had_hls.hls.encoder_layers import EncoderHW
-from had_hls.hls.model_convert import ModelPrecision
+
+if TYPE_CHECKING:  # imported lazily: loading a project file must not import hls4ml/torch
+    from had_hls.hls.model_convert import ModelPrecision
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class ConvertSection:
                 raise ConfigError(f"{path}.layers.{name}: {err}") from None
 
     def model_precision(self, project: Project) -> ModelPrecision:
+        """The :class:`had_hls.hls.model_convert.ModelPrecision` of this section and ``hls.precision``."""
+        from had_hls.hls.encoder_layers import EncoderHW
+        from had_hls.hls.model_convert import ModelPrecision
+
         path = "convert"
         t = {key: self._type(key, path) for key in self.TYPE_KEYS}
         enc = EncoderHW(
