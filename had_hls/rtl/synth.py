@@ -4,7 +4,7 @@
 (the $readmemh tables become LUT/ROM contents) and writes ``netlist.v``: flattened, Xilinx 7-series cells
 (``synth_xilinx``) or Yosys's generic gates (``synth``). ``gate_level_sources`` lists what a simulator needs
 to run the netlist under verification/rtl/tb_attention.v: the netlist plus Yosys's own cell models
-(share/xilinx/cells_sim.v + cells_xtra.v, or share/simcells.v + simlib.v).
+(share/xilinx/cells_sim.v, or share/simcells.v + simlib.v).
 Resource counts of Yosys are not calibrated against Vivado: use them as ratios (HAD vs FP), not absolutes.
 """
 
@@ -27,7 +27,8 @@ class SynthResult:
     netlist: Path
     target: str
     cells: dict[str, int]
-    seconds: float
+    seconds: float  # wall time of this call (0 when an existing netlist was reused)
+    cpu_s: float | None = None  # Yosys's own CPU time (from synth.log), also for a reused netlist
 
 
 def yosys_path() -> str:
@@ -48,10 +49,16 @@ def yosys_datdir() -> Path:
     return Path(yosys_path()).resolve().parents[1] / "share" / "yosys"
 
 
-def synthesize(design: RtlDesign, workdir: Path, target: str = "xilinx") -> SynthResult:
-    """Synthesize ``cosim_dut`` (the whole layer from the projections on: core + FIFO + Wo) with Yosys."""
+def synthesize(design: RtlDesign, workdir: Path, target: str = "xilinx", reuse: bool = False) -> SynthResult:
+    """Synthesize ``cosim_dut`` (the whole layer from the projections on: core + FIFO + Wo) with Yosys.
+
+    ``reuse``: keep an existing netlist.v (and synth.log) of the same design in ``workdir``."""
     yosys = yosys_path()
     workdir = Path(workdir).resolve()
+    wrapper = workdir / "cosim_dut.v"
+    if reuse and (workdir / "netlist.v").is_file() and wrapper.is_file() and wrapper.read_text() == design.wrapper():
+        log = workdir / "synth.log"
+        return SynthResult(workdir / "netlist.v", target, _cells(log), 0.0, _cpu(log))
     design.write(workdir)
     srcs = " ".join(str(p) for p in [*source_files(), workdir / "cosim_dut.v"])
     synth = "synth_xilinx -flatten -noiopad -top cosim_dut" if target == "xilinx" else "synth -flatten -top cosim_dut"
@@ -69,13 +76,14 @@ def synthesize(design: RtlDesign, workdir: Path, target: str = "xilinx") -> Synt
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-10:]
         raise RuntimeError("yosys failed:\n" + "\n".join(tail))
-    return SynthResult(workdir / "netlist.v", target, _cells(workdir / "synth.log"), seconds)
+    log = workdir / "synth.log"
+    return SynthResult(workdir / "netlist.v", target, _cells(log), seconds, _cpu(log))
 
 
 def gate_level_sources(result: SynthResult) -> list[Path]:
     dat = yosys_datdir()
     if result.target == "xilinx":
-        models = [dat / "xilinx" / "cells_sim.v", dat / "xilinx" / "cells_xtra.v"]
+        models = [dat / "xilinx" / "cells_sim.v"]  # cells_xtra.v is not Verilog-2005 (Icarus rejects it)
     else:
         models = [dat / "simcells.v", dat / "simlib.v"]
     return [result.netlist, *[m for m in models if m.is_file()]]
@@ -98,3 +106,9 @@ def _cells(log: Path) -> dict[str, int]:
     if total:
         cells["total"] = int(total.group(1))
     return cells
+
+
+def _cpu(log: Path) -> float | None:
+    """Yosys's 'CPU: user X s system Y s' of the whole script."""
+    m = re.findall(r"CPU: user ([0-9.]+)s system ([0-9.]+)s", log.read_text()) if log.is_file() else []
+    return round(float(m[-1][0]) + float(m[-1][1]), 1) if m else None

@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.add_argument(f"--{name}", type=int, default=default)
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--keep", default=None, help="keep the work folder here (netlist, logs)")
+    ap.add_argument("--reuse", action="store_true", help="reuse the netlist already in --keep (same design)")
     a = ap.parse_args(argv)
     rng = np.random.default_rng(a.seed)
     w = {n: (rng.normal(0, 0.35, (a.E, a.E)), rng.normal(0, 0.1, a.E)) for n in "qkvo"}
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     design = design_for(spec, a.P)
     work = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="gate_level-"))
     t0 = time.perf_counter()
-    syn = synthesize(design, work, a.target)
+    syn = synthesize(design, work, a.target, reuse=a.reuse)
     print(f"yosys {a.target}: {syn.seconds:.0f} s, cells {syn.cells}", flush=True)
     rtl = run_simulation(design, traces, masks, work / "rtl", a.simulator)
     gl = run_simulation(design, traces, masks, work, a.simulator, dut_sources=gate_level_sources(syn))
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         "shape": {"L": a.L, "E": a.E, "H": a.H, "N": spec.top_n, "P": a.P},
         "vectors": a.vectors,
         "simulator": simulator_version(a.simulator),
-        "synthesis": {"tool": "yosys", "target": a.target, "seconds": round(syn.seconds, 1), "cells": syn.cells},
+        "synthesis": {"tool": "yosys", "target": a.target, "wall_s": round(syn.seconds, 1),
+                      "cpu_s": syn.cpu_s, "reused_netlist": syn.seconds == 0.0, "cells": syn.cells},
         "gate_level": {
             "golden_mismatches": int((gl.y != y).sum()),
             "ctx_mismatches": int((gl.ctx != ctx).sum()),
