@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from had_hls.rtl.generate import RtlDesign, design_for
 from had_hls.spec import AttentionSpec, build_spec, dequantized_weights
 
 FMAX_MAX_SEQ_LEN = 32  # the ECP5 proxy places the core at min(L, this); see had_hls.estimate.timing
+FMAX_TIMEOUT_S = 1800.0  # per step (synth_ecp5, nextpnr); beyond it the report says "no Fmax" and why
 
 
 def respec(spec: AttentionSpec, seq_len: int) -> AttentionSpec:
@@ -31,13 +33,18 @@ def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: 
 
 
 def fmax_point(design: RtlDesign, work: Path, cache_dir: Path | None, target_mhz: float,
-               max_seq_len: int = FMAX_MAX_SEQ_LEN, timeout: float | None = None) -> dict[str, Any]:
+               max_seq_len: int = FMAX_MAX_SEQ_LEN, timeout: float | None = FMAX_TIMEOUT_S) -> dict[str, Any]:
     """ECP5 Fmax proxy of the core, at min(L, max_seq_len) keys (cached)."""
     from had_hls.estimate.timing import fmax_ecp5, nextpnr_version
 
     spec = design.spec
     d = design if spec.seq_len <= max_seq_len else design_for(respec(spec, max_seq_len), design.lanes)
     key = design_key(d, "fmax_ecp5", {"yosys": yosys_version(), "nextpnr": nextpnr_version(), "f": target_mhz})
-    res = cached(cache_dir, "fmax", key, lambda: fmax_ecp5(d, work, target_mhz, timeout=timeout))
+    try:
+        res = cached(cache_dir, "fmax", key, lambda: fmax_ecp5(d, work, target_mhz, timeout=timeout))
+    except (RuntimeError, subprocess.TimeoutExpired) as err:  # no Fmax is a gap in the report, not a failure
+        msg = f"timed out after {timeout:g} s" if isinstance(err, subprocess.TimeoutExpired) else str(err)
+        res = {"fmax_mhz": None, "error": msg.splitlines()[0], "cached": False}
+    res["seq_len"] = d.spec.seq_len
     res["reduced_seq_len"] = spec.seq_len > max_seq_len
     return res

@@ -1,0 +1,124 @@
+"""had-hls report on a micro project with the real tools (Verilator/Icarus co-simulation, Yosys synth_xilinx).
+
+The precision is shrunk (8-bit values, 10-bit tables) so both cores synthesise in about a minute each; the
+checks are about the report's structure and the consistency of its numbers with the spec, not their size.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import had_hls.rtl  # noqa: F401
+from had_hls.config import load_project
+
+MICRO_PRECISION = {
+    "value": "ap_fixed<8,3,AP_RND,AP_SAT>", "qk": "ap_fixed<8,3,AP_RND,AP_SAT>",
+    "context": "ap_fixed<8,3,AP_RND,AP_SAT>", "result": "ap_fixed<8,3,AP_RND,AP_SAT>",
+    "exp_table": "ap_ufixed<10,1>", "recip_table": "ap_ufixed<10,1>", "recip_index_bits": 3,
+    "fp_exp_table_size": 32, "fp_exp_step_bits": 3, "fp_inv_sqrt_frac": 8,
+}
+L, E, N, P = 8, 4, 2, 2
+
+pytestmark = pytest.mark.slow
+
+
+def _have_tools() -> bool:
+    from had_hls.estimate.synth import yosys_backend
+    from had_hls.rtl.sim import available_simulators
+
+    try:
+        yosys_backend()
+    except Exception:  # noqa: BLE001
+        return False
+    return bool(available_simulators())
+
+
+@pytest.fixture(scope="module")
+def micro(tmp_path_factory):
+    if not _have_tools():
+        pytest.skip("needs Yosys (pyosys or yosys) and Verilator or Icarus")
+    from had_hls.estimate.report import run_report
+
+    folder = tmp_path_factory.mktemp("report")
+    path = folder / "micro.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "micro", "model": {"seq_len": L, "embed_dim": E, "num_heads": 1, "top_n": N, "seed": 0},
+        "csim": {"vectors": 2}, "rtl": {"lanes": P, "vcd_vectors": 1}, "hls": {"precision": MICRO_PRECISION},
+    }))
+    project = load_project(path)
+    out = folder / "out"
+    t0 = time.perf_counter()
+    report = run_report(project, out, csim=False, fmax=False, jobs=2, quiet=True)
+    return project, out, report, time.perf_counter() - t0
+
+
+def test_report_json_has_the_issue_fields(micro):
+    _, out, report, _ = micro
+    on_disk = json.loads((out / "report.json").read_text())
+    for kind in ("had", "fp"):
+        for key in ("lut", "ff", "dsp", "bram", "carry", "fmax_mhz", "power_mw", "cycles_per_query"):
+            assert key in on_disk[kind], (kind, key)
+        assert on_disk[kind]["lut"] > 0 and on_disk[kind]["ff"] > 0 and on_disk[kind]["power_mw"] > 0
+    for key in ("area_reduction", "power_reduction"):
+        assert on_disk[key] < 1.0
+    m = on_disk["method"]
+    assert "yosys" in m["tools"].get("yosys", "").lower()
+    assert m["area"]["figure"] == "lut_equivalents" and m["area"]["weights"]["lut"] == 1.0
+    assert set(m["power"]["coefficients"]) >= {"lut", "ff", "dsp", "bram"}
+    assert on_disk == json.loads(json.dumps(report))  # what is returned is what is written
+
+
+def test_area_reduction_is_the_lut_equivalent_ratio(micro):
+    _, _, r, _ = micro
+    w = r["method"]["area"]["weights"]
+    for kind in ("had", "fp"):
+        x = r[kind]
+        expect = x["lut"] + w["ff"] * x["ff"] + w["dsp"] * x["dsp"] + w["bram"] * x["bram"] + w["uram"] * x["uram"]
+        assert x["lut_equivalents"] == pytest.approx(expect)
+    assert r["area_reduction"] == pytest.approx(1 - r["had"]["lut_equivalents"] / r["fp"]["lut_equivalents"])
+    assert r["power_reduction"] == pytest.approx(1 - r["had"]["power_mw"] / r["fp"]["power_mw"])
+
+
+def test_fp_core_uses_dsps_for_qk(micro):
+    _, _, r, _ = micro
+    assert r["fp"]["dsp"] > r["had"]["dsp"], "the FP core's Q.K multipliers must show up as extra DSPs"
+
+
+def test_had_k_memory_is_L_times_d_bits(micro):
+    _, _, r, _ = micro
+    qw = int(MICRO_PRECISION["qk"].split("<")[1].split(",")[0])
+    assert r["k_memory_bits"]["had"] == L * E  # one bit per element: L x d per head, H heads
+    assert r["k_memory_bits"]["fp"] == L * E * qw
+
+
+def test_equal_throughput_measured(micro):
+    _, _, r, _ = micro
+    et = r["equal_throughput"]
+    assert et["equal"] and et["had_cycles_per_query"] == et["fp_cycles_per_query"] == -(-L // P)
+
+
+def test_markdown_and_plots(micro):
+    _, out, r, _ = micro
+    md = (out / "report.md").read_text()
+    assert "Area reduction" in md and "Horowitz" in md and "Kuon" in md
+    for png in r["plots"]:
+        assert (out / png).stat().st_size > 1000
+
+
+def test_rerun_reads_the_synthesis_cache(micro):
+    from had_hls.estimate.report import run_report
+
+    project, out, first, first_s = micro
+    shutil.rmtree(out / "estimate" / "had" / "xcup")
+    t0 = time.perf_counter()
+    again = run_report(project, out, csim=False, fmax=False, quiet=True)
+    assert again["had"]["synth"]["cached"] and again["fp"]["synth"]["cached"]
+    assert again["had"]["lut"] == first["had"]["lut"] and again["fp"]["dsp"] == first["fp"]["dsp"]
+    assert time.perf_counter() - t0 < first_s / 2
+    assert not Path(out / "estimate" / "had" / "xcup").exists()  # nothing was synthesised again
