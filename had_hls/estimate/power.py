@@ -110,6 +110,7 @@ def vcd_activity(path: str | Path, scope_suffix: str = "core") -> Activity:
     path = Path(path)
     scopes: list[str] = []
     idinfo: dict[str, tuple[str, str, int]] = {}  # id -> (scope path, name, width) for ids inside the core
+    aliases: dict[str, list[tuple[str, str]]] = {}  # id -> every (scope, name) dumped with it (ports alias nets)
     core_path: str | None = None
     toks = _tokens(path)
     header: list[str] = []
@@ -130,7 +131,9 @@ def vcd_activity(path: str | Path, scope_suffix: str = "core") -> Activity:
             width, ident, name = int(m.group(3)), m.group(4), m.group(5)
             here = ".".join(scopes)
             if core_path is not None and (here == core_path or here.startswith(core_path + ".")):
-                idinfo.setdefault(ident, (here[len(core_path):].lstrip("."), name, width))
+                rel = here[len(core_path):].lstrip(".")
+                idinfo.setdefault(ident, (rel, name, width))
+                aliases.setdefault(ident, []).append((rel, name))
     if core_path is None:
         raise RuntimeError(f"{path}: no scope named {scope_suffix!r} (the attention core) in the VCD")
     clk_id = next((i for i, (sc, n, _) in idinfo.items() if sc == "" and n == "clk"), None)
@@ -182,8 +185,9 @@ def vcd_activity(path: str | Path, scope_suffix: str = "core") -> Activity:
     skip = {clk_id}
     bits = sum(w for i, (_, _, w) in idinfo.items() if i not in skip)
     total = sum(t for i, t in toggles.items() if i not in skip)
-    dsp_ids = [i for i, (sc, n, _) in idinfo.items()
-               if sc.split(".")[-1] in MULTIPLIER_SCOPES and n in MULTIPLIER_SCOPES[sc.split(".")[-1]]]
+    dsp_ids = [i for i in idinfo
+               if any(sc.split(".")[-1] in MULTIPLIER_SCOPES and n in MULTIPLIER_SCOPES[sc.split(".")[-1]]
+                      for sc, n in aliases[i])]
     dsp_bits = sum(idinfo[i][2] for i in dsp_ids)
     dsp_toggles = sum(toggles[i] for i in dsp_ids)
     alpha_logic = total / max(bits * cycles, 1)
