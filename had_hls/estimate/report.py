@@ -277,6 +277,22 @@ def _shortfall(report: dict[str, Any]) -> list[str]:
     return out
 
 
+def _fmax_note(report: dict[str, Any]) -> str:
+    fm = {k: report[k].get("fmax") for k in KINDS}
+    if not any(fm.values()):
+        return "**Fmax**: not run (--no-fmax)."
+    parts = []
+    for k in KINDS:
+        f = fm[k] or {}
+        if f.get("fmax_mhz") is None:
+            parts.append(f"{k.upper()}: none ({f.get('error', 'not run')})")
+        else:
+            parts.append(f"{k.upper()} {f['fmax_mhz']:.1f} MHz" + (f" (placed at L = {f['seq_len']})"
+                                                                   if f.get("reduced_seq_len") else ""))
+    return ("**Fmax proxy** (Lattice ECP5-85, nextpnr out of context; an UltraScale+ -2 part is faster): "
+            + "; ".join(parts) + ".")
+
+
 def format_markdown(report: dict[str, Any]) -> str:
     """report.md: one page, readable in a minute."""
     s = report["shape"]
@@ -318,6 +334,8 @@ def format_markdown(report: dict[str, Any]) -> str:
         f"{m['area']['weights']['dsp']:.1f} DSP + {m['area']['weights']['bram']:.1f} BRAM36: each resource weighted "
         "by the LUTs the part ships per unit of it (DS890), so equal shares of the part count equally."
         f"{'' if m['area']['part_known'] else ' (part not in the table: xcvu13p figures used)'}",
+        "",
+        _fmax_note(report),
         "",
         f"**K memory**: HAD {_num(report['k_memory_bits']['had'])} bits (L*E = "
         f"{_num(report['k_memory_bits']['had_expected_L_times_E'])}), FP {_num(report['k_memory_bits']['fp'])} bits.",
