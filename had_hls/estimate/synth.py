@@ -190,7 +190,7 @@ tee -q -o stat_xilinx.json stat -json
     cells = _stat_cells(workdir / "stat_xilinx.json")
     res = counts_from_cells(design.kind, cells)
     res.memories = parse_memories(workdir / "memories.il")
-    res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten"
+    res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten -noiopad"
     res.seconds = round(seconds, 2)
     return res
 
@@ -326,6 +326,6 @@ tee -q -o stat_xilinx.json stat -json
     t0 = time.perf_counter()
     run_yosys(script, workdir, "yosys_topn.log", timeout=timeout)
     res = counts_from_cells("topn", _stat_cells(workdir / "stat_xilinx.json"))
-    res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten"
+    res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten -noiopad"
     res.seconds = round(time.perf_counter() - t0, 2)
     return res
