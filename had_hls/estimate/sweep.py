@@ -19,6 +19,7 @@ import concurrent.futures as cf
 import hashlib
 import itertools
 import json
+import multiprocessing as mp
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -169,7 +170,8 @@ def make_executor(jobs: int | None, cluster: str | None) -> cf.Executor:
                 f"--cluster {cluster}: the Dask distributed client is not installed: pip install 'dask[distributed]'"
             ) from None
         return Client(cluster).get_executor()
-    return cf.ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+    # spawn, not fork: a forked child of a process that has used torch's thread pool can hang in torch calls
+    return cf.ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=mp.get_context("spawn"))
 
 
 def run_sweep(points: list[SweepPoint], out_dir: str | Path, opts: SweepOptions | None = None,
