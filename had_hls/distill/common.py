@@ -30,7 +30,14 @@ def device_label(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
-def load_data(teacher: TeacherSection) -> ImageSplits:
+def load_data(teacher: TeacherSection, seq_len: int | None = None) -> ImageSplits:
+    """The teacher's dataset: Fashion-MNIST images, or token ids (TextSplits, max_len = ``seq_len``) for text."""
+    if teacher.dataset in ("bbc", "tweets"):
+        from had_hls.data.bbc import load_bbc
+        from had_hls.data.tweets import load_tweets
+
+        loader = load_bbc if teacher.dataset == "bbc" else load_tweets
+        return loader(seq_len or 512).limit(teacher.train_limit, teacher.test_limit)  # type: ignore[return-value]
     return load_fashion_mnist(train_limit=teacher.train_limit, test_limit=teacher.test_limit)
 
 

@@ -17,11 +17,16 @@ STAGES = (1, 2, 3, 4)
 
 @dataclass(frozen=True)
 class TeacherSection:
-    """``teacher:`` the full-precision teacher (a small ViT, trained here) and its data.
+    """``teacher:`` the full-precision teacher (a small ViT trained here, or the pretrained MiniLM fine-tuned here)
+    and its data.
 
     checkpoint      : a trained teacher checkpoint (had-hls format); null = train one into projects/<name>/teacher.pt,
                       cached: reused while this section and ``model:`` are unchanged.
-    dataset         : fashion_mnist (splits: had_hls.data.fashion_mnist: train 55k / val 5k / test 10k, fixed).
+    dataset         : fashion_mnist (splits: had_hls.data.fashion_mnist: train 55k / val 5k / test 10k, fixed);
+                      bbc or tweets (text: had_hls.data.bbc / had_hls.data.tweets; needs arch: minilm).
+    arch            : vit (TinyViT from scratch: patch_size, depth, mlp_dim, pool, activation apply) or minilm
+                      (pretrained all-MiniLM-L6-v2, had_hls.models.minilm, fine-tuned for ``epochs`` with a new
+                      head; model.seq_len = max_len in tokens (<= 512), model.embed_dim 384, model.num_heads 12).
     patch_size      : P; the ViT cuts 28x28 images into (28/P)^2 patches = model.seq_len tokens (+1 if pool: cls).
     depth           : number of pre-LN encoder blocks (attention layers).
     mlp_dim         : hidden width of each block's MLP.
@@ -36,7 +41,8 @@ class TeacherSection:
     """
 
     checkpoint: str | None = None
-    dataset: Literal["fashion_mnist"] = "fashion_mnist"
+    dataset: Literal["fashion_mnist", "bbc", "tweets"] = "fashion_mnist"
+    arch: Literal["vit", "minilm"] = "vit"
     patch_size: int = 4
     depth: int = 2
     mlp_dim: int = 128
@@ -68,10 +74,26 @@ class TeacherSection:
                 _at_least(getattr(self, key), 1, f"{path}.{key}")
 
     def seq_len(self) -> int:
+        """Tokens per example of the ViT (the text models take model.seq_len as their max_len)."""
         return (28 // self.patch_size) ** 2 + (1 if self.pool == "cls" else 0)
 
     def check_model(self, model: ModelSection) -> None:
-        """Cross-section rule: the ViT's token count must equal model.seq_len."""
+        """Cross-section rule: the ViT's token count must equal model.seq_len; MiniLM's shape is fixed."""
+        text = self.dataset in ("bbc", "tweets")
+        if text != (self.arch == "minilm"):
+            raise ConfigError(
+                f"teacher.dataset: {self.dataset} is not allowed with teacher.arch: {self.arch} "
+                "(fashion_mnist needs arch: vit; bbc and tweets need arch: minilm)"
+            )
+        if self.arch == "minilm":
+            for key, want in (("embed_dim", 384), ("num_heads", 12)):
+                if getattr(model, key) != want:
+                    raise ConfigError(
+                        f"model.{key}: {getattr(model, key)} is not allowed with arch minilm: must be {want}"
+                    )
+            if model.seq_len > 512:
+                raise ConfigError(f"model.seq_len: {model.seq_len} is not allowed with arch minilm: must be <= 512")
+            return
         if self.seq_len() != model.seq_len:
             raise ConfigError(
                 f"model.seq_len: {model.seq_len} does not match the ViT of teacher.patch_size={self.patch_size}, "

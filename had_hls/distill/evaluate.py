@@ -10,7 +10,7 @@ from had_hls.config import ConfigError, Project
 from had_hls.distill.common import accuracy, device_label, load_data, pick_device
 from had_hls.distill.config import DistillSection, TeacherSection
 from had_hls.distill.perf import tune_malloc
-from had_hls.distill.teacher import TEACHER_FILE, load_teacher, vit_config
+from had_hls.distill.teacher import TEACHER_FILE, eval_batch, load_teacher, teacher_config
 from had_hls.distill.trainer import STUDENT_FILE
 from had_hls.errors import UserError
 from had_hls.io import staged_output, write_json
@@ -56,19 +56,20 @@ def run_eval(project: Project, out: str | Path | None = None, student: str | Pat
         model, meta = load_checkpoint(spath)
     except Exception as err:
         raise UserError(f"student checkpoint {str(spath)!r} is not a had-hls checkpoint ({err})") from None
-    cfg = vit_config(project)
+    cfg = teacher_config(project)
     if model.cfg != cfg:
         raise ConfigError(
-            f"model.checkpoint: {str(spath)!r} has ViT {model.cfg.to_dict()}, the project describes {cfg.to_dict()}"
+            f"model.checkpoint: {str(spath)!r} has model {model.cfg.to_dict()}, the project describes {cfg.to_dict()}"
         )
     layers = attention_layers(model)
     if any(layer.mode is not BinarizeMode.HARD for layer in layers):
         model.set_attention(BinarizeMode.HARD)
     top_n = layers[0].top_n.keep(project.model.seq_len) if layers and layers[0].top_n.enabled else None
-    data = load_data(t)
+    data = load_data(t, project.model.seq_len)
     start = time.perf_counter()
-    teacher_acc = accuracy(teacher.to(device), data.x_test, data.y_test, d.eval_batch_size, device)
-    student_acc = accuracy(model.to(device), data.x_test, data.y_test, d.eval_batch_size, device)
+    ebs = min(d.eval_batch_size, eval_batch(cfg)) if t.arch == "minilm" else d.eval_batch_size
+    teacher_acc = accuracy(teacher.to(device), data.x_test, data.y_test, ebs, device)
+    student_acc = accuracy(model.to(device), data.x_test, data.y_test, ebs, device)
     report = {
         "name": project.name,
         "dataset": t.dataset,

@@ -1,4 +1,5 @@
-"""Training (and caching) the full-precision teacher: a :class:`TinyViT` with float attention, from scratch.
+"""Training (and caching) the full-precision teacher: a :class:`TinyViT` with float attention, from scratch, or
+(``teacher.arch: minilm``) the pretrained all-MiniLM-L6-v2 encoder with a new head, fine-tuned on token ids.
 
 Objective: cross-entropy (optional label smoothing), AdamW, linear warm-up then cosine decay, ``teacher.epochs``
 passes over the training split in seeded order (optional random shifts of up to 2 pixels).
@@ -7,6 +8,7 @@ passes over the training split in seeded order (optional random shifts of up to 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from had_hls.distill.config import TeacherSection
 from had_hls.distill.schedule import lr_factor
 from had_hls.errors import UserError
 from had_hls.models.checkpoint import load_checkpoint, save_checkpoint
+from had_hls.models.minilm import MiniLMConfig
 from had_hls.models.vit import TinyViT, ViTConfig
 from had_hls.nn import BinarizeMode
 
@@ -43,12 +46,44 @@ def vit_config(project: Project) -> ViTConfig:
     )
 
 
+def teacher_config(project: Project) -> ViTConfig | MiniLMConfig:
+    """The teacher's model config: :func:`vit_config`, or for arch minilm the pretrained config.json with the
+    dataset's class count and ``seq_len = model.seq_len`` (the max_len in tokens)."""
+    t: TeacherSection = project.section("teacher")
+    if t.arch != "minilm":
+        return vit_config(project)
+    t.check_model(project.model)
+    from had_hls.data.bbc import BBC_CLASSES
+    from had_hls.data.tweets import TWEET_CLASSES
+    from had_hls.models.minilm import pretrained_dir
+
+    classes = len(BBC_CLASSES if t.dataset == "bbc" else TWEET_CLASSES)
+    cfg = MiniLMConfig.from_bert_json(pretrained_dir() / "config.json", num_classes=classes)
+    return replace(cfg, seq_len=project.model.seq_len)
+
+
+def _new_model(cfg: ViTConfig | MiniLMConfig, seed: int) -> torch.nn.Module:
+    if isinstance(cfg, MiniLMConfig):
+        from had_hls.models.minilm import load_pretrained
+
+        model = load_pretrained(cfg.num_classes, dropout=cfg.dropout, seed=seed)
+        model.cfg = replace(model.cfg, seq_len=cfg.seq_len)
+        return model
+    torch.manual_seed(seed)
+    return TinyViT(cfg)
+
+
+def eval_batch(cfg: ViTConfig | MiniLMConfig) -> int:
+    """Evaluation batch of teacher training: 1000 images, or 64 token sequences (L x L maps per head)."""
+    return 64 if isinstance(cfg, MiniLMConfig) else 1000
+
+
 def train_teacher(
-    cfg: ViTConfig, t: TeacherSection, data: ImageSplits, device: torch.device, quiet: bool = False
+    cfg: ViTConfig | MiniLMConfig, t: TeacherSection, data: ImageSplits, device: torch.device, quiet: bool = False
 ) -> tuple[TinyViT, dict[str, Any]]:
     """Train a teacher from scratch; returns (model on cpu, metrics)."""
-    torch.manual_seed(t.seed)
-    model = TinyViT(cfg).to(device)
+    model = _new_model(cfg, t.seed).to(device)
+    ebs = eval_batch(cfg)
     n = len(data.x_train)
     steps_per_epoch = max(1, n // min(t.batch_size, n))
     total = t.epochs * steps_per_epoch
@@ -78,12 +113,12 @@ def train_teacher(
         if step % 20 == 0:
             bar.set_postfix(loss=f"{loss.item():.3f}")
         if (step + 1) % steps_per_epoch == 0:
-            val = accuracy(model, data.x_val, data.y_val, 1000, device)
+            val = accuracy(model, data.x_val, data.y_val, ebs, device)
             history.append({"epoch": (step + 1) // steps_per_epoch, "loss": loss.item(), "val_acc": val})
             bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{val:.4f}")
     seconds = time.perf_counter() - start
     metrics = {
-        "val_acc": accuracy(model, data.x_val, data.y_val, 1000, device),
+        "val_acc": accuracy(model, data.x_val, data.y_val, ebs, device),
         "steps": total,
         "seconds": round(seconds, 1),
         "device": device_label(device),
@@ -98,7 +133,7 @@ def get_teacher(
     """The project's teacher in float mode, top-N off: ``teacher.checkpoint`` if given, else the cached
     out_dir/teacher.pt when its fingerprint matches, else trained now and cached there."""
     t: TeacherSection = project.section("teacher")
-    cfg = vit_config(project)
+    cfg = teacher_config(project)
     fingerprint = {"teacher": t.fingerprint(), "vit": cfg.to_dict()}
     if t.checkpoint is not None:
         path = Path(t.checkpoint)

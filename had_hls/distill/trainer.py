@@ -186,7 +186,7 @@ def run_distill(
     out_dir = project.output_dir(out)
     device = pick_device(d.device)
     total_start = time.perf_counter()
-    data = load_data(t)
+    data = load_data(t, project.model.seq_len)
     teacher, teacher_info = get_teacher(project, out_dir, data, device, quiet)
     teacher = teacher.to(device)
     keep = d.keep(project.model)
@@ -281,6 +281,6 @@ def run_teacher_only(project: Project, out: str | Path | None = None, quiet: boo
     t: TeacherSection = project.section("teacher")
     d: DistillSection = project.section("distill")
     device = pick_device(d.device)
-    data = load_data(t)
+    data = load_data(t, project.model.seq_len)
     teacher, info = get_teacher(project, project.output_dir(out), data, device, quiet)
     return {**info, "val_acc": accuracy(teacher.to(device), data.x_val, data.y_val, d.eval_batch_size, device)}

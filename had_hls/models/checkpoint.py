@@ -3,8 +3,8 @@
 Format (``format == "had-hls/checkpoint-v1"``)::
 
     {"format": "had-hls/checkpoint-v1",
-     "arch": "tiny_vit",                     # model class (ARCHS)
-     "config": {...},                        # the class's config dataclass as a dict (ViTConfig)
+     "arch": "tiny_vit",                     # model class (ARCHS): tiny_vit or minilm
+     "config": {...},                        # the class's config dataclass as a dict (ViTConfig, MiniLMConfig)
      "attention": {"mode": "hard", "tanh_c": 1.0, "top_n": {"n": 24, "ratio": None, "n_min": 1, "n_max": None}},
      "state_dict": {...},                    # includes every HammingAttention's sigma_q / sigma_k buffers
      "meta": {...}}                          # free-form: role (teacher/student), stage, metrics, dataset, ...
@@ -22,11 +22,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from had_hls.models.minilm import MiniLMClassifier, MiniLMConfig
 from had_hls.models.vit import TinyViT, ViTConfig
 from had_hls.nn import BinarizeMode, HammingAttention, TopN
 
 FORMAT = "had-hls/checkpoint-v1"
-ARCHS: dict[str, tuple[type[nn.Module], type]] = {"tiny_vit": (TinyViT, ViTConfig)}
+ARCHS: dict[str, tuple[type[nn.Module], type]] = {
+    "tiny_vit": (TinyViT, ViTConfig),
+    "minilm": (MiniLMClassifier, MiniLMConfig),  # had_hls.models.minilm: BERT/MiniLM text classifier
+}
 
 
 def attention_layers(model: nn.Module) -> list[HammingAttention]:
