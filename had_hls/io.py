@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 
+SHARED_FOLDERS = ("hls",)
+"""Folders that several commands write into (csim: hls/had, hls/fp; convert: hls/model): merged one level deep."""
+
+
 @contextmanager
 def staged_output(out_dir: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``out_dir``; on success move each entry into ``out_dir`` (replacing entries
-    of the same name, leaving others alone); on any exception delete it, leaving ``out_dir`` as it was."""
+    of the same name, leaving others alone; inside SHARED_FOLDERS the same one level deeper); on any exception
+    delete it, leaving ``out_dir`` as it was."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -29,12 +34,20 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
         return
     for entry in tmp.iterdir():
         target = out_dir / entry.name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        elif target.exists() or target.is_symlink():
-            target.unlink()
-        os.replace(entry, target)
+        if entry.name in SHARED_FOLDERS and entry.is_dir() and target.is_dir() and not target.is_symlink():
+            for sub in entry.iterdir():
+                _replace(sub, target / sub.name)
+        else:
+            _replace(entry, target)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _replace(src: Path, target: Path) -> None:
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif target.exists() or target.is_symlink():
+        target.unlink()
+    os.replace(src, target)
 
 
 def write_json(path: str | Path, data: Any) -> None:
