@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-
 SHARED_FOLDERS = ("hls",)
 """Folders that several commands write into (csim: hls/had, hls/fp; convert: hls/model): merged one level deep."""
 
