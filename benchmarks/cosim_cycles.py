@@ -56,7 +56,13 @@ def measure(kind: str, L: int, E: int, H: int, N: int, P: int, simulator: str, k
     core = int(np.median(sim.ctx_cycles[:, -1] - sim.in_cycles[:, -1]))
     core_model = L * H * G + G + 2
     return {
-        "kind": kind, "L": L, "E": E, "H": H, "N": spec.top_n, "P": P, "wo_lanes": design.wo_lanes,
+        "kind": kind,
+        "L": L,
+        "E": E,
+        "H": H,
+        "N": spec.top_n,
+        "P": P,
+        "wo_lanes": design.wo_lanes,
         "mismatches": mism,
         "cycles_per_query": st["cycles_per_query"],
         "cycles_per_query_model": H * G,
