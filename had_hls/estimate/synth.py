@@ -12,6 +12,7 @@ the HAD and FP cores, not as sign-off numbers.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -115,6 +116,7 @@ def run_yosys(script: str, workdir: Path, log_name: str = "yosys.log", timeout: 
     return text
 
 
+@functools.lru_cache(maxsize=1)
 def yosys_version() -> str:
     """'Yosys 0.xx (...)' of the backend in use."""
     backend = yosys_backend()

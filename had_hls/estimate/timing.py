@@ -12,6 +12,7 @@ while the L-sized memories only add address decoding) and says so in the result.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -40,6 +41,7 @@ def nextpnr_program() -> list[str]:
     raise MissingToolError(f"nextpnr-ecp5 not found: install with {INSTALL}")
 
 
+@functools.lru_cache(maxsize=1)
 def nextpnr_version() -> str:
     proc = subprocess.run([*nextpnr_program(), "--version"], capture_output=True, text=True)
     return (proc.stdout or proc.stderr).strip().splitlines()[0] if (proc.stdout or proc.stderr) else "nextpnr-ecp5"
