@@ -11,14 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import hls4ml
-import numpy as np
 from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 from hls4ml.model.layers import Layer
-from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, RoundingMode, SaturationMode
 
-from had_hls.fixed import FixedType
 from had_hls.hls import streaming
 from had_hls.hls.frontend_fixes import install_frontend_fixes
+from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import AttentionSpec, Precision, spec_from_module
 
@@ -36,19 +34,6 @@ BACKENDS = ("Vivado", "Vitis")
 TORCH_CLASS = "HammingAttention"
 
 
-def hls_precision(t: FixedType):
-    """had_hls FixedType -> hls4ml precision type (same C++ spelling)."""
-    if t.is_integer:
-        return IntegerPrecisionType(t.width, signed=t.signed)
-    return FixedPrecisionType(
-        t.width,
-        t.integer,
-        signed=t.signed,
-        rounding_mode=RoundingMode.from_string(t.quant),
-        saturation_mode=SaturationMode.from_string(t.overflow),
-    )
-
-
 class _AttentionLayer(Layer):
     """Common IR: one input (L, E) (+ optional (L,) padding mask), one output (L, E), weights from the spec."""
 
@@ -56,31 +41,9 @@ class _AttentionLayer(Layer):
         spec: AttentionSpec = self.get_attr("spec")
         prec = spec.precision
         self.add_output_variable([spec.seq_len, spec.embed_dim], precision=hls_precision(prec.result))
-        for key, proj in spec.projections().items():
-            self.add_weights_variable(
-                name=f"w{key}",
-                var_name=f"w{key}{{index}}",
-                precision=hls_precision(prec.weight),
-                data=prec.weight.to_float(proj.weight).reshape(-1),
-            )
-            self.add_weights_variable(
-                name=f"b{key}",
-                var_name=f"b{key}{{index}}",
-                precision=hls_precision(prec.bias),
-                data=prec.bias.to_float(proj.bias),
-            )
-        self.add_weights_variable(
-            name="exp_table",
-            var_name="exp_table{index}",
-            precision=IntegerPrecisionType(prec.exp_table.width, signed=False),
-            data=spec.exp_table.astype(np.float64),
-        )
-        self.add_weights_variable(
-            name="recip_table",
-            var_name="recip_table{index}",
-            precision=IntegerPrecisionType(prec.recip_table.width, signed=False),
-            data=spec.recip_table.astype(np.float64),
-        )
+        for key in "qkvo":
+            add_projection_weights(self, spec, key)
+        add_table_weights(self, spec)
 
 
 class HADAttention(_AttentionLayer):

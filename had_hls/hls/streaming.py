@@ -20,6 +20,7 @@ from hls4ml.model.types import IntegerPrecisionType
 from torch import nn
 
 from had_hls.fixed import bits_for_unsigned
+from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.attention import HammingAttention, hamming_distance
 from had_hls.nn.topn import topn_keep_mask
 from had_hls.spec import AttentionSpec, Precision, spec_from_module
@@ -124,23 +125,7 @@ class _StreamStage(Layer):
         return self.get_attr("spec")
 
     def add_projection(self, key: str) -> None:
-        from had_hls.hls.attention_layers import hls_precision
-
-        spec = self.spec()
-        prec = spec.precision
-        proj = spec.projections()[key]
-        self.add_weights_variable(
-            name=f"w{key}",
-            var_name=f"w{key}{{index}}",
-            precision=hls_precision(prec.weight),
-            data=prec.weight.to_float(proj.weight).reshape(-1),
-        )
-        self.add_weights_variable(
-            name=f"b{key}",
-            var_name=f"b{key}{{index}}",
-            precision=hls_precision(prec.bias),
-            data=prec.bias.to_float(proj.bias),
-        )
+        add_projection_weights(self, self.spec(), key)
 
 
 class HammingScore(_StreamStage):
@@ -165,25 +150,11 @@ class TopNSelect(_StreamStage):
 
 class SparseSoftmaxAV(_StreamStage):
     def initialize(self) -> None:
-        from had_hls.hls.attention_layers import hls_precision
-
         spec = self.spec()
-        prec = spec.precision
-        self.add_output_variable([spec.seq_len, spec.embed_dim], precision=hls_precision(prec.result))
+        self.add_output_variable([spec.seq_len, spec.embed_dim], precision=hls_precision(spec.precision.result))
         self.add_projection("v")
         self.add_projection("o")
-        self.add_weights_variable(
-            name="exp_table",
-            var_name="exp_table{index}",
-            precision=IntegerPrecisionType(prec.exp_table.width, signed=False),
-            data=spec.exp_table.astype(float),
-        )
-        self.add_weights_variable(
-            name="recip_table",
-            var_name="recip_table{index}",
-            precision=IntegerPrecisionType(prec.recip_table.width, signed=False),
-            data=spec.recip_table.astype(float),
-        )
+        add_table_weights(self, spec)
 
 
 def _stream_config(node: Layer, base: str) -> str:
