@@ -44,7 +44,11 @@ def main() -> None:
         "target_s": 60,
         "meets_target": report["compile_s"] + report["run_s"] < 60,
         "golden_mismatches": {"had": report["golden_mismatches"], "fp": report["fp_baseline"]["golden_mismatches"]},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg_1min_at_end": os.getloadavg()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_avg_1min_at_end": os.getloadavg()[0],
+        },
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
     write_json(args.out, result)
