@@ -10,34 +10,24 @@ from __future__ import annotations
 
 import torch
 
-from had_hls.nn import AttentionMaps, BinarizeMode, HammingAttention
-from had_hls.nn.topn import topn_keep_mask
+from had_hls.nn import BinarizeMode, HammingAttention
 
 
 class BinaryMatrixAttention(HammingAttention):
     """HammingAttention with A binarized (see the module docstring)."""
 
-    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[-1] != self.embed_dim:
-            raise ValueError(f"expected input (B, L, {self.embed_dim}), got {tuple(x.shape)}")
-        seq = x.shape[1]
-        q, k, v = (self._heads(p(x)) for p in (self.q_proj, self.k_proj, self.v_proj))
-        if self._calibration is not None:
-            self._record_calibration(q, k, key_padding_mask)
-        logits, score = self.attention_logits(q, k)
-        n_keep = self.top_n.keep(seq) if self.top_n.enabled else seq
-        kept = topn_keep_mask(score.detach(), n_keep, key_padding_mask)
-        masked = logits.masked_fill(~kept, float("-inf"))
-        probs = torch.nan_to_num(torch.softmax(masked, dim=-1), nan=0.0)
-        if self.mode in (BinarizeMode.STE, BinarizeMode.HARD):
-            binary = kept.to(probs.dtype) / kept.sum(-1, keepdim=True).clamp_min(1).to(probs.dtype)
-            probs = probs + (binary - probs).detach()
-        if self.record_maps:
-            self.maps = AttentionMaps(
-                logits=logits, kept=kept if self.top_n.enabled else None, key_padding_mask=key_padding_mask
-            )
-        ctx = (probs @ v).transpose(1, 2).reshape(x.shape[0], seq, self.embed_dim)
-        return self.out_proj(ctx)
+    def attention_probs(
+        self, logits: torch.Tensor, kept: torch.Tensor | None, key_padding_mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        probs = super().attention_probs(logits, kept, key_padding_mask)
+        if self.mode not in (BinarizeMode.STE, BinarizeMode.HARD):
+            return probs
+        if kept is None:  # top-N off: the support is every valid key
+            kept = torch.ones_like(logits, dtype=torch.bool)
+            if key_padding_mask is not None:
+                kept &= ~key_padding_mask[:, None, None, :]
+        binary = kept.to(probs.dtype) / kept.sum(-1, keepdim=True).clamp_min(1).to(probs.dtype)
+        return probs + (binary - probs).detach()
 
 
 def binarize_attention_matrix(model: torch.nn.Module) -> None:

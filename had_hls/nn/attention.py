@@ -146,17 +146,23 @@ class HammingAttention(hls4ml.utils.torch.HLS4MLModule):
         kept = None
         if self.top_n.enabled:
             kept = topn_keep_mask(score.detach(), self.top_n.keep(seq), key_padding_mask)
+        probs = self.attention_probs(logits, kept, key_padding_mask)
+        if self.record_maps:
+            self.maps = AttentionMaps(logits=logits, kept=kept, key_padding_mask=key_padding_mask)
+        ctx = (probs @ v).transpose(1, 2).reshape(x.shape[0], seq, self.embed_dim)
+        return self.out_proj(ctx)
+
+    def attention_probs(
+        self, logits: torch.Tensor, kept: torch.Tensor | None, key_padding_mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        """softmax over the kept keys (all valid keys when top-N is off); rows with no valid key attend to nothing."""
+        if kept is not None:
             masked = logits.masked_fill(~kept, float("-inf"))
         elif key_padding_mask is not None:
             masked = logits.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))
         else:
             masked = logits
-        probs = torch.softmax(masked, dim=-1)
-        probs = torch.nan_to_num(probs, nan=0.0)  # rows with no valid key attend to nothing
-        if self.record_maps:
-            self.maps = AttentionMaps(logits=logits, kept=kept, key_padding_mask=key_padding_mask)
-        ctx = (probs @ v).transpose(1, 2).reshape(x.shape[0], seq, self.embed_dim)
-        return self.out_proj(ctx)
+        return torch.nan_to_num(torch.softmax(masked, dim=-1), nan=0.0)
 
     def _record_calibration(self, q: torch.Tensor, k: torch.Tensor, key_padding_mask: torch.Tensor | None) -> None:
         with torch.no_grad():
