@@ -31,3 +31,33 @@ def test_sweep_two_points_then_cached(tmp_path):
     again = run_sweep(points, tmp_path, opts, jobs=2, quiet=True)
     assert again["computed"] == 0 and again["cached"] == 2
     assert [p["had"]["lut"] for p in again["points"]] == [p["had"]["lut"] for p in first["points"]]
+
+
+def test_sweep_through_a_dask_cluster(tmp_path):
+    """--cluster: the points go to a Dask distributed scheduler (here a local one, as a user's cluster would be)."""
+    if not _have_tools():
+        pytest.skip("needs Yosys (pyosys or yosys) and Verilator or Icarus")
+    distributed = pytest.importorskip("distributed")
+    from had_hls.estimate.sweep import SweepOptions, grid, run_sweep
+
+    points = grid([4], [4], [2], [4])
+    opts = SweepOptions(precision=MICRO_PRECISION, power=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        sweep = run_sweep(points, tmp_path, opts, cluster=lc.scheduler_address, quiet=True)
+    assert sweep["executor"].startswith("dask tcp://")
+    assert sweep["computed"] == 1 and sweep["failed"] == 0, sweep["points"]
+    (p,) = sweep["points"]
+    assert p["had"]["k_memory_bits"] == 4 * 4 and p["had"]["power_mw"] is None
+    assert p["had"]["cycles_per_query"] == p["fp"]["cycles_per_query"] == 1
+
+
+def test_sweep_cluster_that_does_not_answer_is_a_user_error(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from had_hls.errors import UserError
+    from had_hls.estimate import sweep as sweep_mod
+    from had_hls.estimate.sweep import SweepOptions, grid, run_sweep
+
+    monkeypatch.setattr(sweep_mod, "CLUSTER_TIMEOUT_S", 2)
+    with pytest.raises(UserError, match="no Dask scheduler answers"):
+        run_sweep(grid([4], [4], [2], [4]), tmp_path, SweepOptions(precision=MICRO_PRECISION, power=False),
+                  cluster="tcp://127.0.0.1:9", quiet=True)

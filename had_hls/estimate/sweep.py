@@ -16,12 +16,14 @@ a rerun computes only the points that are missing.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import itertools
 import json
 import multiprocessing as mp
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from had_hls.io import staged_output, write_json
 
 DEFAULT_SEQ_LENS = (64, 128, 256, 512, 1024, 2048, 4096)
 DEFAULT_HEAD_DIMS = (16, 32, 64)
+CLUSTER_TIMEOUT_S = 20  # how long to wait for a Dask scheduler to answer
 
 
 @dataclass(frozen=True)
@@ -160,8 +163,10 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     return res
 
 
-def make_executor(jobs: int | None, cluster: str | None) -> cf.Executor:
-    """ProcessPoolExecutor(jobs or all cores), or a Dask distributed cluster's executor."""
+@contextlib.contextmanager
+def make_executor(jobs: int | None, cluster: str | None) -> Iterator[cf.Executor]:
+    """ProcessPoolExecutor(jobs or all cores), or the executor of a Dask distributed cluster at ``cluster``
+    (``distributed.Client(address).get_executor()``, the client closed on exit)."""
     if cluster:
         try:
             from distributed import Client
@@ -169,9 +174,21 @@ def make_executor(jobs: int | None, cluster: str | None) -> cf.Executor:
             raise MissingToolError(
                 f"--cluster {cluster}: the Dask distributed client is not installed: pip install 'dask[distributed]'"
             ) from None
-        return Client(cluster).get_executor()
+        try:
+            client = Client(cluster, timeout=f"{CLUSTER_TIMEOUT_S}s")
+        except (OSError, TimeoutError) as err:
+            raise UserError(f"--cluster {cluster}: no Dask scheduler answers there ({err})") from None
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+        return
     # spawn, not fork: a forked child of a process that has used torch's thread pool can hang in torch calls
-    return cf.ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=mp.get_context("spawn"))
+    ex = cf.ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=mp.get_context("spawn"))
+    try:
+        yield ex
+    finally:
+        ex.shutdown(wait=True)
 
 
 def run_sweep(points: list[SweepPoint], out_dir: str | Path, opts: SweepOptions | None = None,
@@ -196,8 +213,7 @@ def run_sweep(points: list[SweepPoint], out_dir: str | Path, opts: SweepOptions 
     if not quiet:
         print(f"sweep: {len(points)} points, {len(points) - len(todo)} cached, {len(todo)} to run", flush=True)
     if todo:
-        ex = make_executor(jobs, cluster)
-        try:
+        with make_executor(jobs, cluster) as ex:
             futs = {ex.submit(run_point, p, opts, str(work), str(cache)): (p, path) for p, path in todo}
             for fut in cf.as_completed(futs):
                 p, path = futs[fut]
@@ -212,8 +228,6 @@ def run_sweep(points: list[SweepPoint], out_dir: str | Path, opts: SweepOptions 
                 results[p.label] = r | {"cached": False}
                 if not quiet:
                     print(f"  {p.label}: area -{100 * r['area_reduction']:.1f}% ({r['seconds']:.0f} s)", flush=True)
-        finally:
-            ex.shutdown(wait=True)
     ordered = [results[p.label] for p in points]
     sweep = {
         "points": ordered,
