@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from had_hls.config import ConfigError, ModelSection, register_section
+from had_hls.data.listops import ListOpsSection
 
 STAGES = (1, 2, 3, 4)
 
@@ -23,7 +24,9 @@ class TeacherSection:
     checkpoint      : a trained teacher checkpoint (had-hls format); null = train one into projects/<name>/teacher.pt,
                       cached: reused while this section and ``model:`` are unchanged.
     dataset         : fashion_mnist (splits: had_hls.data.fashion_mnist: train 55k / val 5k / test 10k, fixed);
-                      bbc or tweets (text: had_hls.data.bbc / had_hls.data.tweets; needs arch: minilm).
+                      bbc or tweets (text: had_hls.data.bbc / had_hls.data.tweets; needs arch: minilm);
+                      listops (synthetic, seeded: had_hls.data.listops and the ``listops:`` section; arch: vit in
+                      token mode: model.seq_len tokens, patch_size unused).
     arch            : vit (TinyViT from scratch: patch_size, depth, mlp_dim, pool, activation apply) or minilm
                       (pretrained all-MiniLM-L6-v2, had_hls.models.minilm, fine-tuned for ``epochs`` with a new
                       head; model.seq_len = max_len in tokens (<= 512), model.embed_dim 384, model.num_heads 12).
@@ -41,7 +44,7 @@ class TeacherSection:
     """
 
     checkpoint: str | None = None
-    dataset: Literal["fashion_mnist", "bbc", "tweets"] = "fashion_mnist"
+    dataset: Literal["fashion_mnist", "bbc", "tweets", "listops"] = "fashion_mnist"
     arch: Literal["vit", "minilm"] = "vit"
     patch_size: int = 4
     depth: int = 2
@@ -74,8 +77,12 @@ class TeacherSection:
                 _at_least(getattr(self, key), 1, f"{path}.{key}")
 
     def seq_len(self) -> int:
-        """Tokens per example of the ViT (the text models take model.seq_len as their max_len)."""
+        """Tokens per example of the image ViT (the text models take model.seq_len as their max_len)."""
         return (28 // self.patch_size) ** 2 + (1 if self.pool == "cls" else 0)
+
+    def listops_len(self, model: ModelSection) -> int:
+        """ListOps: tokens of an example (model.seq_len, less one for a CLS token)."""
+        return model.seq_len - (1 if self.pool == "cls" else 0)
 
     def check_model(self, model: ModelSection) -> None:
         """Cross-section rule: the ViT's token count must equal model.seq_len; MiniLM's shape is fixed."""
@@ -83,8 +90,14 @@ class TeacherSection:
         if text != (self.arch == "minilm"):
             raise ConfigError(
                 f"teacher.dataset: {self.dataset} is not allowed with teacher.arch: {self.arch} "
-                "(fashion_mnist needs arch: vit; bbc and tweets need arch: minilm)"
+                "(fashion_mnist and listops need arch: vit; bbc and tweets need arch: minilm)"
             )
+        if self.dataset == "listops":
+            if self.listops_len(model) < 4:
+                raise ConfigError(
+                    f"model.seq_len: {model.seq_len} is not allowed with dataset listops: need >= 4 expression tokens"
+                )
+            return
         if self.arch == "minilm":
             for key, want in (("embed_dim", 384), ("num_heads", 12)):
                 if getattr(model, key) != want:
@@ -227,3 +240,4 @@ def _positive_float(value: float, key: str) -> None:
 
 register_section("teacher", TeacherSection)
 register_section("distill", DistillSection)
+register_section("listops", ListOpsSection)  # the ListOps generator (had_hls.data.listops), for dataset: listops

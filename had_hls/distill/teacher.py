@@ -8,7 +8,7 @@ passes over the training split in seeded order (optional random shifts of up to 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,21 @@ def vit_config(project: Project) -> ViTConfig:
     t: TeacherSection = project.section("teacher")
     t.check_model(project.model)
     m = project.model
+    if t.dataset == "listops":
+        from had_hls.data.listops import CLASSES, VOCAB_SIZE
+
+        project.section("listops").check_seq_len(t.listops_len(m))
+        return ViTConfig(
+            embed_dim=m.embed_dim,
+            num_heads=m.num_heads,
+            depth=t.depth,
+            mlp_dim=t.mlp_dim,
+            num_classes=len(CLASSES),
+            pool=t.pool,
+            activation=t.activation,
+            vocab_size=VOCAB_SIZE,
+            max_len=t.listops_len(m),
+        )
     return ViTConfig(
         patch_size=t.patch_size,
         embed_dim=m.embed_dim,
@@ -74,8 +89,20 @@ def _new_model(cfg: ViTConfig | MiniLMConfig, seed: int) -> torch.nn.Module:
 
 
 def eval_batch(cfg: ViTConfig | MiniLMConfig) -> int:
-    """Evaluation batch of teacher training: 1000 images, or 64 token sequences (L x L maps per head)."""
-    return 64 if isinstance(cfg, MiniLMConfig) else 1000
+    """Evaluation batch of teacher training: 1000 images, 64 MiniLM sequences or 256 ListOps sequences (L x L maps
+    per head)."""
+    if isinstance(cfg, MiniLMConfig):
+        return 64
+    return 256 if cfg.tokens_mode else 1000
+
+
+def data_fingerprint(project: Project) -> dict[str, Any]:
+    """What besides ``teacher:`` determines the data: the ``listops:`` generator settings (empty for datasets read
+    from files, so their fingerprints are unchanged)."""
+    t: TeacherSection = project.section("teacher")
+    if t.dataset == "listops":
+        return {"listops": asdict(project.section("listops"))}
+    return {}
 
 
 def train_teacher(
@@ -134,7 +161,7 @@ def get_teacher(
     out_dir/teacher.pt when its fingerprint matches, else trained now and cached there."""
     t: TeacherSection = project.section("teacher")
     cfg = teacher_config(project)
-    fingerprint = {"teacher": t.fingerprint(), "vit": cfg.to_dict()}
+    fingerprint = {"teacher": t.fingerprint(), "vit": cfg.to_dict(), **data_fingerprint(project)}
     if t.checkpoint is not None:
         path = Path(t.checkpoint)
         path = path if path.is_absolute() else project.path.parent / path

@@ -28,12 +28,12 @@ from tqdm import tqdm
 from had_hls.config import Project
 from had_hls.data import ImageSplits
 from had_hls.distill.ablations import binarize_attention_matrix
-from had_hls.distill.common import accuracy, batch_stream, device_label, load_data, pick_device
+from had_hls.distill.common import accuracy, batch_stream, device_label, load_project_data, pick_device
 from had_hls.distill.config import DistillSection, TeacherSection
 from had_hls.distill.losses import layers_attention_kl, output_kl
 from had_hls.distill.perf import tune_malloc
 from had_hls.distill.schedule import lr_factor, tanh_c
-from had_hls.distill.teacher import get_teacher
+from had_hls.distill.teacher import data_fingerprint, get_teacher
 from had_hls.io import staged_output, write_json
 from had_hls.models.checkpoint import attention_layers, load_checkpoint, save_checkpoint
 from had_hls.models.vit import TinyViT
@@ -186,7 +186,7 @@ def run_distill(
     out_dir = project.output_dir(out)
     device = pick_device(d.device)
     total_start = time.perf_counter()
-    data = load_data(t, project.model.seq_len)
+    data = load_project_data(project)
     teacher, teacher_info = get_teacher(project, out_dir, data, device, quiet)
     teacher = teacher.to(device)
     keep = d.keep(project.model)
@@ -196,6 +196,7 @@ def run_distill(
         "distill": d.fingerprint(),
         "top_n": keep,
         "data": [t.dataset, t.train_limit, t.test_limit],
+        **data_fingerprint(project),
     }
     stage_dir = out_dir / STAGE_DIR
 
@@ -278,9 +279,8 @@ def run_distill(
 def run_teacher_only(project: Project, out: str | Path | None = None, quiet: bool = False) -> dict[str, Any]:
     """Train (or find the cached) teacher of a project; returns its info with val_acc."""
     tune_malloc()
-    t: TeacherSection = project.section("teacher")
     d: DistillSection = project.section("distill")
     device = pick_device(d.device)
-    data = load_data(t, project.model.seq_len)
+    data = load_project_data(project)
     teacher, info = get_teacher(project, project.output_dir(out), data, device, quiet)
     return {**info, "val_acc": accuracy(teacher.to(device), data.x_val, data.y_val, d.eval_batch_size, device)}
