@@ -56,6 +56,30 @@ class RtlDesign:
         return -(-self.spec.seq_len // self.lanes)
 
     @property
+    def av_lanes(self) -> int:
+        """PA: AV lanes of the HAD core's sparse AV, max(1, ceil(min(N, L) / ceil(L/P))) (the FP core: P)."""
+        return self.params.get("PA", self.lanes)
+
+    @property
+    def av_cycles(self) -> int:
+        """NA: cycles of the HAD core's sparse AV per job, ceil(min(N, L) / PA) <= ceil(L/P)."""
+        nk = min(self.spec.top_n, self.spec.seq_len)
+        return max(1, -(-nk // self.av_lanes))
+
+    @property
+    def pipeline_depth(self) -> int:
+        """Cycles from the last key loaded to the last context row of an input, beyond L H ceil(L/P) (fixed
+        schedule of the cores, see the headers of templates/rtl/*_attention_core.v)."""
+        if self.kind == "had":
+            return self.groups + self.av_cycles + 6
+        return self.groups + 4
+
+    @property
+    def query_latency(self) -> int:
+        """Cycles from the last key loaded to the first context row (H jobs + the pipeline depth)."""
+        return (self.spec.num_heads - 1) * self.groups + self.pipeline_depth
+
+    @property
     def wo_lanes(self) -> int:
         """PO: inputs per cycle of the Wo MAC (E * PO multipliers)."""
         return self.params["PO"]
@@ -189,6 +213,10 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
         "Y_O": OVERFLOW_MODES.index(res.overflow),
         "Y_SIGNED": int(res.signed),
     }
+    if spec.kind == "had":
+        # sparse AV: PA lanes read the V rows of the kept keys only; a job keeps <= min(N, L) keys and must finish
+        # within ceil(L/P) cycles, so PA = ceil(min(N, L) / ceil(L/P)) (<= P), at least 1
+        params["PA"] = max(1, -(-min(spec.top_n, spec.seq_len) // groups))
     if spec.kind == "fp":
         params.update(
             SW=w["score"],

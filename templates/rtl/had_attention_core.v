@@ -1,20 +1,44 @@
 // had-hls RTL twin of templates/hls/nnet_had_attention.h (had_attention_core, from the projections on) and of
 // golden.attention_trace (kind 'had'): Hamming scores -> counting top-N -> exp-table softmax over the kept keys
-// -> S and AV -> reciprocal normalisation -> context rows.
+// -> S and AV over the kept keys only (sparse AV) -> reciprocal normalisation -> context rows.
 //
 // Interfaces (valid/ready streams, one clock, synchronous active-high reset):
 //   in  : L beats per input, token t = 0..L-1: in_q / in_k = the sign bits of the Q / K projections of token t
 //         (bit h*D + c = 1 where the accumulator is < 0), in_v = its value mantissas (element o at [o*VW +: VW]),
 //         in_pad = 1 for a padded key (never attended).
 //   ctx : L beats, query row i = 0..L-1 (all H heads), element o at [o*CW +: CW] (context mantissas).
-// The Q/K/V projections are NOT in this core (they are fed in; see docs/rtl.md): the core holds the K bit
-// memory (L x E bits = L x d bits per head), the Q codes and V, and runs one job per (query i, head h):
-//   stage A (ceil(L/P) cycles): P Hamming lanes (hamming_unit) -> distances into a ham buffer + (d+1)-bin histogram
-//   stage B (ceil(L/P) cycles): threshold / take / hmin (topn_threshold), per lane keep (topn_keep),
-//            e = exp_table[ham - hmin] (table_rom), S += e, acc[c] += e v[c] (softmax_av_lanes, P*D MACs)
-//   stage C (1 cycle): normalise_row -> D context mantissas of head h; after head H-1 the row is emitted.
-// A and B work on two ping-pong banks (ham buffer + histogram), so in steady state one job finishes every
-// ceil(L/P) cycles: a query row costs H * ceil(L/P) cycles, the first one 2 ceil(L/P) + 2 (pipeline fill).
+// The Q/K/V projections are NOT in this core (they are fed in; see docs/rtl.md).
+//
+// Storage: every buffer is a memory with one write port and one synchronous read port (Yosys infers $mem and maps
+// it to LUTRAM / BRAM; no variable-index register vectors, no multi-port memories):
+//   qmem           L x E bits                    Q codes, read once per cycle at the job's query row
+//   kb[p].kmem     ceil((L-p)/P) x E bits        K bit memory banked by lane: key j in bank j mod P, row j div P
+//                                                (sum over the P banks = L x E bits = L x d bits per head)
+//   kb[p].vldmem   ceil((L-p)/P) x 1             key valid (not padded), same banking
+//   hbuf           2G x P(HB+1)                  distances + lane valid of one job, ping-pong halves (address bit)
+//   cb[b].cbuf     2 ceil(N/P) x (KB+HB)         compaction buffer of the kept keys (key index, ham - hmin), P banks
+//                                                by position mod P, ping-pong halves
+//   vr[a].vmem     L x E*VW                      V, replicated PA times (one read port per AV lane)
+//
+// One job per (query i, head h), G = ceil(L/P), NA = ceil(min(N, L) / PA), PA = max(1, ceil(min(N, L) / G)).
+// Fixed schedule (offsets from the job's first A0 cycle; a job starts every G cycles, stages overlap):
+//   A0 [0, G)          read qmem[i], kb[p] row g (all P banks)
+//   A1 [1, G]          P Hamming lanes (hamming_unit) -> hbuf[job parity][g] + (d+1)-bin histogram (ping-pong regs)
+//   B0 [G+1, 2G]       read hbuf[parity][g]
+//   B1 [G+2, 2G+1]     threshold / take / hmin (topn_threshold, from the finished histogram), per lane keep
+//                      (topn_keep); the kept keys of the cycle (<= P, in key order) are compacted into cbuf at
+//                      consecutive positions (each position in its own bank: P single-port writes never conflict)
+//   AV0 [2G+2, +NA)    read cbuf positions r PA .. r PA + PA - 1 (consecutive: PA <= P distinct banks)
+//   AV1                e = exp_table[ham - hmin] (PA table_rom), read vr[a].vmem[key] (replica a serves lane a)
+//   AV2                S += e, acc[c] += e v[c] over PA lanes (softmax_av_lanes av_u, PA * D MACs)
+//   C  (1 cycle)       normalise_row -> D context mantissas of head h; after head H-1 the row is emitted.
+// A job keeps min(N, valid keys) <= N <= PA * NA keys, so the sparse AV keeps up with one job per G cycles:
+// a query row costs H * ceil(L/P) cycles in steady state; the last context row of an input leaves
+// L H G + G + NA + 6 cycles after the last key is loaded (pipeline depth G + NA + 6).
+// Cost: AV MACs PA * D (the FP core: P * D); memories L E (K) + L + 2 G P (HB+1) + 2 ceil(N/P) P (KB+HB) +
+// PA L E VW (V replicas; the FP core banks one copy, L E VW) + L E (Q) bits.
+// Back-pressure: when a finished row cannot leave (ctx_valid && !ctx_ready) the whole pipeline holds (en = 0),
+// so the schedule above holds in every case and timing does not depend on the data.
 `default_nettype none
 module had_attention_core #(
     parameter L    = 8,
@@ -22,6 +46,7 @@ module had_attention_core #(
     parameter H    = 1,
     parameter P    = 4,
     parameter N    = 4,
+    parameter PA   = 0,     // AV lanes; 0 = derive max(1, ceil(min(N, L) / ceil(L/P))) (had_hls.rtl passes it)
     parameter HB   = 4,     // spec.widths['ham']
     parameter CB   = 4,     // spec.widths['count']
     parameter EW   = 18,    // exp table width
@@ -51,105 +76,248 @@ module had_attention_core #(
     output reg  [E*CW-1:0] ctx_data,
     output wire            busy
 );
-    localparam D  = E / H;
-    localparam G  = (L + P - 1) / P;     // groups of P keys per row
-    localparam LP = G * P;
-    localparam XB = $clog2(LP + E + 2) + 1;   // counters
+    localparam D   = E / H;
+    localparam G   = (L + P - 1) / P;            // groups of P keys per row
+    localparam NK  = (N < L) ? N : L;            // keys kept per job at most
+    localparam PAD = (NK + G - 1) / G;
+    localparam PAX = (PA > 0) ? PA : ((PAD > 0) ? PAD : 1);
+    localparam NA  = (NK + PAX - 1) / PAX > 0 ? (NK + PAX - 1) / PAX : 1;   // AV cycles per job
+    localparam CDEP = (NK + P - 1) / P > 0 ? (NK + P - 1) / P : 1;         // cbuf rows per half
+    localparam KB  = (L > 1) ? $clog2(L) : 1;    // key index bits
+    localparam XB  = $clog2(L * P + E + G + 2) + 1;   // counters
     localparam HWB = (D + 1) * CB;
-
-    // ---------------------------------------------------------------- memories (K bit memory, Q codes, V)
-    reg [E-1:0]    qmem [0:L-1];
-    reg [E-1:0]    kmem [0:LP-1];
-    reg [E*VW-1:0] vmem [0:LP-1];
-    reg [LP-1:0]   vld;
+    localparam LW  = HB + 1;                     // hbuf lane: {valid, ham}
+    localparam CEW = KB + HB;                    // cbuf entry: {key, ham - hmin}
+    localparam LASTW = L - (G - 1) * P;          // lanes holding a key in the last group
 
     reg run;
-    reg [XB-1:0] ld;
-    assign in_ready = !run && !rst;
     assign busy = run;
+    assign in_ready = !run && !rst;
+    wire ld_we = in_valid && in_ready;
 
-    // ---------------------------------------------------------------- stage A state
+    // ---------------------------------------------------------------- pipeline enable (back-pressure)
+    reg c_pending, c_lj;
+    reg [XB-1:0] c_h;
+    wire c_stall = c_pending && (c_h == H - 1) && ctx_valid && !ctx_ready;
+    wire en = !c_stall;
+
+    // ---------------------------------------------------------------- load counters
+    reg [XB-1:0] ld, ld_p, ld_r;
+
+    // ---------------------------------------------------------------- stage A0: job counters, memory reads
     reg a_active, a_bank;
     reg [XB-1:0] a_g, a_i, a_h;
-    // ---------------------------------------------------------------- bank state (ping-pong)
-    reg [1:0] full;
+    wire a_fire = en && a_active;
+
+    reg [E-1:0] qmem [0:L-1];
+    reg [E-1:0] q_rd;
+    always @(posedge clk) begin
+        if (ld_we) qmem[ld] <= in_q;
+        if (a_fire) q_rd <= qmem[a_i];
+    end
+
+    wire [P*E-1:0] k_rd;
+    wire [P-1:0] vld_rd;
+    genvar p, a, b;
+    generate
+        for (p = 0; p < P; p = p + 1) begin : kb
+            localparam DEP0 = (L - p + P - 1) / P;
+            localparam DEP = (DEP0 > 0) ? DEP0 : 1;
+            reg [E-1:0] kmem [0:DEP-1];
+            reg         vldmem [0:DEP-1];
+            reg [E-1:0] rd;
+            reg         vrd;
+            always @(posedge clk) begin
+                if (ld_we && ld_p == p) begin
+                    kmem[ld_r] <= in_k;
+                    vldmem[ld_r] <= !in_pad;
+                end
+                if (a_fire) begin
+                    rd <= kmem[a_g];
+                    vrd <= vldmem[a_g];
+                end
+            end
+            assign k_rd[p*E +: E] = rd;
+            assign vld_rd[p] = vrd;
+        end
+    endgenerate
+
+    // ---------------------------------------------------------------- stage A1: Hamming lanes, histogram, hbuf
+    reg a1_v, a1_bank, a1_first, a1_last, a1_lj;
+    reg [XB-1:0] a1_g, a1_h;
     reg [HWB-1:0] hist0, hist1;
     reg [CB-1:0] nv0, nv1;
-    reg [LP*HB-1:0] hb0, hb1;
-    reg [XB-1:0] bi0, bi1, bh0, bh1;
-    // ---------------------------------------------------------------- stage B / C state
-    reg b_bank;
-    reg [XB-1:0] b_g;
-    reg [CB-1:0] b_seen;
-    wire [SUMW-1:0] b_sum;
-    wire [D*AVW-1:0] b_av;
-    reg c_pending;
-    reg [XB-1:0] c_h;
-    reg [E*CW-1:0] ctxrow;
-
-    wire a_go = a_active && !full[a_bank];
-    wire a_last = (a_g == G - 1);
-    wire c_stall = c_pending && (c_h == H - 1) && ctx_valid && !ctx_ready;
-    wire b_go = full[b_bank] && !c_stall;
-    wire b_last = (b_g == G - 1);
-
-    // ---------------------------------------------------------------- stage A datapath
-    wire [E-1:0] a_qrow = qmem[a_i];
-    wire [D-1:0] a_q = a_qrow[a_h*D +: D];
-    wire [P*D-1:0] a_k;
     wire [P-1:0] a_lv;
+    wire [D-1:0] a_q = q_rd[a1_h*D +: D];
+    wire [P*D-1:0] a_k;
     wire [P*HB-1:0] a_ham;
-    genvar p;
     generate
         for (p = 0; p < P; p = p + 1) begin : a_lane
-            wire [E-1:0] krow = kmem[a_g*P + p];
-            assign a_k[p*D +: D] = krow[a_h*D +: D];
-            assign a_lv[p] = vld[a_g*P + p];
+            assign a_lv[p] = vld_rd[p] && (!a1_last || p < LASTW);
+            assign a_k[p*D +: D] = a_lv[p] ? k_rd[p*E + a1_h*D +: D] : {D{1'b0}};
         end
     endgenerate
     hamming_unit #(.D(D), .P(P), .HB(HB)) ham_u (.q(a_q), .k(a_k), .ham(a_ham));
     wire [HWB-1:0] a_hist_next;
     wire [CB-1:0] a_nv_next;
     topn_hist_update #(.D(D), .P(P), .HB(HB), .CB(CB)) hist_u (
-        .first(a_g == 0), .hist_in(a_bank ? hist1 : hist0), .nvalid_in(a_bank ? nv1 : nv0),
+        .first(a1_first), .hist_in(a1_bank ? hist1 : hist0), .nvalid_in(a1_bank ? nv1 : nv0),
         .lane_valid(a_lv), .ham(a_ham), .hist_out(a_hist_next), .nvalid_out(a_nv_next));
+    reg [P*LW-1:0] a_hw;
+    integer i;
+    always @* begin
+        for (i = 0; i < P; i = i + 1) a_hw[i*LW +: LW] = {a_lv[i], a_ham[i*HB +: HB]};
+    end
 
-    // ---------------------------------------------------------------- stage B datapath
-    wire [HWB-1:0] b_hist = b_bank ? hist1 : hist0;
-    wire [CB-1:0] b_nv = b_bank ? nv1 : nv0;
-    wire [LP*HB-1:0] b_hb = b_bank ? hb1 : hb0;
-    wire [XB-1:0] b_h = b_bank ? bh1 : bh0;
+    reg [P*LW-1:0] hbuf [0:2*G-1];
+    always @(posedge clk) begin
+        if (en && a1_v) begin
+            hbuf[a1_bank * G + a1_g] <= a_hw;
+            if (a1_bank) begin hist1 <= a_hist_next; nv1 <= a_nv_next; end
+            else begin hist0 <= a_hist_next; nv0 <= a_nv_next; end
+        end
+    end
+
+    // ---------------------------------------------------------------- stage B0: read hbuf
+    reg b_active, b_bank, b_lj;
+    reg [XB-1:0] b_g, b_h, b_key;
+    reg [P*LW-1:0] h_rd;
+    always @(posedge clk) if (en && b_active) h_rd <= hbuf[b_bank * G + b_g];
+
+    // ---------------------------------------------------------------- stage B1: threshold, keep, compaction
+    reg b1_v, b1_bank, b1_first, b1_last, b1_lj;
+    reg [XB-1:0] b1_h, b1_key;
+    reg [CB-1:0] b_seen;
+    wire [HWB-1:0] b_hist = b1_bank ? hist1 : hist0;
+    wire [CB-1:0] b_nv = b1_bank ? nv1 : nv0;
     wire [HB-1:0] thresh, hmin;
-    wire [CB-1:0] take;
-    topn_threshold #(.D(D), .HB(HB), .CB(CB), .N(N)) thr_u (
-        .hist(b_hist), .nvalid(b_nv), .thresh(thresh), .take(take), .hmin(hmin));
+    wire [CB-1:0] take, seen_next;
     wire [P-1:0] b_lv, kept;
     wire [P*HB-1:0] b_ham;
-    wire [P*D*VW-1:0] b_v;
-    wire [P*EW-1:0] b_e;
-    wire [CB-1:0] seen_next;
     generate
         for (p = 0; p < P; p = p + 1) begin : b_lane
-            wire [E*VW-1:0] vrow = vmem[b_g*P + p];
-            wire [EW-1:0] e_raw;
-            assign b_lv[p] = vld[b_g*P + p];
-            assign b_ham[p*HB +: HB] = b_hb[(b_g*P + p)*HB +: HB];
-            assign b_v[p*D*VW +: D*VW] = kept[p] ? vrow[b_h*D*VW +: D*VW] : {D*VW{1'b0}};
-            table_rom #(.DEPTH(D + 1), .AW(HB), .DW(EW), .FILE(EXP_FILE)) exp_rom (
-                .addr(b_ham[p*HB +: HB] - hmin), .data(e_raw));
-            assign b_e[p*EW +: EW] = kept[p] ? e_raw : {EW{1'b0}};
+            assign b_lv[p] = h_rd[p*LW + HB];
+            assign b_ham[p*HB +: HB] = h_rd[p*LW +: HB];
         end
     endgenerate
+    topn_threshold #(.D(D), .HB(HB), .CB(CB), .N(N)) thr_u (
+        .hist(b_hist), .nvalid(b_nv), .thresh(thresh), .take(take), .hmin(hmin));
     topn_keep #(.P(P), .HB(HB), .CB(CB)) keep_u (
-        .lane_valid(b_lv), .ham(b_ham), .thresh(thresh), .take(take), .seen_in(b_g == 0 ? {CB{1'b0}} : b_seen),
+        .lane_valid(b_lv), .ham(b_ham), .thresh(thresh), .take(take), .seen_in(b1_first ? {CB{1'b0}} : b_seen),
         .kept(kept), .seen_out(seen_next));
-    softmax_av_lanes #(.P(P), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
-        .clk(clk), .en(b_go), .first(b_g == 0), .e(b_e), .v(b_v), .sum(b_sum), .av(b_av));
 
-    // ---------------------------------------------------------------- stage C datapath
+    // compaction: the kept lanes of this cycle go to positions cnt, cnt + 1, ... (position = row * P + bank)
+    reg [XB-1:0] c_row, c_bnk, c_cnt;        // next free position of the job (row, bank) and the count
+    reg [XB-1:0] base_row, base_bnk, base_cnt, slot, nxt_row, nxt_bnk, nxt_cnt, kk;
+    reg [XB-1:0] pre;
+    reg [P-1:0] cw_en;
+    reg [P*XB-1:0] cw_row;
+    reg [P*CEW-1:0] cw_dat;
+    reg [P*XB-1:0] lane_slot;
+    integer lp, bk;
+    always @* begin
+        base_row = b1_first ? {XB{1'b0}} : c_row;
+        base_bnk = b1_first ? {XB{1'b0}} : c_bnk;
+        base_cnt = b1_first ? {XB{1'b0}} : c_cnt;
+        pre = 0;
+        for (lp = 0; lp < P; lp = lp + 1) begin
+            slot = base_bnk + pre;
+            lane_slot[lp*XB +: XB] = (slot >= P) ? slot - P : slot;
+            if (kept[lp]) pre = pre + 1'b1;
+        end
+        slot = base_bnk + pre;
+        nxt_bnk = (slot >= P) ? slot - P : slot;
+        nxt_row = (slot >= P) ? base_row + 1'b1 : base_row;
+        nxt_cnt = base_cnt + pre;
+        for (bk = 0; bk < P; bk = bk + 1) begin
+            cw_row[bk*XB +: XB] = (bk < base_bnk) ? base_row + 1'b1 : base_row;
+            cw_en[bk] = 1'b0;
+            cw_dat[bk*CEW +: CEW] = {CEW{1'b0}};
+            for (lp = 0; lp < P; lp = lp + 1)
+                if (kept[lp] && lane_slot[lp*XB +: XB] == bk) begin
+                    cw_en[bk] = 1'b1;
+                    kk = b1_key + lp;
+                    cw_dat[bk*CEW +: CEW] = {kk[KB-1:0], b_ham[lp*HB +: HB] - hmin};
+                end
+        end
+    end
+
+    reg [XB-1:0] n0, n1;     // kept keys of the job in each cbuf half
+    always @(posedge clk) begin
+        if (en && b1_v) begin
+            b_seen <= seen_next;
+            c_row <= nxt_row; c_bnk <= nxt_bnk; c_cnt <= nxt_cnt;
+            if (b1_last) begin
+                if (b1_bank) n1 <= nxt_cnt;
+                else n0 <= nxt_cnt;
+            end
+        end
+    end
+
+    // ---------------------------------------------------------------- stage AV0: read PA consecutive cbuf positions
+    reg av_active, av_bank, av_lj;
+    reg [XB-1:0] av_r, av_h, r_row, r_bnk, r_pos;
+    wire [P*CEW-1:0] cb_rd;
+    generate
+        for (b = 0; b < P; b = b + 1) begin : cb
+            reg [CEW-1:0] cbuf [0:2*CDEP-1];
+            reg [CEW-1:0] rd;
+            wire [XB-1:0] row = (b >= r_bnk) ? r_row : r_row + 1'b1;
+            always @(posedge clk) begin
+                if (en && b1_v && cw_en[b]) cbuf[b1_bank * CDEP + cw_row[b*XB +: XB]] <= cw_dat[b*CEW +: CEW];
+                if (en && av_active) rd <= cbuf[av_bank * CDEP + row];
+            end
+            assign cb_rd[b*CEW +: CEW] = rd;
+        end
+    endgenerate
+
+    // ---------------------------------------------------------------- stage AV1: entries -> e, V reads
+    reg av1_v, av1_bank, av1_first, av1_last, av1_lj;
+    reg [XB-1:0] av1_h, av1_bnk, av1_pos;
+    wire [XB-1:0] av1_n = av1_bank ? n1 : n0;
+    reg av2_v, av2_first, av2_last, av2_lj;
+    reg [XB-1:0] av2_h;
+    wire [PAX*D*VW-1:0] av2_vv;
+    wire [PAX*EW-1:0] av2_ee;
+    generate
+        for (a = 0; a < PAX; a = a + 1) begin : vr
+            wire [XB-1:0] sb = av1_bnk + a;
+            wire [XB-1:0] sbank = (sb >= P) ? sb - P : sb;
+            wire [CEW-1:0] ent = cb_rd[sbank*CEW +: CEW];
+            wire ok = (av1_pos + a) < av1_n;
+            wire [KB-1:0] key = ent[CEW-1 -: KB];
+            wire [EW-1:0] e_raw;
+            table_rom #(.DEPTH(D + 1), .AW(HB), .DW(EW), .FILE(EXP_FILE)) exp_rom (
+                .addr(ent[HB-1:0]), .data(e_raw));
+            reg [E*VW-1:0] vmem [0:L-1];
+            reg [E*VW-1:0] rd;
+            reg ok2;
+            reg [EW-1:0] e2;
+            always @(posedge clk) begin
+                if (ld_we) vmem[ld] <= in_v;
+                if (en && av1_v) begin
+                    rd <= vmem[key];
+                    ok2 <= ok;
+                    e2 <= ok ? e_raw : {EW{1'b0}};
+                end
+            end
+            wire [E*VW-1:0] vrow = ok2 ? rd : {E*VW{1'b0}};
+            assign av2_vv[a*D*VW +: D*VW] = vrow[av2_h*D*VW +: D*VW];
+            assign av2_ee[a*EW +: EW] = e2;
+        end
+    endgenerate
+
+    // ---------------------------------------------------------------- stage AV2: S and AV over the kept keys
+    wire [SUMW-1:0] av_sum;
+    wire [D*AVW-1:0] av_acc;
+    softmax_av_lanes #(.P(PAX), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
+        .clk(clk), .en(en && av2_v), .first(av2_first), .e(av2_ee), .v(av2_vv), .sum(av_sum), .av(av_acc));
+
+    // ---------------------------------------------------------------- stage C: normalise
     wire [D*CW-1:0] ctx_h;
     normalise_row #(.D(D), .SUMW(SUMW), .AVW(AVW), .RW(RW), .R(R), .NPW(NPW), .CW(CW), .VF(VF), .RF(RF), .CF(CF),
-                    .RECIP_FILE(RECIP_FILE)) norm_u (.sum(b_sum), .acc(b_av), .ctx(ctx_h));
+                    .RECIP_FILE(RECIP_FILE)) norm_u (.sum(av_sum), .acc(av_acc), .ctx(ctx_h));
+    reg [E*CW-1:0] ctxrow;
     reg [E*CW-1:0] row_next;
     always @* begin
         row_next = ctxrow;
@@ -159,75 +327,83 @@ module had_attention_core #(
     // ---------------------------------------------------------------- control
     always @(posedge clk) begin
         if (rst) begin
-            run <= 1'b0; ld <= 0; vld <= {LP{1'b0}};
+            run <= 1'b0; ld <= 0; ld_p <= 0; ld_r <= 0;
             a_active <= 1'b0; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
-            full <= 2'b00; b_bank <= 1'b0; b_g <= 0; b_seen <= 0;
-            c_pending <= 1'b0; c_h <= 0; ctx_valid <= 1'b0;
+            a1_v <= 1'b0; b_active <= 1'b0; b1_v <= 1'b0; av_active <= 1'b0; av1_v <= 1'b0; av2_v <= 1'b0;
+            c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; ctx_valid <= 1'b0;
         end else begin
-            // load
-            if (in_valid && in_ready) begin
-                qmem[ld] <= in_q;
-                kmem[ld] <= in_k;
-                vmem[ld] <= in_v;
-                vld[ld] <= !in_pad;
+            // load: token ld -> qmem[ld], bank ld mod P row ld div P, V replicas [ld]
+            if (ld_we) begin
                 if (ld == L - 1) begin
-                    ld <= 0;
+                    ld <= 0; ld_p <= 0; ld_r <= 0;
                     run <= 1'b1;
-                    a_active <= 1'b1; a_g <= 0; a_i <= 0; a_h <= 0;
+                    a_active <= 1'b1; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
                 end else begin
                     ld <= ld + 1'b1;
+                    if (ld_p == P - 1) begin ld_p <= 0; ld_r <= ld_r + 1'b1; end
+                    else ld_p <= ld_p + 1'b1;
                 end
             end
-            // stage A
-            if (a_go) begin
-                if (a_bank) begin
-                    hist1 <= a_hist_next; nv1 <= a_nv_next; hb1[a_g*P*HB +: P*HB] <= a_ham;
-                end else begin
-                    hist0 <= a_hist_next; nv0 <= a_nv_next; hb0[a_g*P*HB +: P*HB] <= a_ham;
-                end
-                if (a_last) begin
-                    if (a_bank) begin bi1 <= a_i; bh1 <= a_h; end
-                    else begin bi0 <= a_i; bh0 <= a_h; end
-                    a_bank <= !a_bank;
-                    a_g <= 0;
-                    if (a_h == H - 1) begin
-                        a_h <= 0;
-                        a_i <= a_i + 1'b1;
-                        if (a_i == L - 1) a_active <= 1'b0;
+            if (en) begin
+                // A0
+                if (a_active) begin
+                    if (a_g == G - 1) begin
+                        a_g <= 0;
+                        a_bank <= !a_bank;
+                        if (a_h == H - 1) begin
+                            a_h <= 0;
+                            a_i <= a_i + 1'b1;
+                            if (a_i == L - 1) a_active <= 1'b0;
+                        end else begin
+                            a_h <= a_h + 1'b1;
+                        end
                     end else begin
-                        a_h <= a_h + 1'b1;
+                        a_g <= a_g + 1'b1;
                     end
-                end else begin
-                    a_g <= a_g + 1'b1;
                 end
-            end
-            // stage B
-            if (b_go) begin
-                b_seen <= seen_next;
-                if (b_last) begin
-                    b_g <= 0;
-                    b_bank <= !b_bank;
-                    c_h <= b_h;
-                end else begin
+                // A1
+                a1_v <= a_active; a1_g <= a_g; a1_h <= a_h; a1_bank <= a_bank;
+                a1_first <= (a_g == 0); a1_last <= (a_g == G - 1); a1_lj <= (a_i == L - 1) && (a_h == H - 1);
+                // B0: starts when A1 finishes a job
+                if (a1_v && a1_last) begin
+                    b_active <= 1'b1; b_g <= 0; b_key <= 0; b_bank <= a1_bank; b_h <= a1_h; b_lj <= a1_lj;
+                end else if (b_active) begin
+                    if (b_g == G - 1) b_active <= 1'b0;
                     b_g <= b_g + 1'b1;
+                    b_key <= b_key + P;
+                end
+                // B1
+                b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_lj <= b_lj; b1_key <= b_key;
+                b1_first <= (b_g == 0); b1_last <= (b_g == G - 1);
+                // AV0: starts when B1 finishes a job
+                if (b1_v && b1_last) begin
+                    av_active <= 1'b1; av_r <= 0; av_bank <= b1_bank; av_h <= b1_h; av_lj <= b1_lj;
+                    r_row <= 0; r_bnk <= 0; r_pos <= 0;
+                end else if (av_active) begin
+                    if (av_r == NA - 1) av_active <= 1'b0;
+                    av_r <= av_r + 1'b1;
+                    r_pos <= r_pos + PAX;
+                    if (r_bnk + PAX >= P) begin r_bnk <= r_bnk + PAX - P; r_row <= r_row + 1'b1; end
+                    else r_bnk <= r_bnk + PAX;
+                end
+                // AV1
+                av1_v <= av_active; av1_bank <= av_bank; av1_h <= av_h; av1_lj <= av_lj;
+                av1_first <= (av_r == 0); av1_last <= (av_r == NA - 1); av1_bnk <= r_bnk; av1_pos <= r_pos;
+                // AV2
+                av2_v <= av1_v; av2_h <= av1_h; av2_lj <= av1_lj; av2_first <= av1_first; av2_last <= av1_last;
+                // C
+                c_pending <= av2_v && av2_last;
+                if (av2_v && av2_last) begin c_h <= av2_h; c_lj <= av2_lj; end
+                if (c_pending) begin
+                    ctxrow <= row_next;
+                    if (c_h == H - 1) begin
+                        ctx_data <= row_next;
+                        ctx_valid <= 1'b1;
+                    end
+                    if (c_lj) run <= 1'b0;
                 end
             end
-            // bank handshake: A fills bank a_bank, B drains bank b_bank (never the same bank at once)
-            full <= (full | ((a_go && a_last) ? (2'b01 << a_bank) : 2'b00))
-                         & ~((b_go && b_last) ? (2'b01 << b_bank) : 2'b00);
-            // stage C
-            if (c_pending && !c_stall) begin
-                ctxrow <= row_next;
-                if (c_h == H - 1) begin
-                    ctx_data <= row_next;
-                    ctx_valid <= 1'b1;
-                end
-            end
-            if (ctx_valid && ctx_ready && !(c_pending && !c_stall && c_h == H - 1)) ctx_valid <= 1'b0;
-            c_pending <= (b_go && b_last) ? 1'b1 : (c_pending && !c_stall ? 1'b0 : c_pending);
-            // end of an input: every job issued and drained
-            if (run && !a_active && full == 2'b00 && !c_pending && !(b_go && b_last))
-                run <= 1'b0;
+            if (ctx_valid && ctx_ready && !(en && c_pending && c_h == H - 1)) ctx_valid <= 1'b0;
         end
     end
 endmodule
