@@ -76,8 +76,8 @@ class RtlDesign:
 
     @property
     def query_latency(self) -> int:
-        """Cycles from the last key loaded to the first context row (H jobs + the pipeline depth)."""
-        return (self.spec.num_heads - 1) * self.groups + self.pipeline_depth
+        """Cycles from the last key loaded to the first context row (H jobs of G cycles + the pipeline depth)."""
+        return self.spec.num_heads * self.groups + self.pipeline_depth
 
     @property
     def wo_lanes(self) -> int:

@@ -3,13 +3,23 @@
 //
 // Interfaces as had_attention_core, except in_q / in_k carry the Q / K projections converted to the qk type
 // (E mantissas of QW bits, element o at [o*QW +: QW]) instead of sign bits.
-// One job per (query i, head h):
-//   stage A (ceil(L/P) cycles): P lanes of D-term dot products (fp_score_unit, P*D multipliers) -> score buffer,
-//            running max over the valid keys (fp_max_update)
-//   stage B (ceil(L/P) cycles): idx = min(T-1, round_half_up((smax - s) inv_sqrt_d >> sh)) (fp_exp_index),
-//            e = fp_exp_table[idx] for every valid key, S += e, acc[c] += e v[c] (softmax_av_lanes)
-//   stage C (1 cycle): normalise_row (shared with the HAD core).
-// Same ping-pong banks as the HAD core: a query row costs H * ceil(L/P) cycles in steady state.
+// Storage (one write port, one synchronous read port each; Yosys maps them to LUTRAM / BRAM):
+//   qmem           L x E*QW                   Q, read once per cycle at the job's query row
+//   kb[p].kmem     ceil((L-p)/P) x E*QW       K banked by lane: key j in bank j mod P, row j div P (sum: L E QW bits)
+//   kb[p].vldmem   ceil((L-p)/P) x 1          key valid (not padded)
+//   kb[p].vmem     ceil((L-p)/P) x E*VW       V, same banking (one copy: L E VW bits)
+//   sbuf           2G x P(SW+1)               scores + lane valid of one job, ping-pong halves (address bit)
+// One job per (query i, head h), G = ceil(L/P); fixed schedule (offsets from the job's first A0 cycle):
+//   A0 [0, G)        read qmem[i], kb[p] K row g
+//   A1 [1, G]        P lanes of D-term dot products (fp_score_unit score_u, P*D multipliers) -> sbuf, running max
+//                    over the valid keys (fp_max_update, ping-pong registers)
+//   B0 [G+1, 2G]     read sbuf[parity][g], kb[p] V row g
+//   B1 [G+2, 2G+1]   idx = min(T-1, round_half_up((smax - s) inv_sqrt_d >> sh)) (fp_exp_index),
+//                    e = fp_exp_table[idx] for every valid key, S += e, acc[c] += e v[c] (softmax_av_lanes av_u,
+//                    dense: P * D MACs)
+//   C  (1 cycle)     normalise_row (shared with the HAD core).
+// A query row costs H * ceil(L/P) cycles in steady state; the last context row of an input leaves L H G + G + 4
+// cycles after the last key is loaded. The whole pipeline holds while a finished row waits (ctx_valid && !ctx_ready).
 `default_nettype none
 module fp_attention_core #(
     parameter L    = 8,
@@ -52,158 +62,202 @@ module fp_attention_core #(
 );
     localparam D  = E / H;
     localparam G  = (L + P - 1) / P;
-    localparam LP = G * P;
-    localparam XB = $clog2(LP + E + 2) + 1;
-
-    reg [E*QW-1:0] qmem [0:L-1];
-    reg [E*QW-1:0] kmem [0:LP-1];
-    reg [E*VW-1:0] vmem [0:LP-1];
-    reg [LP-1:0]   vld;
+    localparam XB = $clog2(L * P + E + G + 2) + 1;
+    localparam LW = SW + 1;                      // sbuf lane: {valid, score}
+    localparam LASTW = L - (G - 1) * P;          // lanes holding a key in the last group
 
     reg run;
-    reg [XB-1:0] ld;
-    assign in_ready = !run && !rst;
     assign busy = run;
+    assign in_ready = !run && !rst;
+    wire ld_we = in_valid && in_ready;
 
+    reg c_pending, c_lj;
+    reg [XB-1:0] c_h;
+    wire c_stall = c_pending && (c_h == H - 1) && ctx_valid && !ctx_ready;
+    wire en = !c_stall;
+
+    reg [XB-1:0] ld, ld_p, ld_r;
+
+    // ---------------------------------------------------------------- stage A0: job counters, memory reads
     reg a_active, a_bank;
     reg [XB-1:0] a_g, a_i, a_h;
-    reg [1:0] full;
-    reg [SW-1:0] mx0, mx1;
-    reg any0, any1;
-    reg [LP*SW-1:0] sb0, sb1;
-    reg [XB-1:0] bh0, bh1;
-    reg b_bank;
-    reg [XB-1:0] b_g;
-    wire [SUMW-1:0] b_sum;
-    wire [D*AVW-1:0] b_av;
-    reg c_pending;
-    reg [XB-1:0] c_h;
-    reg [E*CW-1:0] ctxrow;
+    wire a_fire = en && a_active;
+    reg b_active, b_bank, b_lj;
+    reg [XB-1:0] b_g, b_h;
+    wire b_fire = en && b_active;
 
-    wire a_go = a_active && !full[a_bank];
-    wire a_last = (a_g == G - 1);
-    wire c_stall = c_pending && (c_h == H - 1) && ctx_valid && !ctx_ready;
-    wire b_go = full[b_bank] && !c_stall;
-    wire b_last = (b_g == G - 1);
+    reg [E*QW-1:0] qmem [0:L-1];
+    reg [E*QW-1:0] q_rd;
+    always @(posedge clk) begin
+        if (ld_we) qmem[ld] <= in_q;
+        if (a_fire) q_rd <= qmem[a_i];
+    end
 
-    // ---------------------------------------------------------------- stage A: scores
-    wire [E*QW-1:0] a_qrow = qmem[a_i];
-    wire [D*QW-1:0] a_q = a_qrow[a_h*D*QW +: D*QW];
-    wire [P*D*QW-1:0] a_k;
-    wire [P-1:0] a_lv;
-    wire [P*SW-1:0] a_s;
+    wire [P*E*QW-1:0] k_rd;
+    wire [P*E*VW-1:0] v_rd;
+    wire [P-1:0] vld_rd;
     genvar p;
     generate
+        for (p = 0; p < P; p = p + 1) begin : kb
+            localparam DEP0 = (L - p + P - 1) / P;
+            localparam DEP = (DEP0 > 0) ? DEP0 : 1;
+            reg [E*QW-1:0] kmem [0:DEP-1];
+            reg            vldmem [0:DEP-1];
+            reg [E*VW-1:0] vmem [0:DEP-1];
+            reg [E*QW-1:0] rd;
+            reg            vrd;
+            reg [E*VW-1:0] vd;
+            always @(posedge clk) begin
+                if (ld_we && ld_p == p) begin
+                    kmem[ld_r] <= in_k;
+                    vldmem[ld_r] <= !in_pad;
+                    vmem[ld_r] <= in_v;
+                end
+                if (a_fire) begin
+                    rd <= kmem[a_g];
+                    vrd <= vldmem[a_g];
+                end
+                if (b_fire) vd <= vmem[b_g];
+            end
+            assign k_rd[p*E*QW +: E*QW] = rd;
+            assign vld_rd[p] = vrd;
+            assign v_rd[p*E*VW +: E*VW] = vd;
+        end
+    endgenerate
+
+    // ---------------------------------------------------------------- stage A1: scores, running max, sbuf
+    reg a1_v, a1_bank, a1_first, a1_last, a1_lj;
+    reg [XB-1:0] a1_g, a1_h;
+    reg [SW-1:0] mx0, mx1;
+    reg any0, any1;
+    wire [P-1:0] a_lv;
+    wire [D*QW-1:0] a_q = q_rd[a1_h*D*QW +: D*QW];
+    wire [P*D*QW-1:0] a_k;
+    wire [P*SW-1:0] a_s;
+    generate
         for (p = 0; p < P; p = p + 1) begin : a_lane
-            wire [E*QW-1:0] krow = kmem[a_g*P + p];
-            assign a_k[p*D*QW +: D*QW] = a_lv[p] ? krow[a_h*D*QW +: D*QW] : {D*QW{1'b0}};
-            assign a_lv[p] = vld[a_g*P + p];
+            assign a_lv[p] = vld_rd[p] && (!a1_last || p < LASTW);
+            assign a_k[p*D*QW +: D*QW] = a_lv[p] ? k_rd[p*E*QW + a1_h*D*QW +: D*QW] : {D*QW{1'b0}};
         end
     endgenerate
     fp_score_unit #(.D(D), .P(P), .QW(QW), .SW(SW)) score_u (.q(a_q), .k(a_k), .s(a_s));
     wire [SW-1:0] a_mx_next;
     wire a_any_next;
     fp_max_update #(.P(P), .SW(SW)) max_u (
-        .first(a_g == 0), .smax_in(a_bank ? mx1 : mx0), .any_in(a_bank ? any1 : any0), .lane_valid(a_lv),
+        .first(a1_first), .smax_in(a1_bank ? mx1 : mx0), .any_in(a1_bank ? any1 : any0), .lane_valid(a_lv),
         .s(a_s), .smax_out(a_mx_next), .any_out(a_any_next));
+    reg [P*LW-1:0] a_sw;
+    integer i;
+    always @* begin
+        for (i = 0; i < P; i = i + 1) a_sw[i*LW +: LW] = {a_lv[i], a_s[i*SW +: SW]};
+    end
 
-    // ---------------------------------------------------------------- stage B: exp weights + AV
-    wire [SW-1:0] b_mx = b_bank ? mx1 : mx0;
-    wire [LP*SW-1:0] b_sb = b_bank ? sb1 : sb0;
-    wire [XB-1:0] b_h = b_bank ? bh1 : bh0;
+    reg [P*LW-1:0] sbuf [0:2*G-1];
+    always @(posedge clk) begin
+        if (en && a1_v) begin
+            sbuf[a1_bank * G + a1_g] <= a_sw;
+            if (a1_bank) begin mx1 <= a_mx_next; any1 <= a_any_next; end
+            else begin mx0 <= a_mx_next; any0 <= a_any_next; end
+        end
+    end
+
+    // ---------------------------------------------------------------- stage B0: read sbuf (V read above)
+    reg [P*LW-1:0] s_rd;
+    always @(posedge clk) if (b_fire) s_rd <= sbuf[b_bank * G + b_g];
+
+    // ---------------------------------------------------------------- stage B1: exp weights + dense AV
+    reg b1_v, b1_bank, b1_first, b1_last, b1_lj;
+    reg [XB-1:0] b1_h;
+    wire [SW-1:0] b_mx = b1_bank ? mx1 : mx0;
     wire [P-1:0] b_lv;
     wire [P*D*VW-1:0] b_v;
     wire [P*EW-1:0] b_e;
     generate
         for (p = 0; p < P; p = p + 1) begin : b_lane
-            wire [E*VW-1:0] vrow = vmem[b_g*P + p];
+            wire [E*VW-1:0] vrow = v_rd[p*E*VW +: E*VW];
             wire [TB-1:0] idx;
             wire [EW-1:0] e_raw;
-            assign b_lv[p] = vld[b_g*P + p];
-            assign b_v[p*D*VW +: D*VW] = b_lv[p] ? vrow[b_h*D*VW +: D*VW] : {D*VW{1'b0}};
+            assign b_lv[p] = s_rd[p*LW + SW];
+            assign b_v[p*D*VW +: D*VW] = b_lv[p] ? vrow[b1_h*D*VW +: D*VW] : {D*VW{1'b0}};
             fp_exp_index #(.SW(SW), .IPW(IPW), .INV(INV), .SH(ISH), .T(T), .TB(TB)) idx_u (
-                .smax(b_mx), .s(b_sb[(b_g*P + p)*SW +: SW]), .idx(idx));
+                .smax(b_mx), .s(s_rd[p*LW +: SW]), .idx(idx));
             table_rom #(.DEPTH(T), .AW(TB), .DW(EW), .FILE(EXP_FILE)) exp_rom (.addr(idx), .data(e_raw));
             assign b_e[p*EW +: EW] = b_lv[p] ? e_raw : {EW{1'b0}};
         end
     endgenerate
+    wire [SUMW-1:0] b_sum;
+    wire [D*AVW-1:0] b_av;
     softmax_av_lanes #(.P(P), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
-        .clk(clk), .en(b_go), .first(b_g == 0), .e(b_e), .v(b_v), .sum(b_sum), .av(b_av));
+        .clk(clk), .en(en && b1_v), .first(b1_first), .e(b_e), .v(b_v), .sum(b_sum), .av(b_av));
 
     // ---------------------------------------------------------------- stage C: normalise
     wire [D*CW-1:0] ctx_h;
     normalise_row #(.D(D), .SUMW(SUMW), .AVW(AVW), .RW(RW), .R(R), .NPW(NPW), .CW(CW), .VF(VF), .RF(RF), .CF(CF),
                     .RECIP_FILE(RECIP_FILE)) norm_u (.sum(b_sum), .acc(b_av), .ctx(ctx_h));
+    reg [E*CW-1:0] ctxrow;
     reg [E*CW-1:0] row_next;
     always @* begin
         row_next = ctxrow;
         row_next[c_h*D*CW +: D*CW] = ctx_h;
     end
 
+    // ---------------------------------------------------------------- control
     always @(posedge clk) begin
         if (rst) begin
-            run <= 1'b0; ld <= 0; vld <= {LP{1'b0}};
+            run <= 1'b0; ld <= 0; ld_p <= 0; ld_r <= 0;
             a_active <= 1'b0; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
-            full <= 2'b00; b_bank <= 1'b0; b_g <= 0;
-            c_pending <= 1'b0; c_h <= 0; ctx_valid <= 1'b0;
+            a1_v <= 1'b0; b_active <= 1'b0; b1_v <= 1'b0;
+            c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; ctx_valid <= 1'b0;
         end else begin
-            if (in_valid && in_ready) begin
-                qmem[ld] <= in_q;
-                kmem[ld] <= in_k;
-                vmem[ld] <= in_v;
-                vld[ld] <= !in_pad;
+            if (ld_we) begin
                 if (ld == L - 1) begin
-                    ld <= 0;
+                    ld <= 0; ld_p <= 0; ld_r <= 0;
                     run <= 1'b1;
-                    a_active <= 1'b1; a_g <= 0; a_i <= 0; a_h <= 0;
+                    a_active <= 1'b1; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
                 end else begin
                     ld <= ld + 1'b1;
+                    if (ld_p == P - 1) begin ld_p <= 0; ld_r <= ld_r + 1'b1; end
+                    else ld_p <= ld_p + 1'b1;
                 end
             end
-            if (a_go) begin
-                if (a_bank) begin
-                    mx1 <= a_mx_next; any1 <= a_any_next; sb1[a_g*P*SW +: P*SW] <= a_s;
-                end else begin
-                    mx0 <= a_mx_next; any0 <= a_any_next; sb0[a_g*P*SW +: P*SW] <= a_s;
-                end
-                if (a_last) begin
-                    if (a_bank) bh1 <= a_h;
-                    else bh0 <= a_h;
-                    a_bank <= !a_bank;
-                    a_g <= 0;
-                    if (a_h == H - 1) begin
-                        a_h <= 0;
-                        a_i <= a_i + 1'b1;
-                        if (a_i == L - 1) a_active <= 1'b0;
+            if (en) begin
+                if (a_active) begin
+                    if (a_g == G - 1) begin
+                        a_g <= 0;
+                        a_bank <= !a_bank;
+                        if (a_h == H - 1) begin
+                            a_h <= 0;
+                            a_i <= a_i + 1'b1;
+                            if (a_i == L - 1) a_active <= 1'b0;
+                        end else begin
+                            a_h <= a_h + 1'b1;
+                        end
                     end else begin
-                        a_h <= a_h + 1'b1;
+                        a_g <= a_g + 1'b1;
                     end
-                end else begin
-                    a_g <= a_g + 1'b1;
                 end
-            end
-            if (b_go) begin
-                if (b_last) begin
-                    b_g <= 0;
-                    b_bank <= !b_bank;
-                    c_h <= b_h;
-                end else begin
+                a1_v <= a_active; a1_g <= a_g; a1_h <= a_h; a1_bank <= a_bank;
+                a1_first <= (a_g == 0); a1_last <= (a_g == G - 1); a1_lj <= (a_i == L - 1) && (a_h == H - 1);
+                if (a1_v && a1_last) begin
+                    b_active <= 1'b1; b_g <= 0; b_bank <= a1_bank; b_h <= a1_h; b_lj <= a1_lj;
+                end else if (b_active) begin
+                    if (b_g == G - 1) b_active <= 1'b0;
                     b_g <= b_g + 1'b1;
                 end
-            end
-            full <= (full | ((a_go && a_last) ? (2'b01 << a_bank) : 2'b00))
-                         & ~((b_go && b_last) ? (2'b01 << b_bank) : 2'b00);
-            if (c_pending && !c_stall) begin
-                ctxrow <= row_next;
-                if (c_h == H - 1) begin
-                    ctx_data <= row_next;
-                    ctx_valid <= 1'b1;
+                b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_lj <= b_lj;
+                b1_first <= (b_g == 0); b1_last <= (b_g == G - 1);
+                c_pending <= b1_v && b1_last;
+                if (b1_v && b1_last) begin c_h <= b1_h; c_lj <= b1_lj; end
+                if (c_pending) begin
+                    ctxrow <= row_next;
+                    if (c_h == H - 1) begin
+                        ctx_data <= row_next;
+                        ctx_valid <= 1'b1;
+                    end
+                    if (c_lj) run <= 1'b0;
                 end
             end
-            if (ctx_valid && ctx_ready && !(c_pending && !c_stall && c_h == H - 1)) ctx_valid <= 1'b0;
-            c_pending <= (b_go && b_last) ? 1'b1 : (c_pending && !c_stall ? 1'b0 : c_pending);
-            if (run && !a_active && full == 2'b00 && !c_pending && !(b_go && b_last))
-                run <= 1'b0;
+            if (ctx_valid && ctx_ready && !(en && c_pending && c_h == H - 1)) ctx_valid <= 1'b0;
         end
     end
 endmodule
