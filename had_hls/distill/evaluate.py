@@ -23,19 +23,19 @@ def resolve(project: Project, value: str | Path) -> Path:
     return p if p.is_absolute() else project.path.parent / p
 
 
-def teacher_path(project: Project, out: str | Path | None = None) -> Path:
-    """teacher.checkpoint if given, else <out or projects/<name>>/teacher.pt (written by had-hls distill)."""
+def teacher_path(project: Project) -> Path:
+    """teacher.checkpoint if given, else projects/<name>/teacher.pt (written by had-hls distill)."""
     t: TeacherSection = project.section("teacher")
     if t.checkpoint is not None:
         return resolve(project, t.checkpoint)
-    return project.output_dir(out) / TEACHER_FILE
+    return project.output_dir() / TEACHER_FILE
 
 
-def student_path(project: Project, out: str | Path | None = None) -> Path:
-    """model.checkpoint if given, else <out or projects/<name>>/student.pt (written by had-hls distill)."""
+def student_path(project: Project) -> Path:
+    """model.checkpoint if given, else projects/<name>/student.pt (written by had-hls distill)."""
     if project.model.checkpoint is not None:
         return resolve(project, project.model.checkpoint)
-    return project.output_dir(out) / STUDENT_FILE
+    return project.output_dir() / STUDENT_FILE
 
 
 def run_eval(project: Project, out: str | Path | None = None, student: str | Path | None = None) -> dict[str, Any]:
@@ -45,8 +45,8 @@ def run_eval(project: Project, out: str | Path | None = None, student: str | Pat
     d: DistillSection = project.section("distill")
     t.check_model(project.model)
     device = pick_device(d.device)
-    tpath = teacher_path(project, out)
-    spath = Path(student) if student is not None else student_path(project, out)
+    tpath = teacher_path(project)
+    spath = Path(student) if student is not None else student_path(project)
     if not tpath.is_file():
         raise UserError(f"teacher checkpoint {str(tpath)!r} does not exist: run had-hls distill {project.path} first")
     if not spath.is_file():
