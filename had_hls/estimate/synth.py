@@ -30,8 +30,8 @@ INSTALL_YOSYS = "pip install pyosys  (or: apt-get install -y yosys)"
 
 # parameters of each core module (the rest of design.params belongs to attention_top / out_proj)
 CORE_PARAMS = {
-    "had": ("L", "E", "H", "P", "N", "PA", "HB", "CB", "EW", "RW", "R", "SUMW", "AVW", "NPW", "VW", "CW", "VF", "RF", "CF"),
-    "fp": ("L", "E", "H", "P", "QW", "SW", "IPW", "INV", "ISH", "T", "TB", "EW", "RW", "R", "SUMW", "AVW", "NPW",
+    "had": ("L", "E", "H", "P", "N", "PA", "DN", "HB", "CB", "EW", "RW", "R", "SUMW", "AVW", "NPW", "VW", "CW", "VF", "RF", "CF"),
+    "fp": ("L", "E", "H", "P", "DN", "QW", "SW", "IPW", "INV", "ISH", "T", "TB", "EW", "RW", "R", "SUMW", "AVW", "NPW",
            "VW", "CW", "VF", "RF", "CF"),
 }
 CORE_MODULE = {"had": "had_attention_core", "fp": "fp_attention_core"}

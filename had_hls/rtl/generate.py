@@ -67,12 +67,22 @@ class RtlDesign:
         return max(1, -(-nk // self.av_lanes))
 
     @property
+    def norm_lanes(self) -> int:
+        """DN: elements normalised per cycle (the smallest divisor of d with d / DN <= ceil(L/P))."""
+        return self.params["DN"]
+
+    @property
+    def norm_cycles(self) -> int:
+        """NC = d / DN: normalisation cycles per job (<= ceil(L/P))."""
+        return self.spec.head_dim // self.norm_lanes
+
+    @property
     def pipeline_depth(self) -> int:
         """Cycles from the last key loaded to the last context row of an input, beyond L H ceil(L/P) (fixed
         schedule of the cores, see the headers of templates/rtl/*_attention_core.v)."""
         if self.kind == "had":
-            return self.groups + self.av_cycles + 6
-        return self.groups + 4
+            return self.groups + self.av_cycles + self.norm_cycles + 6
+        return self.groups + self.norm_cycles + 5
 
     @property
     def query_latency(self) -> int:
@@ -213,6 +223,9 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
         "Y_O": OVERFLOW_MODES.index(res.overflow),
         "Y_SIGNED": int(res.signed),
     }
+    # normaliser lanes: one head's d elements over at most ceil(L/P) cycles (a job's time), DN dividing d
+    d = spec.head_dim
+    params["DN"] = min(k for k in range(1, d + 1) if d % k == 0 and d // k <= groups)
     if spec.kind == "had":
         # sparse AV: PA lanes read the V rows of the kept keys only; a job keeps <= min(N, L) keys and must finish
         # within ceil(L/P) cycles, so PA = ceil(min(N, L) / ceil(L/P)) (<= P), at least 1

@@ -1,12 +1,17 @@
-// had-hls RTL twin of templates/hls/nnet_attention_common.h: normalise_row, plus the fixed-point conversion
+// had-hls RTL twin of templates/hls/nnet_attention_common.h: normalise_row (sequential, DN lanes), plus the fixed-point conversion
 // (ap_fixed quantisation / overflow modes, had_hls/fixed.py) and a small stream FIFO.
 `default_nettype none
 
-// normalise_row (golden.normalise_av): one head of one query row, combinational.
+// normalise_row (golden.normalise_av): one head of one query row, DN of its D elements per cycle.
 //   S = 0 -> ctx = 0. Else p = floor(log2 S) (leading one), idx = the R bits of S below its leading one,
 //   r = recip_table[idx] ~ 2^p / S,  ctx[c] = sat_CW(round_half_up(acc[c] * r >> (VF + RF + p - CF))).
+//   load: snapshot S and acc[0..D-1] (the AV accumulators are free for the next job) and read r (synchronous
+//         ROM of 2^R entries: one block RAM instead of a LUT ROM);
+//   step: shift the snapshot down by DN elements. ctx = elements c .. c+DN-1 after c/DN steps (combinational,
+//         DN lanes of multiply + round + saturate; D/DN steps per head, the cores pick DN so that D/DN <= ceil(L/P)).
 module normalise_row #(
     parameter D    = 8,
+    parameter DN   = 8,     // lanes (elements per cycle); must divide D
     parameter SUMW = 21,
     parameter AVW  = 40,
     parameter RW   = 18,    // recip table width (unsigned)
@@ -18,43 +23,62 @@ module normalise_row #(
     parameter CF   = 10,
     parameter RECIP_FILE = "recip_table.hex"
 ) (
+    input  wire             clk,
+    input  wire             load,
+    input  wire             step,
     input  wire [SUMW-1:0]  sum,
     input  wire [D*AVW-1:0] acc,
-    output reg  [D*CW-1:0]  ctx
+    output reg  [DN*CW-1:0] ctx
 );
     localparam XW = NPW + 3;
-    integer b, c, p, shift;
+    integer b, c, pi, p, shift;
     reg [SUMW+R-1:0] shifted;
-    wire [RW-1:0] r;
     reg  [R-1:0]  idx;
     reg signed [XW-1:0] prod, half, lim_hi, lim_lo;
     reg signed [AVW-1:0] a;
     reg signed [RW:0] rs;
 
-    table_rom #(.DEPTH(1 << R), .AW(R), .DW(RW), .FILE(RECIP_FILE)) recip_rom (.addr(idx), .data(r));
+    reg [RW-1:0] recip_rom [0:(1 << R)-1];
+    initial $readmemh(RECIP_FILE, recip_rom);
+    reg [SUMW-1:0]  s_r;
+    reg [D*AVW-1:0] a_r;
+    reg [RW-1:0]    r;
 
+    // reciprocal index of the incoming S (read at load)
     always @* begin
-        p = 0;
-        for (b = 0; b < SUMW; b = b + 1) if (sum[b]) p = b;
+        pi = 0;
+        for (b = 0; b < SUMW; b = b + 1) if (sum[b]) pi = b;
         shifted = {{R{1'b0}}, sum};
-        if (p >= R) shifted = shifted >> (p - R);
-        else shifted = shifted << (R - p);
+        if (pi >= R) shifted = shifted >> (pi - R);
+        else shifted = shifted << (R - pi);
         idx = shifted[R-1:0];
     end
 
+    always @(posedge clk) begin
+        if (load) begin
+            s_r <= sum;
+            a_r <= acc;
+            r <= recip_rom[idx];
+        end else if (step) begin
+            a_r <= a_r >> (DN * AVW);
+        end
+    end
+
     always @* begin
+        p = 0;
+        for (b = 0; b < SUMW; b = b + 1) if (s_r[b]) p = b;
         shift = VF + RF + p - CF;
         lim_hi = (1 <<< (CW - 1)) - 1;
         lim_lo = -(1 <<< (CW - 1));
         rs = {1'b0, r};
         if (shift < 1) shift = 1;  // only when S = 0 (then ctx = 0): keeps the shifts below in range
-        for (c = 0; c < D; c = c + 1) begin
-            a = acc[c*AVW +: AVW];
+        for (c = 0; c < DN; c = c + 1) begin
+            a = a_r[c*AVW +: AVW];
             prod = a * rs;
             half = 1;
             half = half <<< (shift - 1);
             prod = (prod + half) >>> shift;
-            if (sum == 0) prod = 0;
+            if (s_r == 0) prod = 0;
             else if (prod > lim_hi) prod = lim_hi;
             else if (prod < lim_lo) prod = lim_lo;
             ctx[c*CW +: CW] = prod[CW-1:0];

@@ -9,7 +9,7 @@
 module attention_top #(
     parameter KIND = 0,
     parameter PO = 1,
-    parameter L = 8, parameter E = 8, parameter H = 1, parameter P = 4, parameter N = 4, parameter PA = 0,
+    parameter L = 8, parameter E = 8, parameter H = 1, parameter P = 4, parameter N = 4, parameter PA = 0, parameter DN = 0,
     parameter QW = 1,
     parameter HB = 4, parameter CB = 4,
     parameter SW = 36, parameter IPW = 55, parameter INV = 46341, parameter ISH = 23, parameter T = 1024,
@@ -44,14 +44,14 @@ module attention_top #(
 
     generate
         if (KIND == 0) begin : had
-            had_attention_core #(.L(L), .E(E), .H(H), .P(P), .N(N), .PA(PA), .HB(HB), .CB(CB), .EW(EW), .RW(RW), .R(R),
+            had_attention_core #(.L(L), .E(E), .H(H), .P(P), .N(N), .PA(PA), .DN(DN), .HB(HB), .CB(CB), .EW(EW), .RW(RW), .R(R),
                 .SUMW(SUMW), .AVW(AVW), .NPW(NPW), .VW(VW), .CW(CW), .VF(VF), .RF(RF), .CF(CF),
                 .EXP_FILE(EXP_FILE), .RECIP_FILE(RECIP_FILE)) core (
                 .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_q(in_q), .in_k(in_k),
                 .in_v(in_v), .in_pad(in_pad), .ctx_valid(ctx_valid), .ctx_ready(ctx_ready), .ctx_data(ctx_data),
                 .busy(busy));
         end else begin : fp
-            fp_attention_core #(.L(L), .E(E), .H(H), .P(P), .QW(QW), .SW(SW), .IPW(IPW), .INV(INV), .ISH(ISH),
+            fp_attention_core #(.L(L), .E(E), .H(H), .P(P), .DN(DN), .QW(QW), .SW(SW), .IPW(IPW), .INV(INV), .ISH(ISH),
                 .T(T), .TB(TB), .EW(EW), .RW(RW), .R(R), .SUMW(SUMW), .AVW(AVW), .NPW(NPW), .VW(VW), .CW(CW),
                 .VF(VF), .RF(RF), .CF(CF), .EXP_FILE(EXP_FILE), .RECIP_FILE(RECIP_FILE)) core (
                 .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_q(in_q), .in_k(in_k),

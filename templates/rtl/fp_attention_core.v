@@ -26,6 +26,7 @@ module fp_attention_core #(
     parameter E    = 8,
     parameter H    = 1,
     parameter P    = 4,
+    parameter DN   = 0,     // normaliser lanes; 0 = derive: the smallest divisor of D with D / DN <= ceil(L/P)
     parameter QW   = 16,    // qk width
     parameter SW   = 36,    // spec.widths['score']
     parameter IPW  = 55,    // spec.widths['fp_index_prod']
@@ -65,6 +66,17 @@ module fp_attention_core #(
     localparam XB = $clog2(L * P + E + G + 2) + 1;
     localparam LW = SW + 1;                      // sbuf lane: {valid, score}
     localparam LASTW = L - (G - 1) * P;          // lanes holding a key in the last group
+    localparam DNX = (DN > 0) ? DN : norm_lanes(D, G);
+    localparam NC  = D / DNX;                    // normalisation cycles per job
+
+    function integer norm_lanes;
+        input integer d, g;
+        integer k;
+        begin
+            norm_lanes = d;
+            for (k = d; k >= 1; k = k - 1) if (d % k == 0 && d / k <= g) norm_lanes = k;
+        end
+    endfunction
 
     reg run;
     assign busy = run;
@@ -73,7 +85,10 @@ module fp_attention_core #(
 
     reg c_pending, c_lj;
     reg [XB-1:0] c_h;
-    wire c_stall = c_pending && (c_h == H - 1) && ctx_valid && !ctx_ready;
+    reg n_active, n_lj;
+    reg [XB-1:0] n_k, n_h;
+    wire c_emit = n_active && (n_k == NC - 1) && (n_h == H - 1);   // this cycle completes a context row
+    wire c_stall = c_emit && ctx_valid && !ctx_ready;
     wire en = !c_stall;
 
     reg [XB-1:0] ld, ld_p, ld_r;
@@ -85,6 +100,9 @@ module fp_attention_core #(
     reg b_active, b_bank, b_lj;
     reg [XB-1:0] b_g, b_h;
     wire b_fire = en && b_active;
+    reg b1_v, b1_bank, b1_first, b1_last, b1_lj;
+    reg [XB-1:0] b1_h, b1_g;
+    wire b1_fire = en && b1_v;
 
     reg [E*QW-1:0] qmem [0:L-1];
     reg [E*QW-1:0] q_rd;
@@ -117,7 +135,7 @@ module fp_attention_core #(
                     rd <= kmem[a_g];
                     vrd <= vldmem[a_g];
                 end
-                if (b_fire) vd <= vmem[b_g];
+                if (b1_fire) vd <= vmem[b1_g];
             end
             assign k_rd[p*E*QW +: E*QW] = rd;
             assign vld_rd[p] = vrd;
@@ -147,7 +165,7 @@ module fp_attention_core #(
         .first(a1_first), .smax_in(a1_bank ? mx1 : mx0), .any_in(a1_bank ? any1 : any0), .lane_valid(a_lv),
         .s(a_s), .smax_out(a_mx_next), .any_out(a_any_next));
     reg [P*LW-1:0] a_sw;
-    integer i;
+    integer i, k;
     always @* begin
         for (i = 0; i < P; i = i + 1) a_sw[i*LW +: LW] = {a_lv[i], a_s[i*SW +: SW]};
     end
@@ -165,49 +183,59 @@ module fp_attention_core #(
     reg [P*LW-1:0] s_rd;
     always @(posedge clk) if (b_fire) s_rd <= sbuf[b_bank * G + b_g];
 
-    // ---------------------------------------------------------------- stage B1: exp weights + dense AV
-    reg b1_v, b1_bank, b1_first, b1_last, b1_lj;
-    reg [XB-1:0] b1_h;
+    // ---------------------------------------------------------------- stage B1: exp index, table read (block RAM)
     wire [SW-1:0] b_mx = b1_bank ? mx1 : mx0;
-    wire [P-1:0] b_lv;
+    wire [P*EW-1:0] b2_eraw;
+    generate
+        for (p = 0; p < P; p = p + 1) begin : b_lane
+            wire [TB-1:0] idx;
+            fp_exp_index #(.SW(SW), .IPW(IPW), .INV(INV), .SH(ISH), .T(T), .TB(TB)) idx_u (
+                .smax(b_mx), .s(s_rd[p*LW +: SW]), .idx(idx));
+            table_rom_sync #(.DEPTH(T), .AW(TB), .DW(EW), .FILE(EXP_FILE)) exp_rom (
+                .clk(clk), .en(b1_fire), .addr(idx), .data(b2_eraw[p*EW +: EW]));
+        end
+    endgenerate
+
+    // ---------------------------------------------------------------- stage B2: dense AV over the P lanes
+    reg b2_v, b2_first, b2_last, b2_lj;
+    reg [XB-1:0] b2_h;
+    reg [P-1:0] b2_lv;
     wire [P*D*VW-1:0] b_v;
     wire [P*EW-1:0] b_e;
     generate
-        for (p = 0; p < P; p = p + 1) begin : b_lane
+        for (p = 0; p < P; p = p + 1) begin : b2_lane
             wire [E*VW-1:0] vrow = v_rd[p*E*VW +: E*VW];
-            wire [TB-1:0] idx;
-            wire [EW-1:0] e_raw;
-            assign b_lv[p] = s_rd[p*LW + SW];
-            assign b_v[p*D*VW +: D*VW] = b_lv[p] ? vrow[b1_h*D*VW +: D*VW] : {D*VW{1'b0}};
-            fp_exp_index #(.SW(SW), .IPW(IPW), .INV(INV), .SH(ISH), .T(T), .TB(TB)) idx_u (
-                .smax(b_mx), .s(s_rd[p*LW +: SW]), .idx(idx));
-            table_rom #(.DEPTH(T), .AW(TB), .DW(EW), .FILE(EXP_FILE)) exp_rom (.addr(idx), .data(e_raw));
-            assign b_e[p*EW +: EW] = b_lv[p] ? e_raw : {EW{1'b0}};
+            assign b_v[p*D*VW +: D*VW] = b2_lv[p] ? vrow[b2_h*D*VW +: D*VW] : {D*VW{1'b0}};
+            assign b_e[p*EW +: EW] = b2_lv[p] ? b2_eraw[p*EW +: EW] : {EW{1'b0}};
         end
     endgenerate
     wire [SUMW-1:0] b_sum;
     wire [D*AVW-1:0] b_av;
     softmax_av_lanes #(.P(P), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
-        .clk(clk), .en(en && b1_v), .first(b1_first), .e(b_e), .v(b_v), .sum(b_sum), .av(b_av));
+        .clk(clk), .en(en && b2_v), .first(b2_first), .e(b_e), .v(b_v), .sum(b_sum), .av(b_av));
 
-    // ---------------------------------------------------------------- stage C: normalise
-    wire [D*CW-1:0] ctx_h;
-    normalise_row #(.D(D), .SUMW(SUMW), .AVW(AVW), .RW(RW), .R(R), .NPW(NPW), .CW(CW), .VF(VF), .RF(RF), .CF(CF),
-                    .RECIP_FILE(RECIP_FILE)) norm_u (.sum(b_sum), .acc(b_av), .ctx(ctx_h));
-    reg [E*CW-1:0] ctxrow;
-    reg [E*CW-1:0] row_next;
-    always @* begin
-        row_next = ctxrow;
-        row_next[c_h*D*CW +: D*CW] = ctx_h;
-    end
+    // ---------------------------------------------------------------- stage C: normalise (DN elements per cycle)
+    wire [DNX*CW-1:0] ctx_dn;
+    normalise_row #(.D(D), .DN(DNX), .SUMW(SUMW), .AVW(AVW), .RW(RW), .R(R), .NPW(NPW), .CW(CW), .VF(VF), .RF(RF),
+                    .CF(CF), .RECIP_FILE(RECIP_FILE)) norm_u (
+        .clk(clk), .load(en && c_pending), .step(en && n_active), .sum(b_sum), .acc(b_av), .ctx(ctx_dn));
+    reg [E*CW-1:0] ctxrow;                        // shift register: the row's elements enter at the top, in order
+    wire [E*CW-1:0] row_next;
+    generate
+        if (E == DNX) begin : row_one
+            assign row_next = ctx_dn;
+        end else begin : row_shift
+            assign row_next = {ctx_dn, ctxrow[E*CW-1:DNX*CW]};
+        end
+    endgenerate
 
     // ---------------------------------------------------------------- control
     always @(posedge clk) begin
         if (rst) begin
             run <= 1'b0; ld <= 0; ld_p <= 0; ld_r <= 0;
             a_active <= 1'b0; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
-            a1_v <= 1'b0; b_active <= 1'b0; b1_v <= 1'b0;
-            c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; ctx_valid <= 1'b0;
+            a1_v <= 1'b0; b_active <= 1'b0; b1_v <= 1'b0; b2_v <= 1'b0;
+            c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; n_active <= 1'b0; ctx_valid <= 1'b0;
         end else begin
             if (ld_we) begin
                 if (ld == L - 1) begin
@@ -244,20 +272,29 @@ module fp_attention_core #(
                     if (b_g == G - 1) b_active <= 1'b0;
                     b_g <= b_g + 1'b1;
                 end
-                b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_lj <= b_lj;
+                b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_lj <= b_lj; b1_g <= b_g;
                 b1_first <= (b_g == 0); b1_last <= (b_g == G - 1);
-                c_pending <= b1_v && b1_last;
-                if (b1_v && b1_last) begin c_h <= b1_h; c_lj <= b1_lj; end
+                b2_v <= b1_v; b2_h <= b1_h; b2_lj <= b1_lj; b2_first <= b1_first; b2_last <= b1_last;
+                for (k = 0; k < P; k = k + 1) b2_lv[k] <= s_rd[k*LW + SW];
+                // C: load the normaliser, then NC steps of DN elements
+                c_pending <= b2_v && b2_last;
+                if (b2_v && b2_last) begin c_h <= b2_h; c_lj <= b2_lj; end
                 if (c_pending) begin
+                    n_active <= 1'b1; n_k <= 0; n_h <= c_h; n_lj <= c_lj;
+                end else if (n_active) begin
+                    if (n_k == NC - 1) n_active <= 1'b0;
+                    n_k <= n_k + 1'b1;
+                end
+                if (n_active) begin
                     ctxrow <= row_next;
-                    if (c_h == H - 1) begin
+                    if (c_emit) begin
                         ctx_data <= row_next;
                         ctx_valid <= 1'b1;
                     end
-                    if (c_lj) run <= 1'b0;
+                    if (n_k == NC - 1 && n_lj) run <= 1'b0;
                 end
             end
-            if (ctx_valid && ctx_ready && !(en && c_pending && c_h == H - 1)) ctx_valid <= 1'b0;
+            if (ctx_valid && ctx_ready && !(en && c_emit)) ctx_valid <= 1'b0;
         end
     end
 endmodule

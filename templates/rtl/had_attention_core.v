@@ -47,6 +47,7 @@ module had_attention_core #(
     parameter P    = 4,
     parameter N    = 4,
     parameter PA   = 0,     // AV lanes; 0 = derive max(1, ceil(min(N, L) / ceil(L/P))) (had_hls.rtl passes it)
+    parameter DN   = 0,     // normaliser lanes; 0 = derive: the smallest divisor of D with D / DN <= ceil(L/P)
     parameter HB   = 4,     // spec.widths['ham']
     parameter CB   = 4,     // spec.widths['count']
     parameter EW   = 18,    // exp table width
@@ -89,6 +90,17 @@ module had_attention_core #(
     localparam LW  = HB + 1;                     // hbuf lane: {valid, ham}
     localparam CEW = KB + HB;                    // cbuf entry: {key, ham - hmin}
     localparam LASTW = L - (G - 1) * P;          // lanes holding a key in the last group
+    localparam DNX = (DN > 0) ? DN : norm_lanes(D, G);
+    localparam NC  = D / DNX;                    // normalisation cycles per job
+
+    function integer norm_lanes;
+        input integer d, g;
+        integer k;
+        begin
+            norm_lanes = d;
+            for (k = d; k >= 1; k = k - 1) if (d % k == 0 && d / k <= g) norm_lanes = k;
+        end
+    endfunction
 
     reg run;
     assign busy = run;
@@ -98,7 +110,10 @@ module had_attention_core #(
     // ---------------------------------------------------------------- pipeline enable (back-pressure)
     reg c_pending, c_lj;
     reg [XB-1:0] c_h;
-    wire c_stall = c_pending && (c_h == H - 1) && ctx_valid && !ctx_ready;
+    reg n_active, n_lj;
+    reg [XB-1:0] n_k, n_h;
+    wire c_emit = n_active && (n_k == NC - 1) && (n_h == H - 1);   // this cycle completes a context row
+    wire c_stall = c_emit && ctx_valid && !ctx_ready;
     wire en = !c_stall;
 
     // ---------------------------------------------------------------- load counters
@@ -313,16 +328,20 @@ module had_attention_core #(
     softmax_av_lanes #(.P(PAX), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
         .clk(clk), .en(en && av2_v), .first(av2_first), .e(av2_ee), .v(av2_vv), .sum(av_sum), .av(av_acc));
 
-    // ---------------------------------------------------------------- stage C: normalise
-    wire [D*CW-1:0] ctx_h;
-    normalise_row #(.D(D), .SUMW(SUMW), .AVW(AVW), .RW(RW), .R(R), .NPW(NPW), .CW(CW), .VF(VF), .RF(RF), .CF(CF),
-                    .RECIP_FILE(RECIP_FILE)) norm_u (.sum(av_sum), .acc(av_acc), .ctx(ctx_h));
-    reg [E*CW-1:0] ctxrow;
-    reg [E*CW-1:0] row_next;
-    always @* begin
-        row_next = ctxrow;
-        row_next[c_h*D*CW +: D*CW] = ctx_h;
-    end
+    // ---------------------------------------------------------------- stage C: normalise (DN elements per cycle)
+    wire [DNX*CW-1:0] ctx_dn;
+    normalise_row #(.D(D), .DN(DNX), .SUMW(SUMW), .AVW(AVW), .RW(RW), .R(R), .NPW(NPW), .CW(CW), .VF(VF), .RF(RF),
+                    .CF(CF), .RECIP_FILE(RECIP_FILE)) norm_u (
+        .clk(clk), .load(en && c_pending), .step(en && n_active), .sum(av_sum), .acc(av_acc), .ctx(ctx_dn));
+    reg [E*CW-1:0] ctxrow;                        // shift register: the row's elements enter at the top, in order
+    wire [E*CW-1:0] row_next;
+    generate
+        if (E == DNX) begin : row_one
+            assign row_next = ctx_dn;
+        end else begin : row_shift
+            assign row_next = {ctx_dn, ctxrow[E*CW-1:DNX*CW]};
+        end
+    endgenerate
 
     // ---------------------------------------------------------------- control
     always @(posedge clk) begin
@@ -330,7 +349,7 @@ module had_attention_core #(
             run <= 1'b0; ld <= 0; ld_p <= 0; ld_r <= 0;
             a_active <= 1'b0; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
             a1_v <= 1'b0; b_active <= 1'b0; b1_v <= 1'b0; av_active <= 1'b0; av1_v <= 1'b0; av2_v <= 1'b0;
-            c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; ctx_valid <= 1'b0;
+            c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; n_active <= 1'b0; ctx_valid <= 1'b0;
         end else begin
             // load: token ld -> qmem[ld], bank ld mod P row ld div P, V replicas [ld]
             if (ld_we) begin
@@ -391,19 +410,25 @@ module had_attention_core #(
                 av1_first <= (av_r == 0); av1_last <= (av_r == NA - 1); av1_bnk <= r_bnk; av1_pos <= r_pos;
                 // AV2
                 av2_v <= av1_v; av2_h <= av1_h; av2_lj <= av1_lj; av2_first <= av1_first; av2_last <= av1_last;
-                // C
+                // C: load the normaliser, then NC steps of DN elements
                 c_pending <= av2_v && av2_last;
                 if (av2_v && av2_last) begin c_h <= av2_h; c_lj <= av2_lj; end
                 if (c_pending) begin
+                    n_active <= 1'b1; n_k <= 0; n_h <= c_h; n_lj <= c_lj;
+                end else if (n_active) begin
+                    if (n_k == NC - 1) n_active <= 1'b0;
+                    n_k <= n_k + 1'b1;
+                end
+                if (n_active) begin
                     ctxrow <= row_next;
-                    if (c_h == H - 1) begin
+                    if (c_emit) begin
                         ctx_data <= row_next;
                         ctx_valid <= 1'b1;
                     end
-                    if (c_lj) run <= 1'b0;
+                    if (n_k == NC - 1 && n_lj) run <= 1'b0;
                 end
             end
-            if (ctx_valid && ctx_ready && !(en && c_pending && c_h == H - 1)) ctx_valid <= 1'b0;
+            if (ctx_valid && ctx_ready && !(en && c_emit)) ctx_valid <= 1'b0;
         end
     end
 endmodule

@@ -1,7 +1,7 @@
 // had-hls RTL twin of the SparseAV / DenseAV loops of templates/hls/nnet_had_attention.h / nnet_fp_attention.h
 // (golden.had_exp_weights / fp_exp_weights + the sums of golden.normalise_av).
 //   table_rom         : asynchronous ROM loaded with $readmemh from a file written by had_hls.rtl from the spec
-//                       (the SAME integers as spec.exp_table / spec.recip_table).
+//                       (the SAME integers as spec.exp_table / spec.recip_table); table_rom_sync: registered read.
 //   softmax_av_lanes  : P lanes per cycle:  S += sum_p e_p;  acc[c] += sum_p e_p * v_p[c]   (registered, exact;
 //                       e unsigned EW bits, v signed VW bits, acc signed AVW bits = spec.widths['av_acc']).
 `default_nettype none
@@ -17,6 +17,23 @@ module table_rom #(
     reg [DW-1:0] rom [0:DEPTH-1];
     initial $readmemh(FILE, rom);
     assign data = (addr < DEPTH) ? rom[addr] : {DW{1'b0}};
+endmodule
+
+// table_rom_sync: the same table with a registered read (en = read this cycle): Yosys maps it to block RAM.
+module table_rom_sync #(
+    parameter DEPTH = 16,
+    parameter AW    = 4,
+    parameter DW    = 18,
+    parameter FILE  = "table.hex"
+) (
+    input  wire          clk,
+    input  wire          en,
+    input  wire [AW-1:0] addr,
+    output reg  [DW-1:0] data
+);
+    reg [DW-1:0] rom [0:DEPTH-1];
+    initial $readmemh(FILE, rom);
+    always @(posedge clk) if (en) data <= rom[addr];   // addr < DEPTH
 endmodule
 
 module softmax_av_lanes #(
