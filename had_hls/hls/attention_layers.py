@@ -15,6 +15,7 @@ from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 from hls4ml.model.layers import Layer
 
 from had_hls.hls import streaming
+from had_hls.hls.build import install_parallel_build
 from had_hls.hls.frontend_fixes import install_frontend_fixes
 from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.binarize import BinarizeMode
@@ -180,6 +181,7 @@ def register() -> None:
     if _registered:
         return
     install_frontend_fixes()  # [seq, feature] bugs of hls4ml 1.3.0's PyTorch front end (frontend_fixes.py)
+    install_parallel_build()  # build_lib.sh compiles its two translation units concurrently (build.py)
     hls4ml.converters.register_pytorch_layer_handler(TORCH_CLASS, parse_hamming_attention)
     hls4ml.model.layers.register_layer("HADAttention", HADAttention)
     hls4ml.model.layers.register_layer("FPAttention", FPAttention)

@@ -15,6 +15,37 @@
 
 namespace nnet {
 
+#ifndef __SYNTHESIS__
+// ---- C-simulation speed-up (g++ only): integer versions of the layers below, bit for bit (nnet_attention_common.h)
+template <int A, int B> struct int_max {
+    static const int value = A > B ? A : B;
+};
+
+template <class data_T, class res_T, typename CONFIG_T> struct dense_fast {
+    static const bool ok = project_fast<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t,
+                                        typename CONFIG_T::accum_t, CONFIG_T::n_in>::ok &&
+                           fixed_traits<typename CONFIG_T::bias_t>::ok && fixed_traits<res_T>::convertible;
+};
+
+// Linear over TOKENS tokens: res[l][o] = res_T(acc_T(bias row l + sum_i x[l][i] w[o][i])); bias row l at
+// bias + l * bias_stride.
+template <class data_T, class res_T, typename CONFIG_T, unsigned TOKENS>
+bool fast_dense_tokens(const data_T *data, res_T *res, const typename CONFIG_T::weight_t *w,
+                       const typename CONFIG_T::bias_t *bias, unsigned bias_stride) {
+    typedef typename CONFIG_T::accum_t accum_t;
+    typedef typename CONFIG_T::weight_t weight_t;
+    typedef typename CONFIG_T::bias_t bias_t;
+    const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out;
+    if (!dense_fast<data_T, res_T, CONFIG_T>::ok) return false;
+    static double xm[TOKENS * NI];
+    static long long acc[TOKENS * NO];
+    for (unsigned k = 0; k < TOKENS * NI; k++) xm[k] = (double)fixed_mantissa(data[k]);
+    fast_project_rows<data_T, weight_t, bias_t, accum_t, NI, NO>(xm, TOKENS, w, bias, bias_stride, acc);
+    for (unsigned k = 0; k < TOKENS * NO; k++) fixed_assign_exact(res[k], acc[k], fixed_traits<accum_t>::F);
+    return true;
+}
+#endif
+
 // ------------------------------------------------------------------------------------------------ token embedding
 struct token_embed_config {
     static const unsigned seq_in = 4;   // patches/tokens in
@@ -27,6 +58,20 @@ struct token_embed_config {
     typedef ap_fixed<40, 16> accum_t;
 };
 
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_token_embed(const data_T *data, res_T *res, const typename CONFIG_T::weight_t *w,
+                      const typename CONFIG_T::bias_t *bias2d) {
+    const unsigned first = CONFIG_T::cls ? 1 : 0;
+    if (!fast_dense_tokens<data_T, res_T, CONFIG_T, CONFIG_T::seq_in>(data, &res[first * CONFIG_T::n_out], w,
+                                                                      &bias2d[first * CONFIG_T::n_out], CONFIG_T::n_out))
+        return false;
+    for (unsigned o = 0; o < first * CONFIG_T::n_out; o++) // the CLS row
+        fixed_assign_exact(res[o], fixed_mantissa(bias2d[o]), fixed_traits<typename CONFIG_T::bias_t>::F);
+    return true;
+}
+#endif
+
 // res[l][o] = bias2d[l][o] + sum_i x[l'][i] w[o][i]  (l' = l - cls; the CLS row is bias2d[0] = cls + pos[0]).
 // bias2d folds the Linear bias and the positional table; w is (out, in) row-major as torch stores it.
 template <class data_T, class res_T, typename CONFIG_T>
@@ -34,6 +79,7 @@ void token_embed(const data_T data[CONFIG_T::seq_in * CONFIG_T::n_in], res_T res
                  const typename CONFIG_T::weight_t w[CONFIG_T::n_out * CONFIG_T::n_in],
                  const typename CONFIG_T::bias_t bias2d[CONFIG_T::seq_len * CONFIG_T::n_out]) {
     const unsigned first = CONFIG_T::cls ? 1 : 0;
+    HAD_CSIM_FAST((dense_fast<data_T, res_T, CONFIG_T>::ok), (fast_token_embed<data_T, res_T, CONFIG_T>(data, res, w, bias2d)))
     if (CONFIG_T::cls) {
     ClsRow:
         for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
@@ -53,6 +99,7 @@ EmbedTokens:
             res[l * CONFIG_T::n_out + o] = acc[o];
         }
     }
+    HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ dense per token
@@ -70,6 +117,8 @@ template <class data_T, class res_T, typename CONFIG_T>
 void dense_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T res[CONFIG_T::seq_len * CONFIG_T::n_out],
                const typename CONFIG_T::weight_t w[CONFIG_T::n_out * CONFIG_T::n_in],
                const typename CONFIG_T::bias_t b[CONFIG_T::n_out]) {
+    HAD_CSIM_FAST((dense_fast<data_T, res_T, CONFIG_T>::ok),
+                  (fast_dense_tokens<data_T, res_T, CONFIG_T, CONFIG_T::seq_len>(data, res, w, b, 0)))
 DenseTokens:
     for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
         typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
@@ -81,6 +130,7 @@ DenseTokens:
             res[l * CONFIG_T::n_out + o] = acc[o];
         }
     }
+    HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ layer norm
@@ -100,6 +150,97 @@ struct layernorm_seq_config {
     typedef ap_fixed<16, 6> bias_t;
 };
 
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T> struct layernorm_fast {
+    typedef fixed_traits<data_T> X;
+    typedef fixed_traits<res_T> RS;
+    typedef fixed_traits<typename CONFIG_T::accum_t> A;
+    typedef fixed_traits<typename CONFIG_T::var_t> V;
+    typedef fixed_traits<typename CONFIG_T::inv_n_t> IN;
+    typedef fixed_traits<typename CONFIG_T::table_t> T;
+    typedef fixed_traits<typename CONFIG_T::inv_std_t> IS;
+    typedef fixed_traits<typename CONFIG_T::norm_t> NT;
+    typedef fixed_traits<typename CONFIG_T::scale_t> SC;
+    typedef fixed_traits<typename CONFIG_T::bias_t> B;
+    static const int F_SUM = int_max<X::F, A::F>::value;       // sum + x, x - mean: exact at this many bits
+    static const int F_SQ = int_max<V::F, 2 * A::F>::value;    // sq + diff^2
+    static const int F_RES = int_max<NT::F + SC::F, B::F>::value; // n * scale + bias
+    static const int MAXW = 120;                               // exact intermediates stay below 2^MAXW
+    static const bool ok = HAD_HLS_FAST_CSIM && X::ok && RS::convertible && A::convertible && V::convertible && IN::ok && T::ok &&
+                           IS::convertible && NT::convertible && SC::ok && B::ok && V::W == (int)CONFIG_T::var_width &&
+                           CONFIG_T::var_width <= 64 && (int)CONFIG_T::table_bits < (int)CONFIG_T::var_width &&
+                           X::W + F_SUM - X::F + 1 <= MAXW && A::W + F_SUM - A::F + 1 <= MAXW &&
+                           A::W + IN::W <= MAXW && 2 * A::W + F_SQ - 2 * A::F + 1 <= MAXW &&
+                           V::W + F_SQ - V::F + 1 <= MAXW && V::W + IN::W <= MAXW && A::W + IS::W <= MAXW &&
+                           NT::W + SC::W + F_RES - NT::F - SC::F + 1 <= MAXW && B::W + F_RES - B::F + 1 <= MAXW &&
+                           A::F + IN::F >= 0 && V::F + IN::F >= 0;
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T res[CONFIG_T::seq_len * CONFIG_T::n_in],
+                        const typename CONFIG_T::scale_t scale[CONFIG_T::n_in],
+                        const typename CONFIG_T::bias_t bias[CONFIG_T::n_in],
+                        const typename CONFIG_T::var_t epsilon[1],
+                        const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
+    typedef layernorm_fast<data_T, res_T, CONFIG_T> LF;
+    typedef typename LF::A A;
+    typedef typename LF::V V;
+    typedef typename LF::IS IS;
+    typedef typename LF::NT NT;
+    if (!LF::ok) return false;
+    const unsigned N = CONFIG_T::n_in;
+    const int R = CONFIG_T::table_bits;
+    const int VW = CONFIG_T::var_width;
+    const typename CONFIG_T::inv_n_t inv_n_fixed = 1.0 / N;
+    const wide_int inv_n = fixed_mantissa(inv_n_fixed);
+    const wide_int eps = fixed_mantissa(epsilon[0]);
+    wide_int sc[N], bi[N];
+    for (unsigned i = 0; i < N; i++) {
+        sc[i] = fixed_mantissa(scale[i]);
+        bi[i] = shl_wide(fixed_mantissa(bias[i]), LF::F_RES - LF::B::F);
+    }
+    wide_int diff[N];
+    for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
+        const data_T *x = &data[l * N];
+        wide_int sum = 0;
+        for (unsigned i = 0; i < N; i++) {
+            const wide_int xi = shl_wide(fixed_mantissa(x[i]), LF::F_SUM - LF::X::F);
+            sum = fixed_quantize<typename CONFIG_T::accum_t>(shl_wide(sum, LF::F_SUM - A::F) + xi, LF::F_SUM);
+        }
+        const wide_int mean = fixed_quantize<typename CONFIG_T::accum_t>(sum * inv_n, A::F + LF::IN::F);
+        wide_int sq = 0;
+        for (unsigned i = 0; i < N; i++) {
+            const wide_int xi = shl_wide(fixed_mantissa(x[i]), LF::F_SUM - LF::X::F);
+            diff[i] = fixed_quantize<typename CONFIG_T::accum_t>(xi - shl_wide(mean, LF::F_SUM - A::F), LF::F_SUM);
+            const wide_int d2 = shl_wide(diff[i] * diff[i], LF::F_SQ - 2 * A::F);
+            sq = fixed_quantize<typename CONFIG_T::var_t>(shl_wide(sq, LF::F_SQ - V::F) + d2, LF::F_SQ);
+        }
+        wide_int var = fixed_quantize<typename CONFIG_T::var_t>(sq * inv_n, V::F + LF::IN::F);
+        var = fixed_quantize<typename CONFIG_T::var_t>(var + eps, V::F);
+        unsigned long long m = (unsigned long long)var & (VW >= 64 ? ~0ULL : ((1ULL << (VW & 63)) - 1));
+        if (m == 0) m = 1;
+        const int p = 63 - __builtin_clzll(m);
+        const int e = p - (int)CONFIG_T::var_frac;
+        const int k = e >= 0 ? e / 2 : -((1 - e) / 2);
+        const unsigned parity = (unsigned)(e - 2 * k);
+        const unsigned long long idx = (p >= R ? m >> (p - R) : m << (R - p)) & ((1ULL << R) - 1);
+        wide_int inv_std = fixed_quantize<typename CONFIG_T::inv_std_t>(
+            fixed_mantissa(rsqrt_table[(parity << R) | idx]), LF::T::F);
+        if (k > 0) {
+            inv_std = k >= IS::W ? (inv_std < 0 ? -1 : 0) : (inv_std >> k); // raw shift, as ap_fixed >>=
+        } else if (k < 0) {
+            inv_std = -k >= IS::W ? 0 : wrap_bits<IS::W, IS::S>(shl_wide(inv_std, -k));
+        }
+        for (unsigned i = 0; i < N; i++) {
+            const wide_int n = fixed_quantize<typename CONFIG_T::norm_t>(diff[i] * inv_std, A::F + IS::F);
+            const wide_int y = shl_wide(n * sc[i], LF::F_RES - NT::F - LF::SC::F) + bi[i];
+            fixed_assign_exact(res[l * N + i], y, LF::F_RES);
+        }
+    }
+    return true;
+}
+#endif
+
 // y = (x - mean) * rsqrt(var + eps) * gamma + beta per token. var + eps = m 2^(2k), m in [1, 4) (parity bit = m >= 2),
 // rsqrt = table[parity][R bits below the leading one] * 2^-k, table[p][j] = 1/sqrt(2^p (1 + (j + 1/2) 2^-R)).
 template <class data_T, class res_T, typename CONFIG_T>
@@ -108,6 +249,8 @@ void layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T 
                    const typename CONFIG_T::bias_t bias[CONFIG_T::n_in],
                    const typename CONFIG_T::var_t epsilon[1],
                    const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
+    HAD_CSIM_FAST((layernorm_fast<data_T, res_T, CONFIG_T>::ok),
+                  (fast_layernorm_seq<data_T, res_T, CONFIG_T>(data, res, scale, bias, epsilon, rsqrt_table)))
     const unsigned N = CONFIG_T::n_in;
     const int R = CONFIG_T::table_bits;
     const int VW = CONFIG_T::var_width;
@@ -156,6 +299,7 @@ LayerNormTokens:
             res[l * N + i] = n * scale[i] + bias[i];
         }
     }
+    HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ GELU
@@ -166,10 +310,45 @@ struct gelu_lut_config {
     typedef ap_fixed<18, 5> table_t;
 };
 
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T> struct gelu_fast {
+    typedef fixed_traits<data_T> X;
+    static const bool ok = HAD_HLS_FAST_CSIM && X::ok && X::S && X::F >= 0 && X::I > CONFIG_T::range_bits + 1 &&
+                           X::W + CONFIG_T::table_bits + 2 <= 62 && fixed_traits<typename CONFIG_T::table_t>::ok &&
+                           fixed_traits<res_T>::convertible;
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_gelu_lut(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
+                   const typename CONFIG_T::table_t table[1 << CONFIG_T::table_bits]) {
+    typedef fixed_traits<data_T> X;
+    typedef fixed_traits<typename CONFIG_T::table_t> T;
+    if (!gelu_fast<data_T, res_T, CONFIG_T>::ok) return false;
+    const int TB = CONFIG_T::table_bits;
+    const int RB = CONFIG_T::range_bits;
+    const long long hi = fixed_mantissa(data_T(1 << RB)), lo = fixed_mantissa(data_T(-(1 << RB)));
+    const long long offset = (1LL << RB) << X::F; // wide_t(2^RB): exact in the wide type
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+        const long long x = fixed_mantissa(data[i]);
+        if (x >= hi) {
+            fixed_assign_exact(res[i], x, X::F);
+        } else if (x < lo) {
+            fixed_assign_exact(res[i], 0, 0);
+        } else {
+            // t = (x + 2^RB) << (TB - RB - 1) in wide_t (same fractional bits, TB + 2 more integer bits); t >= 0
+            const unsigned long long t = (unsigned long long)(x + offset) << (TB - RB - 1);
+            fixed_assign_exact(res[i], fixed_mantissa(table[t >> X::F]), T::F);
+        }
+    }
+    return true;
+}
+#endif
+
 // x in [-2^RB, 2^RB): table[floor((x + 2^RB) 2^(TB - RB - 1))] (GELU at the bin centre); x >= 2^RB: x; below: 0.
 template <class data_T, class res_T, typename CONFIG_T>
 void gelu_lut(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
               const typename CONFIG_T::table_t table[1 << CONFIG_T::table_bits]) {
+    HAD_CSIM_FAST((gelu_fast<data_T, res_T, CONFIG_T>::ok), (fast_gelu_lut<data_T, res_T, CONFIG_T>(data, res, table)))
     const int TB = CONFIG_T::table_bits;
     const int RB = CONFIG_T::range_bits;
     typedef ap_fixed<data_T::width + TB + 2, data_T::iwidth + TB + 2> wide_t;
@@ -188,6 +367,7 @@ GeluLoop:
             res[i] = table[t.to_uint()];
         }
     }
+    HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ token pooling
