@@ -122,3 +122,65 @@ def test_rerun_reads_the_synthesis_cache(micro):
     assert again["had"]["lut"] == first["had"]["lut"] and again["fp"]["dsp"] == first["fp"]["dsp"]
     assert time.perf_counter() - t0 < first_s / 2
     assert not Path(out / "estimate" / "had" / "xcup").exists()  # nothing was synthesised again
+
+
+# A Vitis HLS 2023.2-style solution as `vitis_hls -f build_prj.tcl` leaves it (hls4ml's parser reads these files).
+# The figures are test data: the check is that a user's Vitis results reach report.json/report.md unchanged.
+VITIS_APP = ('<project xmlns="com.autoesl.autopilot.project" name="had_attention_prj" top="had_attention">'
+             '<solutions><solution name="solution1" status="active"/></solutions></project>')
+VITIS_CSYNTH = """<?xml version="1.0" encoding="UTF-8"?>
+<profile>
+  <UserAssignments><unit>ns</unit><Part>xcvu13p-flga2577-2-e</Part><TopModelName>had_attention</TopModelName>
+    <TargetClockPeriod>5.00</TargetClockPeriod><ClockUncertainty>1.35</ClockUncertainty></UserAssignments>
+  <PerformanceEstimates>
+    <SummaryOfTimingAnalysis><unit>ns</unit><EstimatedClockPeriod>3.912</EstimatedClockPeriod></SummaryOfTimingAnalysis>
+    <SummaryOfOverallLatency><unit>clock cycles</unit><Best-caseLatency>137</Best-caseLatency>
+      <Average-caseLatency>137</Average-caseLatency><Worst-caseLatency>137</Worst-caseLatency>
+      <Interval-min>64</Interval-min><Interval-max>64</Interval-max></SummaryOfOverallLatency>
+  </PerformanceEstimates>
+  <AreaEstimates>
+    <Resources><BRAM_18K>2</BRAM_18K><DSP>17</DSP><FF>4321</FF><LUT>9876</LUT><URAM>0</URAM></Resources>
+    <AvailableResources><BRAM_18K>5376</BRAM_18K><DSP>12288</DSP><FF>3456000</FF><LUT>1728000</LUT>
+      <URAM>1280</URAM></AvailableResources>
+  </AreaEstimates>
+</profile>
+"""
+VITIS_COSIM = """
++----------+----------+-----------------------------------------------+
+|          |          |             Latency(Clock Cycles)             |
+|   RTL    |  Status  +-----------------------------------------------+
+|          |          |  min  |  avg  |  max  |  min  |  avg  |  max  |
++----------+----------+-------+-------+-------+-------+-------+-------+
+|      VHDL|        NA|     NA|     NA|     NA|     NA|     NA|     NA|
+|   Verilog|      Pass|    135|    136|    137|     64|     64|     64|
++----------+----------+-------+-------+-------+-------+-------+-------+
+"""
+
+
+def test_vitis_reports_are_shown_beside_ours(micro, tmp_path):
+    """When a user ran Vitis in hls/had, its csynth and cosim figures appear in report.json and report.md."""
+    from had_hls.estimate.report import run_report
+
+    project, out, _, _ = micro
+    mine = tmp_path / "out"
+    shutil.copytree(out, mine)
+    hls_dir = mine / "hls" / "had"
+    hls_dir.mkdir(parents=True, exist_ok=True)
+    (hls_dir / "project.tcl").write_text('set project_name "had_attention"\nset backend "vitis"\n')
+    sol = hls_dir / "had_attention_prj" / "solution1"
+    (sol / "syn" / "report").mkdir(parents=True)
+    (sol / "sim" / "report").mkdir(parents=True)
+    (hls_dir / "had_attention_prj" / "hls.app").write_text(VITIS_APP)
+    (sol / "syn" / "report" / "had_attention_csynth.xml").write_text(VITIS_CSYNTH)
+    (sol / "sim" / "report" / "had_attention_cosim.rpt").write_text(VITIS_COSIM)
+
+    r = run_report(project, mine, csim=False, fmax=False, quiet=True)
+    assert set(r["vitis"]) == {"had"}
+    cs, co = r["vitis"]["had"]["csynth"], r["vitis"]["had"]["cosim"]
+    assert (cs["lut"], cs["ff"], cs["dsp"], cs["bram_18k"]) == (9876, 4321, 17, 2)
+    assert (cs["latency_worst"], cs["interval_max"], cs["estimated_clock_ns"]) == (137, 64, 3.912)
+    assert co["status"] == "Pass" and co["latency_max"] == 137
+    md = (mine / "report.md").read_text()
+    assert "Vitis csynth estimate | 9,876 | 4,321 | 17 | 2 | 137 | 64 | 3.912" in md
+    assert "Vitis RTL co-simulation: Pass" in md
+    assert f"Yosys (this report) | {r['had']['lut']:,}" in md

@@ -107,6 +107,7 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     from had_hls.estimate import area
     from had_hls.estimate.point import fmax_point, synth_point
     from had_hls.estimate.power import power_mw, vcd_activity
+    from had_hls.estimate.report import memory_bits
     from had_hls.estimate.synth import synth_topn
     from had_hls.rtl.generate import design_for
     from had_hls.rtl.sim import default_simulator
@@ -129,8 +130,7 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         syn = synth_point(design, wdir / kind / "xcup", cdir)
         r: dict[str, Any] = {k: syn[k] for k in ("lut", "ff", "dsp", "bram", "carry", "uram")}
         r["lut_equivalents"] = area.lut_equivalents(syn, opts.part)
-        kmem = next((m for m in syn["memories"] if m["name"] == "kmem"), None)
-        r["k_memory_bits"] = kmem["bits"] if kmem else None
+        r["k_memory_bits"] = memory_bits(syn["memories"], "kmem")
         r["fmax_mhz"] = fmax_point(design, wdir / kind / "ecp5", cdir, opts.clock_mhz)["fmax_mhz"] if opts.fmax \
             else None
         r["cycles_per_query_model"] = spec.num_heads * design.groups
