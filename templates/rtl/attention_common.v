@@ -144,6 +144,24 @@ module fixed_convert #(
     end
 endmodule
 
+// word_select: word sel of N words of W bits (an AND-OR multiplexer over constant slices: a variable part-select
+// x[sel*W +: W] becomes a barrel shifter over all N*W bits in Yosys, far larger and slower to synthesise).
+module word_select #(
+    parameter W  = 8,
+    parameter N  = 2,
+    parameter SB = 4
+) (
+    input  wire [N*W-1:0] in,
+    input  wire [SB-1:0]  sel,
+    output reg  [W-1:0]   out
+);
+    integer i;
+    always @* begin
+        out = {W{1'b0}};
+        for (i = 0; i < N; i = i + 1) if (sel == i) out = in[i*W +: W];
+    end
+endmodule
+
 // Synchronous FIFO with valid/ready on both sides (DEPTH entries, any DEPTH >= 1).
 module stream_fifo #(
     parameter W = 16,

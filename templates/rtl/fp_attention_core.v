@@ -149,13 +149,16 @@ module fp_attention_core #(
     reg [SW-1:0] mx0, mx1;
     reg any0, any1;
     wire [P-1:0] a_lv;
-    wire [D*QW-1:0] a_q = q_rd[a1_h*D*QW +: D*QW];
+    wire [D*QW-1:0] a_q;
+    word_select #(.W(D*QW), .N(H), .SB(XB)) a_qsel (.in(q_rd), .sel(a1_h), .out(a_q));
     wire [P*D*QW-1:0] a_k;
     wire [P*SW-1:0] a_s;
     generate
         for (p = 0; p < P; p = p + 1) begin : a_lane
             assign a_lv[p] = vld_rd[p] && (!a1_last || p < LASTW);
-            assign a_k[p*D*QW +: D*QW] = a_lv[p] ? k_rd[p*E*QW + a1_h*D*QW +: D*QW] : {D*QW{1'b0}};
+            wire [D*QW-1:0] kh;
+            word_select #(.W(D*QW), .N(H), .SB(XB)) ksel (.in(k_rd[p*E*QW +: E*QW]), .sel(a1_h), .out(kh));
+            assign a_k[p*D*QW +: D*QW] = a_lv[p] ? kh : {D*QW{1'b0}};
         end
     endgenerate
     fp_score_unit #(.D(D), .P(P), .QW(QW), .SW(SW)) score_u (.q(a_q), .k(a_k), .s(a_s));
@@ -205,7 +208,9 @@ module fp_attention_core #(
     generate
         for (p = 0; p < P; p = p + 1) begin : b2_lane
             wire [E*VW-1:0] vrow = v_rd[p*E*VW +: E*VW];
-            assign b_v[p*D*VW +: D*VW] = b2_lv[p] ? vrow[b2_h*D*VW +: D*VW] : {D*VW{1'b0}};
+            wire [D*VW-1:0] vh;
+            word_select #(.W(D*VW), .N(H), .SB(XB)) vsel (.in(vrow), .sel(b2_h), .out(vh));
+            assign b_v[p*D*VW +: D*VW] = b2_lv[p] ? vh : {D*VW{1'b0}};
             assign b_e[p*EW +: EW] = b2_lv[p] ? b2_eraw[p*EW +: EW] : {EW{1'b0}};
         end
     endgenerate

@@ -163,13 +163,16 @@ module had_attention_core #(
     reg [HWB-1:0] hist0, hist1;
     reg [CB-1:0] nv0, nv1;
     wire [P-1:0] a_lv;
-    wire [D-1:0] a_q = q_rd[a1_h*D +: D];
+    wire [D-1:0] a_q;
+    word_select #(.W(D), .N(H), .SB(XB)) a_qsel (.in(q_rd), .sel(a1_h), .out(a_q));
     wire [P*D-1:0] a_k;
     wire [P*HB-1:0] a_ham;
     generate
         for (p = 0; p < P; p = p + 1) begin : a_lane
             assign a_lv[p] = vld_rd[p] && (!a1_last || p < LASTW);
-            assign a_k[p*D +: D] = a_lv[p] ? k_rd[p*E + a1_h*D +: D] : {D{1'b0}};
+            wire [D-1:0] kh;
+            word_select #(.W(D), .N(H), .SB(XB)) ksel (.in(k_rd[p*E +: E]), .sel(a1_h), .out(kh));
+            assign a_k[p*D +: D] = a_lv[p] ? kh : {D{1'b0}};
         end
     endgenerate
     hamming_unit #(.D(D), .P(P), .HB(HB)) ham_u (.q(a_q), .k(a_k), .ham(a_ham));
@@ -298,7 +301,8 @@ module had_attention_core #(
         for (a = 0; a < PAX; a = a + 1) begin : vr
             wire [XB-1:0] sb = av1_bnk + a;
             wire [XB-1:0] sbank = (sb >= P) ? sb - P : sb;
-            wire [CEW-1:0] ent = cb_rd[sbank*CEW +: CEW];
+            wire [CEW-1:0] ent;
+            word_select #(.W(CEW), .N(P), .SB(XB)) esel (.in(cb_rd), .sel(sbank), .out(ent));
             wire ok = (av1_pos + a) < av1_n;
             wire [KB-1:0] key = ent[CEW-1 -: KB];
             wire [EW-1:0] e_raw;
@@ -317,7 +321,7 @@ module had_attention_core #(
                 end
             end
             wire [E*VW-1:0] vrow = ok2 ? rd : {E*VW{1'b0}};
-            assign av2_vv[a*D*VW +: D*VW] = vrow[av2_h*D*VW +: D*VW];
+            word_select #(.W(D*VW), .N(H), .SB(XB)) vsel (.in(vrow), .sel(av2_h), .out(av2_vv[a*D*VW +: D*VW]));
             assign av2_ee[a*EW +: EW] = e2;
         end
     endgenerate
