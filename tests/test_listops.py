@@ -281,3 +281,25 @@ def test_listops_needs_the_vit(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["distill", str(path), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "teacher.dataset" in err, err
+
+
+# ------------------------------------------------------------------------------------------ shipped checkpoints
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_listops_checkpoints_match_their_project() -> None:
+    from had_hls.config import load_project
+    from had_hls.distill.teacher import data_fingerprint, teacher_config
+
+    project = load_project(ROOT / "projects" / "listops.yaml")
+    cfg = teacher_config(project)
+    assert cfg.tokens_mode and cfg.max_len == project.model.seq_len == 512
+    student, meta = load_checkpoint(ROOT / "projects" / "checkpoints" / "listops.pt")
+    teacher, tmeta = load_checkpoint(ROOT / "projects" / "checkpoints" / "listops_teacher.pt")
+    assert student.cfg == cfg and teacher.cfg == cfg
+    assert meta["role"] == "student" and meta["dataset"] == "listops"
+    assert all(la.mode is BinarizeMode.HARD and la.top_n.keep(512) == 64 for la in attention_layers(student))
+    # the shipped teacher is the cache entry of projects/listops.yaml as committed (distill reuses it)
+    assert tmeta["fingerprint"]["listops"] == data_fingerprint(project)["listops"]
+    assert tmeta["fingerprint"]["vit"] == cfg.to_dict()
+    assert tmeta["fingerprint"]["teacher"] == project.section("teacher").fingerprint()
