@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -67,6 +68,12 @@ def _float_logits(model: Any, patches: np.ndarray, precision: Any, batch: int = 
         for i in range(0, len(patches), batch):
             out.append(graph(torch.as_tensor(patches[i : i + batch], dtype=torch.float64)).numpy())
     return np.concatenate(out)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds so far of this process and of its waited-for children (g++, forked C-sim workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _compile(cm: ConvertedModel, label: str) -> float:
@@ -149,11 +156,13 @@ def run_model_csim(
         if route == "had":
             converted[route].hls_model.config.trace_output = True
         convert_s[route] = time.perf_counter() - t1
+    cpu0 = cpu_seconds()
     with (
         contextlib.redirect_stdout(io.StringIO()),
         ThreadPoolExecutor(max_workers=max(1, min(len(routes), os.cpu_count() or 1))) as pool,
     ):
         compile_s = dict(zip(routes, pool.map(lambda r: _compile(converted[r], r), routes), strict=True))
+    compile_cpu = cpu_seconds() - cpu0
     compile_wall = time.perf_counter() - t0 - sum(convert_s.values())
 
     student_logits = _float_logits(models.student, patches, precision)
@@ -169,9 +178,9 @@ def run_model_csim(
     for route in routes:
         cm = converted[route]
         k = route_n(route)
-        t1 = time.perf_counter()
+        t1, cpu0 = time.perf_counter(), cpu_seconds()
         y = parallel_predict(cm.hls_model, patches[:k], workers)
-        run_s = time.perf_counter() - t1
+        run_s, run_cpu = time.perf_counter() - t1, cpu_seconds() - cpu0
         ref = (student_logits if route == "had" else teacher_logits)[:k]
         per_route[route] = {
             "samples": k,
@@ -180,6 +189,7 @@ def run_model_csim(
             "argmax_agreement_vs_float": float(np.mean(y.argmax(1) == ref.argmax(1))),
             "max_abs_logit_err_vs_float": float(np.abs(y - ref).max()),
             "csim_s": round(run_s, 2),
+            "csim_cpu_s": round(run_cpu, 2),
             "ms_per_sample": round(1000 * run_s / k, 3),
             "compile_s": round(compile_s[route], 2),
             "convert_s": round(convert_s[route], 2),
@@ -198,6 +208,7 @@ def run_model_csim(
             "fp_model": fp_source,
             "workers": workers or os.cpu_count(),
             "compile_wall_s": round(compile_wall, 2),
+            "compile_cpu_s": round(compile_cpu, 2),
             "routes": per_route,
         },
     }
