@@ -158,7 +158,13 @@ module fp_attention_core #(
             assign a_lv[p] = vld_rd[p] && (!a1_last || p < LASTW);
             wire [D*QW-1:0] kh;
             word_select #(.W(D*QW), .N(H), .SB(XB)) ksel (.in(k_rd[p*E*QW +: E*QW]), .sel(a1_h), .out(kh));
-            assign a_k[p*D*QW +: D*QW] = a_lv[p] ? kh : {D*QW{1'b0}};
+            // lanes past key L-1 in the last group read rows that were never written (x in 4-state simulation);
+            // padded keys need no mask: the running max skips them and their e is 0
+            if (p < LASTW) begin : in_range
+                assign a_k[p*D*QW +: D*QW] = kh;
+            end else begin : tail
+                assign a_k[p*D*QW +: D*QW] = a1_last ? {D*QW{1'b0}} : kh;
+            end
         end
     endgenerate
     fp_score_unit #(.D(D), .P(P), .QW(QW), .SW(SW)) score_u (.q(a_q), .k(a_k), .s(a_s));
@@ -210,7 +216,11 @@ module fp_attention_core #(
             wire [E*VW-1:0] vrow = v_rd[p*E*VW +: E*VW];
             wire [D*VW-1:0] vh;
             word_select #(.W(D*VW), .N(H), .SB(XB)) vsel (.in(vrow), .sel(b2_h), .out(vh));
-            assign b_v[p*D*VW +: D*VW] = b2_lv[p] ? vh : {D*VW{1'b0}};
+            if (p < LASTW) begin : in_range
+                assign b_v[p*D*VW +: D*VW] = vh;          // e = 0 for a padded key: e v = 0
+            end else begin : tail
+                assign b_v[p*D*VW +: D*VW] = b2_last ? {D*VW{1'b0}} : vh;
+            end
             assign b_e[p*EW +: EW] = b2_lv[p] ? b2_eraw[p*EW +: EW] : {EW{1'b0}};
         end
     endgenerate

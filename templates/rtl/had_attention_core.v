@@ -172,7 +172,12 @@ module had_attention_core #(
             assign a_lv[p] = vld_rd[p] && (!a1_last || p < LASTW);
             wire [D-1:0] kh;
             word_select #(.W(D), .N(H), .SB(XB)) ksel (.in(k_rd[p*E +: E]), .sel(a1_h), .out(kh));
-            assign a_k[p*D +: D] = a_lv[p] ? kh : {D{1'b0}};
+            // lanes past key L-1 in the last group read rows that were never written (x in 4-state simulation)
+            if (p < LASTW) begin : in_range
+                assign a_k[p*D +: D] = kh;
+            end else begin : tail
+                assign a_k[p*D +: D] = a1_last ? {D{1'b0}} : kh;
+            end
         end
     endgenerate
     hamming_unit #(.D(D), .P(P), .HB(HB)) ham_u (.q(a_q), .k(a_k), .ham(a_ham));
@@ -304,7 +309,7 @@ module had_attention_core #(
             wire [CEW-1:0] ent;
             word_select #(.W(CEW), .N(P), .SB(XB)) esel (.in(cb_rd), .sel(sbank), .out(ent));
             wire ok = (av1_pos + a) < av1_n;
-            wire [KB-1:0] key = ent[CEW-1 -: KB];
+            wire [KB-1:0] key = ok ? ent[CEW-1 -: KB] : {KB{1'b0}};   // unused positions read row 0 (e = 0)
             wire [EW-1:0] e_raw;
             table_rom #(.DEPTH(D + 1), .AW(HB), .DW(EW), .FILE(EXP_FILE)) exp_rom (
                 .addr(ent[HB-1:0]), .data(e_raw));
@@ -320,8 +325,7 @@ module had_attention_core #(
                     e2 <= ok ? e_raw : {EW{1'b0}};
                 end
             end
-            wire [E*VW-1:0] vrow = ok2 ? rd : {E*VW{1'b0}};
-            word_select #(.W(D*VW), .N(H), .SB(XB)) vsel (.in(vrow), .sel(av2_h), .out(av2_vv[a*D*VW +: D*VW]));
+            word_select #(.W(D*VW), .N(H), .SB(XB)) vsel (.in(rd), .sel(av2_h), .out(av2_vv[a*D*VW +: D*VW]));
             assign av2_ee[a*EW +: EW] = e2;
         end
     endgenerate
