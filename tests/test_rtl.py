@@ -34,8 +34,7 @@ def make_spec(kind: str, L: int, E: int, H: int, N: int, seed: int = 0, zero_qk:
     if zero_qk:  # every Q/K accumulator 0 -> every code equal -> every distance ties
         w["q"] = (np.zeros((E, E)), np.zeros(E))
         w["k"] = (np.zeros((E, E)), np.zeros(E))
-    return build_spec(kind, seq_len=L, num_heads=H, top_n=N, sigma_q=1.0, sigma_k=1.0, weights=w,
-                      key_padding_mask=True)
+    return build_spec(kind, seq_len=L, num_heads=H, top_n=N, sigma_q=1.0, sigma_k=1.0, weights=w, key_padding_mask=True)
 
 
 def make_inputs(L: int, E: int, k: int, seed: int = 1) -> tuple[np.ndarray, list[np.ndarray | None]]:
@@ -76,6 +75,7 @@ SHAPES = [
     pytest.param(6, 12, 3, 2, 4, id="L6-H3-d4-N2-P4"),
     pytest.param(9, 16, 2, 3, 1, id="L9-H2-d8-N3-P1"),
     pytest.param(3, 8, 1, 2, 4, id="L3-P>L"),
+    pytest.param(10, 8, 1, 10, 5, id="L10-N=L-P5-PA=P"),
 ]
 
 
@@ -87,6 +87,24 @@ def test_had_bit_exact_icarus(tmp_path, L, E, H, N, P):
     run, ctx, y, _ = cosim(spec, x, masks, tmp_path, "icarus", P)
     assert (run.ctx != ctx).sum() == 0
     assert (run.y != y).sum() == 0
+
+
+def test_sparse_av_and_normaliser_lanes():
+    """PA = ceil(min(N, L) / ceil(L/P)) AV lanes (HAD; FP: dense, P), DN | d with d / DN <= ceil(L/P)."""
+    for L, E, H, N, P, pa, dn in [
+        (49, 64, 4, 16, 4, 2, 2),
+        (512, 64, 1, 64, 8, 1, 1),
+        (8, 8, 1, 4, 4, 2, 4),
+        (3, 8, 1, 2, 4, 2, 8),
+        (10, 8, 1, 10, 5, 5, 4),
+        (9, 16, 2, 3, 1, 1, 1),
+    ]:
+        des = design_for(make_spec("had", L, E, H, N), P)
+        assert (des.av_lanes, des.norm_lanes) == (pa, dn), (L, N, P)
+        assert des.av_cycles <= des.groups and des.norm_cycles <= des.groups
+        assert des.av_lanes * des.av_cycles >= min(N, L)
+        if L <= 64:
+            assert design_for(make_spec("fp", L, E, H, N), P).av_lanes == P
 
 
 @needs_icarus
@@ -179,8 +197,11 @@ def test_missing_simulator_names_tool_and_install(monkeypatch):
 def test_cli_cosim_without_csim(tmp_path, project_file):
     from had_hls.cli import main
 
-    path = project_file(model={"seq_len": 6, "embed_dim": 8, "num_heads": 2, "top_n": 2, "key_padding_mask": True},
-                        csim={"vectors": 3}, rtl={"lanes": 2, "vcd_vectors": 1})
+    path = project_file(
+        model={"seq_len": 6, "embed_dim": 8, "num_heads": 2, "top_n": 2, "key_padding_mask": True},
+        csim={"vectors": 3},
+        rtl={"lanes": 2, "vcd_vectors": 1},
+    )
     out = tmp_path / "out"
     assert main(["cosim", str(path), "--out", str(out), "--simulator", "icarus", "--no-csim", "--quiet"]) == 0
     report = json.loads((out / "cosim.json").read_text())

@@ -13,13 +13,14 @@
 //   A0 [0, G)        read qmem[i], kb[p] K row g
 //   A1 [1, G]        P lanes of D-term dot products (fp_score_unit score_u, P*D multipliers) -> sbuf, running max
 //                    over the valid keys (fp_max_update, ping-pong registers)
-//   B0 [G+1, 2G]     read sbuf[parity][g], kb[p] V row g
-//   B1 [G+2, 2G+1]   idx = min(T-1, round_half_up((smax - s) inv_sqrt_d >> sh)) (fp_exp_index),
-//                    e = fp_exp_table[idx] for every valid key, S += e, acc[c] += e v[c] (softmax_av_lanes av_u,
-//                    dense: P * D MACs)
-//   C  (1 cycle)     normalise_row (shared with the HAD core).
-// A query row costs H * ceil(L/P) cycles in steady state; the last context row of an input leaves L H G + G + 4
-// cycles after the last key is loaded. The whole pipeline holds while a finished row waits (ctx_valid && !ctx_ready).
+//   B0 [G+1, 2G]     read sbuf[parity][g]
+//   B1 [G+2, 2G+1]   idx = min(T-1, round_half_up((smax - s) inv_sqrt_d >> sh)) (fp_exp_index), read
+//                    fp_exp_table[idx] (table_rom_sync: block RAM) and kb[p] V row g
+//   B2 [G+3, 2G+2]   e for every valid key, S += e, acc[c] += e v[c] (softmax_av_lanes av_u, dense: P * D MACs)
+//   C  (1 + D/DN)    normalise_row norm_u (shared with the HAD core): snapshot, then DN elements per cycle.
+// A query row costs H * ceil(L/P) cycles in steady state; the last context row of an input leaves
+// L H G + G + D/DN + 5 cycles after the last key is loaded. The whole pipeline holds while a finished row waits
+// (ctx_valid && !ctx_ready).
 `default_nettype none
 module fp_attention_core #(
     parameter L    = 8,

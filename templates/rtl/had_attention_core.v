@@ -29,14 +29,18 @@
 //                      (topn_keep); the kept keys of the cycle (<= P, in key order) are compacted into cbuf at
 //                      consecutive positions (each position in its own bank: P single-port writes never conflict)
 //   AV0 [2G+2, +NA)    read cbuf positions r PA .. r PA + PA - 1 (consecutive: PA <= P distinct banks)
-//   AV1                e = exp_table[ham - hmin] (PA table_rom), read vr[a].vmem[key] (replica a serves lane a)
+//   AV1                e = exp_table[ham - hmin] (PA table_rom), read vr[a].vmem[key] (replica a serves lane a;
+//                      positions past the job's count read row 0 with e = 0)
 //   AV2                S += e, acc[c] += e v[c] over PA lanes (softmax_av_lanes av_u, PA * D MACs)
-//   C  (1 cycle)       normalise_row -> D context mantissas of head h; after head H-1 the row is emitted.
+//   C  (1 + D/DN)      normalise_row norm_u: snapshot S and acc, reciprocal (synchronous ROM), then DN elements per
+//                      cycle (DN = the smallest divisor of D with D/DN <= G) shifted into the context row; after head
+//                      H-1 the row is emitted.
 // A job keeps min(N, valid keys) <= N <= PA * NA keys, so the sparse AV keeps up with one job per G cycles:
 // a query row costs H * ceil(L/P) cycles in steady state; the last context row of an input leaves
-// L H G + G + NA + 6 cycles after the last key is loaded (pipeline depth G + NA + 6).
-// Cost: AV MACs PA * D (the FP core: P * D); memories L E (K) + L + 2 G P (HB+1) + 2 ceil(N/P) P (KB+HB) +
-// PA L E VW (V replicas; the FP core banks one copy, L E VW) + L E (Q) bits.
+// L H G + G + NA + D/DN + 6 cycles after the last key is loaded (pipeline depth, RtlDesign.pipeline_depth).
+// The exact integer sums S and acc do not depend on the order of the kept keys: bit-identical to the dense form.
+// Cost: AV MACs PA * D (the FP core: P * D); memory bits L E (K) + L (valid) + 2 G P (HB+1) (hbuf)
+// + 2 ceil(N/P) P (KB+HB) (cbuf) + PA L E VW (V replicas; the FP core banks one copy, L E VW) + L E (Q).
 // Back-pressure: when a finished row cannot leave (ctx_valid && !ctx_ready) the whole pipeline holds (en = 0),
 // so the schedule above holds in every case and timing does not depend on the data.
 `default_nettype none
