@@ -107,6 +107,14 @@ def test_generated_expressions_match_the_reference_and_respect_every_bound() -> 
         assert 2 <= _max_args(text.split()) <= g.max_args
 
 
+def test_a_length_range_the_generator_cannot_hit_is_a_config_error() -> None:
+    from had_hls.config import ConfigError
+
+    g = GeneratorConfig(max_depth=3, max_args=2, min_length=5, max_length=6)  # only 4, 7, 10, ... tokens exist
+    with pytest.raises(ConfigError, match="^listops: the generator accepts too few"):
+        lo.generate_split(1, random.Random(0), g)
+
+
 def test_med_of_random_lists_is_the_floor_of_the_numpy_median() -> None:
     np = pytest.importorskip("numpy")
     rng = random.Random(0)

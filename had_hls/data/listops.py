@@ -24,7 +24,8 @@ Generator (own code, following the process of LRA's generator): the root is an o
 bracket depth < ``max_depth`` is an operator with probability ``operator_p`` (LRA: 0.25), else a digit; an operator
 picks its operator and its argument count (2..max_args) uniformly, a digit is uniform in 0..9. Expressions whose
 token count is outside [min_length, max_length] are rejected (generation stops as soon as one grows too long), and
-so are duplicates. ``max_depth`` is the largest bracket nesting (the root operator is depth 1).
+so are duplicates. ``max_depth`` is the largest bracket nesting (the root operator is depth 1; LRA's generator
+flag max_depth=10 makes depth-10 nodes digits, i.e. nesting <= 9, so our 10 allows one level more).
 
 Splits (fixed for a ``listops:`` section; nothing is downloaded): each split has its own random stream, Python's
 ``random.Random("had-hls/listops/v1/<seed>/<split>")``. Val and test are generated first and are independent of
@@ -67,7 +68,7 @@ class ListOpsSection:
 
     seed        : the splits' random streams (each split has its own stream; see the module docstring).
     train_size, val_size, test_size: expressions per split (defaults 48,000 / 2,000 / 2,000).
-    max_depth   : largest bracket nesting (>= 1; LRA: 10).        max_args: most arguments of one operator (>= 2).
+    max_depth   : largest bracket nesting (>= 1; LRA: up to 9).   max_args: most arguments of one operator (>= 2).
     operator_p  : probability that a non-root node above max_depth is an operator (LRA: 0.25), in (0, 1).
     min_length  : fewest tokens of an expression (>= 3: ``[OP d d ]`` has 4).
     max_length  : most tokens; null = model.seq_len; must be <= model.seq_len.
@@ -274,7 +275,7 @@ def generate_split(
         tries += 1
         if tries >= 200_000 and len(out) * 10_000 < tries:  # acceptance below 1e-4: give up, say why
             raise ConfigError(
-                f"ListOps generator accepts too few expressions (lengths {g.min_length}..{g.max_length}, "
+                f"listops: the generator accepts too few expressions (lengths {g.min_length}..{g.max_length}, "
                 f"max_depth {g.max_depth}, max_args {g.max_args}, operator_p {g.operator_p}): widen the length range"
             )
         expr = sample_expression(rng, g)
