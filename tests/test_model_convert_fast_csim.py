@@ -1,11 +1,11 @@
 """The g++-only integer fast paths of the C-simulation (templates/hls: ``project_token``, ``token_embed``,
-``dense_seq``, ``layernorm_seq``, ``gelu_lut``, ``had_attention_core`` and the fixed-point conversions they use) give
-the same bits as the ap_fixed code they replace.
+``dense_seq``, ``layernorm_seq``, ``gelu_lut``, ``had_attention_core``, ``fp_attention_core`` and the fixed-point
+conversions they use) give the same bits as the ap_fixed code they replace.
 
 One testbench is compiled twice, as is and with ``-DHAD_HLS_NO_FAST_CSIM`` (every layer then runs its ap_fixed body),
 and run on edge values: random raw bit patterns (extremes of every type), outputs that saturate or round negative
 values (AP_RND/AP_SAT result types, an unsigned result), a wrapping accumulator, constant LayerNorm rows (variance
-0), GELU inputs at and next to +-2^RB, odd shapes (L = 11, 9, 13; n_in = 13, 9; d = 4, 32, 64), padding masks
+0), GELU inputs at and next to +-2^RB, odd shapes (L = 11, 9, 13; n_in = 13, 9; d = 4, 16, 32, 64), padding masks
 including a sample with every key padded, and weight arrays refilled between calls (the weight cache must notice).
 The fast build must take the fast path for every layer under test, the other build none of them; the printed output
 bits must be identical.
@@ -27,6 +27,7 @@ TB = r"""// Both builds (default and -DHAD_HLS_NO_FAST_CSIM) print the raw bits 
 #include "ap_fixed.h"
 #include "ap_int.h"
 #include "nnet_had_attention.h"
+#include "nnet_fp_attention.h"
 #include "nnet_had_encoder.h"
 #include <cstdio>
 #include <random>
@@ -199,6 +200,43 @@ template <class CFG, class X, class Y> void run_attention(const char *name, int 
     }
 }
 
+// ---- FP attention baseline: the same shapes and edge cases (padding, all keys padded, raw bit patterns)
+template <unsigned L_, unsigned H_, unsigned D_> struct fp_cfg : att_cfg<L_, H_, D_, L_> {
+    static const unsigned qk_width = 16, exp_table_size = 1024, index_shift = 31;
+    static const unsigned long inv_sqrt_d = 131072 / (D_ == 4 ? 2 : (D_ == 16 ? 4 : 6));
+    typedef ap_fixed<16, 6, AP_RND, AP_SAT> qk_t;
+    typedef ap_int<2 * 16 + 7> score_t;
+    typedef ap_int<2 * 16 + 8> score_diff_t;
+    typedef ap_int<2 * 16 + 8 + 18> index_prod_t;
+    typedef ap_uint<30> sum_t;
+    static const unsigned sum_width = 30;
+};
+template <class CFG, class X, class Y> void run_fp(const char *name, int trials, double scale) {
+    const unsigned L = CFG::seq_len, E = CFG::embed_dim;
+    static X x[L * E];
+    static Y y[L * E];
+    static bool valid[L];
+    static typename CFG::weight_t w[4][E * E];
+    static typename CFG::bias_t b[4][E];
+    static typename CFG::exp_t et[CFG::exp_table_size];
+    static typename CFG::recip_t rt[1 << CFG::recip_index_bits];
+    flag(name, nnet::fp_fast<X, Y, CFG>::ok);
+    for (int t = 0; t < trials; t++) {
+        for (int k = 0; k < 4; k++) {
+            fill(w[k], E * E, 0.3);
+            fill(b[k], E, 0.3);
+        }
+        for (unsigned i = 0; i < CFG::exp_table_size; i++) et[i] = (unsigned)(rng() % (1u << 18));
+        for (unsigned i = 0; i < (1u << CFG::recip_index_bits); i++) rt[i] = (unsigned)(rng() % (1u << 18));
+        if (t % 5 == 4) raw_fill(x, L * E);
+        else fill(x, L * E, scale);
+        const unsigned pad = t % 4 == 3 ? L : (unsigned)(rng() % (L / 2 + 1));
+        for (unsigned j = 0; j < L; j++) valid[j] = j + pad < L;
+        nnet::fp_attention_core<X, Y, CFG>(x, valid, y, w[0], b[0], w[1], b[1], w[2], b[2], w[3], b[3], et, rt);
+        put(name, y, L * E);
+    }
+}
+
 // ---- conversions: random raw bits of a wide accumulator into rounding / saturating / unsigned / wrapping types
 template <class S, class D> void run_copy(const char *name, int n) {
     flag(name, nnet::fixed_traits<S>::ok && nnet::fixed_traits<D>::convertible);
@@ -227,6 +265,8 @@ int main() {
     typedef ap_fixed<16, 6, AP_RND, AP_SAT> in_sat_t;
     run_attention<att_cfg<9, 2, 32, 9>, in_sat_t, ap_fixed<12, 3, AP_TRN, AP_SAT> >("att_d32", 10, 8);
     run_attention<att_cfg<13, 1, 64, 1>, ap_fixed<16, 6>, ap_fixed<16, 6> >("att_d64", 6, 2);
+    run_fp<fp_cfg<11, 3, 4>, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("fp", 10, 1);
+    run_fp<fp_cfg<9, 2, 16>, in_sat_t, ap_fixed<12, 3, AP_TRN, AP_SAT> >("fp_d16", 10, 8);
     run_copy<ap_fixed<40, 16>, ap_fixed<8, 3, AP_RND, AP_SAT> >("rnd_sat", 20000);
     run_copy<ap_fixed<40, 16>, ap_ufixed<7, 2, AP_RND, AP_SAT> >("u_rnd_sat", 20000);
     run_copy<ap_fixed<40, 16>, ap_fixed<10, 4> >("trn_wrap", 20000);
@@ -236,7 +276,9 @@ int main() {
 }
 """
 
-LAYERS = ("ln", "ln_sat", "ln_rnd", "gelu", "gelu_sat", "dense", "dense_sat", "att", "att_d32", "att_d64")
+LAYERS = (
+    "ln", "ln_sat", "ln_rnd", "gelu", "gelu_sat", "dense", "dense_sat", "att", "att_d32", "att_d64", "fp", "fp_d16"
+)  # fmt: skip
 
 
 def _build_and_run(tmp_path: Path) -> tuple[list[str], list[str]]:

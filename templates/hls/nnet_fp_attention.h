@@ -18,6 +18,123 @@ struct fp_attention_config {
     static const unsigned head_dim = 8;
 };
 
+#ifndef __SYNTHESIS__
+// ---- C-simulation speed-up (g++ only): the whole layer below on integers, bit for bit (see nnet_attention_common.h)
+template <class data_T, class res_T, typename CONFIG_T> struct fp_fast {
+    typedef typename CONFIG_T::weight_t weight_t;
+    typedef typename CONFIG_T::bias_t bias_t;
+    typedef typename CONFIG_T::accum_t accum_t;
+    typedef typename CONFIG_T::context_t context_t;
+    typedef fixed_traits<context_t> CTX;
+    typedef fixed_traits<typename CONFIG_T::qk_t> QK;
+    typedef fixed_traits<typename CONFIG_T::score_t> SC;
+    typedef fixed_traits<typename CONFIG_T::score_diff_t> SD;
+    typedef fixed_traits<typename CONFIG_T::index_prod_t> IP;
+    static const unsigned E = CONFIG_T::embed_dim;
+    static const bool ok =
+        project_fast<data_T, weight_t, bias_t, accum_t, E>::ok && project_fast<context_t, weight_t, bias_t, accum_t, E>::ok &&
+        QK::convertible && QK::S && QK::W == (int)CONFIG_T::qk_width && QK::W <= 31 && SC::ok && SC::S && SD::ok &&
+        SD::S && IP::ok && IP::S && CONFIG_T::index_shift >= 1 && CONFIG_T::exp_table_size >= 1 &&
+        fixed_traits<typename CONFIG_T::value_t>::convertible && fixed_traits<typename CONFIG_T::value_t>::S &&
+        CONFIG_T::value_width == fixed_traits<typename CONFIG_T::value_t>::W && fixed_traits<res_T>::convertible &&
+        CTX::ok && CTX::S && CTX::W == (int)CONFIG_T::context_width &&
+        fixed_traits<typename CONFIG_T::exp_t>::W <= 32 && !fixed_traits<typename CONFIG_T::exp_t>::S &&
+        fixed_traits<typename CONFIG_T::recip_t>::W <= 32 && !fixed_traits<typename CONFIG_T::recip_t>::S &&
+        fixed_traits<typename CONFIG_T::sum_t>::ok && !fixed_traits<typename CONFIG_T::sum_t>::S &&
+        fixed_traits<typename CONFIG_T::sum_t>::W == (int)CONFIG_T::sum_width &&
+        fixed_traits<typename CONFIG_T::av_acc_t>::ok && fixed_traits<typename CONFIG_T::av_acc_t>::S &&
+        fixed_traits<typename CONFIG_T::norm_prod_t>::ok && fixed_traits<typename CONFIG_T::norm_prod_t>::S &&
+        CONFIG_T::head_dim * CONFIG_T::num_heads == E && CONFIG_T::value_frac + CONFIG_T::recip_frac > CONFIG_T::context_frac &&
+        CONFIG_T::recip_index_bits <= CONFIG_T::sum_width && CONFIG_T::recip_index_bits < 32;
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_fp_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim], const bool valid[CONFIG_T::seq_len],
+                            res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim],
+                            const typename CONFIG_T::weight_t wq[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
+                            const typename CONFIG_T::bias_t bq[CONFIG_T::embed_dim],
+                            const typename CONFIG_T::weight_t wk[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
+                            const typename CONFIG_T::bias_t bk[CONFIG_T::embed_dim],
+                            const typename CONFIG_T::weight_t wv[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
+                            const typename CONFIG_T::bias_t bv[CONFIG_T::embed_dim],
+                            const typename CONFIG_T::weight_t wo[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
+                            const typename CONFIG_T::bias_t bo[CONFIG_T::embed_dim],
+                            const typename CONFIG_T::exp_t exp_table[CONFIG_T::exp_table_size],
+                            const typename CONFIG_T::recip_t recip_table[1 << CONFIG_T::recip_index_bits]) {
+    typedef fp_fast<data_T, res_T, CONFIG_T> FF;
+    if (!FF::ok) return false;
+    const unsigned L = CONFIG_T::seq_len, E = CONFIG_T::embed_dim, H = CONFIG_T::num_heads, D = CONFIG_T::head_dim;
+    typedef typename CONFIG_T::weight_t weight_t;
+    typedef typename CONFIG_T::bias_t bias_t;
+    typedef typename CONFIG_T::accum_t accum_t;
+    typedef fixed_traits<accum_t> A;
+    typedef typename FF::SC SC;
+    typedef typename FF::SD SD;
+    typedef typename FF::IP IP;
+    typedef fixed_traits<typename CONFIG_T::sum_t> SUM;
+    typedef fixed_traits<typename CONFIG_T::av_acc_t> AV;
+    static long long q[L][E], k[L][E], v[L][E], acc[L][E]; // qk_t, qk_t, value_t mantissas
+    static double xm[L][E], ctx[L][E];
+    for (unsigned t = 0; t < L; t++)
+        for (unsigned i = 0; i < E; i++) xm[t][i] = (double)fixed_mantissa(x[t * E + i]);
+    fast_project_rows<data_T, weight_t, bias_t, accum_t, E, E>(&xm[0][0], L, wq, bq, 0, &acc[0][0]);
+    for (unsigned t = 0; t < L; t++)
+        for (unsigned o = 0; o < E; o++) q[t][o] = (long long)fixed_quantize<typename CONFIG_T::qk_t>(acc[t][o], A::F);
+    fast_project_rows<data_T, weight_t, bias_t, accum_t, E, E>(&xm[0][0], L, wk, bk, 0, &acc[0][0]);
+    for (unsigned t = 0; t < L; t++)
+        for (unsigned o = 0; o < E; o++) k[t][o] = (long long)fixed_quantize<typename CONFIG_T::qk_t>(acc[t][o], A::F);
+    fast_project_rows<data_T, weight_t, bias_t, accum_t, E, E>(&xm[0][0], L, wv, bv, 0, &acc[0][0]);
+    for (unsigned t = 0; t < L; t++)
+        for (unsigned o = 0; o < E; o++) v[t][o] = (long long)fixed_quantize<typename CONFIG_T::value_t>(acc[t][o], A::F);
+    const unsigned SH = CONFIG_T::index_shift;
+    const long long inv = (long long)wrap_bits<IP::W, true>((wide_int)(unsigned long long)CONFIG_T::inv_sqrt_d);
+    // index_prod_t(1) << (SH - 1): same width, 0 once the one is shifted out
+    const unsigned long long half = SH - 1 >= (unsigned)IP::W ? 0ULL : 1ULL << (SH - 1);
+    long long s[L];
+    for (unsigned h = 0; h < H; h++) {
+        for (unsigned i = 0; i < L; i++) {
+            long long smax = 0;
+            bool any = false;
+            for (unsigned j = 0; j < L; j++) {
+                unsigned long long dot = 0; // score_t, modulo 2^64 until the wrap below
+                for (unsigned c = 0; c < D; c++)
+                    dot += (unsigned long long)(q[i][h * D + c] * k[j][h * D + c]); // |q k| < 2^62
+                s[j] = (long long)wrap_bits<SC::W, true>((wide_int)(long long)dot);
+                if (valid[j] && (!any || s[j] > smax)) {
+                    smax = s[j];
+                    any = true;
+                }
+            }
+            unsigned long long total = 0;
+            unsigned long long av[D];
+            for (unsigned c = 0; c < D; c++) av[c] = 0;
+            for (unsigned j = 0; j < L; j++) {
+                if (!valid[j]) continue;
+                const long long diff = (long long)wrap_bits<SD::W, true>((wide_int)smax - (wide_int)s[j]);
+                long long scaled = (long long)wrap_bits<IP::W, true>((wide_int)(long long)((unsigned long long)diff * (unsigned long long)inv));
+                scaled = (long long)wrap_bits<IP::W, true>((wide_int)(long long)((unsigned long long)scaled + half));
+                scaled = SH >= (unsigned)IP::W ? (scaled < 0 ? -1 : 0) : scaled >> SH;
+                const unsigned idx = scaled >= (long long)CONFIG_T::exp_table_size ? CONFIG_T::exp_table_size - 1 : (unsigned)scaled;
+                const unsigned long long e = (unsigned long long)fixed_mantissa(exp_table[idx]);
+                total += e;
+                const long long *vj = &v[j][h * D];
+                for (unsigned c = 0; c < D; c++) av[c] += e * (unsigned long long)vj[c]; // modulo 2^64
+            }
+            long long av_m[D], ctx_m[D];
+            for (unsigned c = 0; c < D; c++) av_m[c] = (long long)wrap_bits<AV::W, true>((wide_int)(long long)av[c]);
+            fast_normalise_row<CONFIG_T>((unsigned long long)wrap_bits<SUM::W, false>((wide_int)total), av_m,
+                                         recip_table, ctx_m);
+            for (unsigned c = 0; c < D; c++) ctx[i][h * D + c] = (double)ctx_m[c];
+        }
+    }
+    fast_project_rows<typename CONFIG_T::context_t, weight_t, bias_t, accum_t, E, E>(&ctx[0][0], L, wo, bo, 0,
+                                                                                    &acc[0][0]);
+    for (unsigned t = 0; t < L; t++)
+        for (unsigned o = 0; o < E; o++) fixed_assign_exact(y[t * E + o], acc[t][o], A::F);
+    return true;
+}
+#endif
+
 template <class data_T, class res_T, typename CONFIG_T>
 void fp_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim], const bool valid[CONFIG_T::seq_len],
                        res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim],
@@ -31,6 +148,9 @@ void fp_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim], 
                        const typename CONFIG_T::bias_t bo[CONFIG_T::embed_dim],
                        const typename CONFIG_T::exp_t exp_table[CONFIG_T::exp_table_size],
                        const typename CONFIG_T::recip_t recip_table[1 << CONFIG_T::recip_index_bits]) {
+    HAD_CSIM_FAST((fp_fast<data_T, res_T, CONFIG_T>::ok),
+                  (fast_fp_attention_core<data_T, res_T, CONFIG_T>(x, valid, y, wq, bq, wk, bk, wv, bv, wo, bo, exp_table,
+                                                                   recip_table)))
     const unsigned L = CONFIG_T::seq_len, E = CONFIG_T::embed_dim, H = CONFIG_T::num_heads, D = CONFIG_T::head_dim;
     const unsigned W_QK = CONFIG_T::qk_width;
     typedef typename CONFIG_T::accum_t accum_t;
@@ -95,6 +215,7 @@ Output:
             ctx[t], wo, bo, acc);
         for (unsigned o = 0; o < E; o++) y[t * E + o] = acc[o];
     }
+    HAD_CSIM_FAST_END
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
