@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     report = json.loads(out.read_text()) if out.is_file() else {}
     rows = {(r["shape"], r["kind"]): r for r in report.get("rows", [])}
+    done: set[tuple[str, str]] = set()  # rows measured by this run
     for shape in args.shapes.split(","):
         specs = dict(zip(("had", "fp"), specs_for(shape)[:2], strict=True))
         lanes = SHAPES[shape]["lanes"]
@@ -127,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
                 "load_avg_after": [round(x, 2) for x in load1],
             }
             rows[(shape, kind)] = row
+            if out.is_file():  # another run (other shapes / kinds) may have written rows meanwhile: keep them
+                for r in json.loads(out.read_text()).get("rows", []):
+                    if (r["shape"], r["kind"]) not in done:
+                        rows[(r["shape"], r["kind"])] = r
+            done.add((shape, kind))
             print(
                 f"{shape:7s} {kind:3s} L={spec.seq_len} E={spec.embed_dim} H={spec.num_heads} N={spec.top_n} P={lanes}"
                 f" PA={row['PA']} DN={row['DN']}: {row['seconds']} s ({row['cpu_seconds']} s CPU),"

@@ -61,7 +61,10 @@ def synthesize(design: RtlDesign, workdir: Path, target: str = "xilinx", reuse: 
         return SynthResult(workdir / "netlist.v", target, _cells(log), 0.0, _cpu(log))
     design.write(workdir)
     srcs = " ".join(str(p) for p in [*source_files(), workdir / "cosim_dut.v"])
-    synth = "synth_xilinx -flatten -noiopad -top cosim_dut" if target == "xilinx" else "synth -flatten -top cosim_dut"
+    # -nobram: Yosys's share/xilinx/cells_sim.v models RAMB18E1 / RAMB36E1 with timing only (their outputs stay z in
+    # simulation), so the gate-level netlist keeps its memories in LUTRAM / LUTs, which have behavioural models
+    xilinx = "synth_xilinx -flatten -noiopad -nobram -top cosim_dut"
+    synth = xilinx if target == "xilinx" else "synth -flatten -top cosim_dut"
     script = (
         f"read_verilog -defer {srcs}\n"
         "hierarchy -top cosim_dut\n"
