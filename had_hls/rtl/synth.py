@@ -65,13 +65,7 @@ def synthesize(design: RtlDesign, workdir: Path, target: str = "xilinx", reuse: 
     # simulation), so the gate-level netlist keeps its memories in LUTRAM / LUTs, which have behavioural models
     xilinx = "synth_xilinx -flatten -noiopad -nobram -top cosim_dut"
     synth = xilinx if target == "xilinx" else "synth -flatten -top cosim_dut"
-    script = (
-        f"read_verilog -defer {srcs}\n"
-        "hierarchy -top cosim_dut\n"
-        f"{synth}\n"
-        "stat\n"
-        "write_verilog -noattr netlist.v\n"
-    )
+    script = f"read_verilog -defer {srcs}\nhierarchy -top cosim_dut\n{synth}\nstat\nwrite_verilog -noattr netlist.v\n"
     (workdir / "synth.ys").write_text(script)
     t0 = time.perf_counter()
     proc = subprocess.run([yosys, "-q", "-l", "synth.log", "synth.ys"], cwd=workdir, capture_output=True, text=True)

@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     rng = np.random.default_rng(a.seed)
     w = {n: (rng.normal(0, 0.35, (a.E, a.E)), rng.normal(0, 0.1, a.E)) for n in "qkvo"}
-    spec = build_spec(a.kind, seq_len=a.L, num_heads=a.H, top_n=a.N, sigma_q=1.0, sigma_k=1.0, weights=w,
-                      key_padding_mask=True)
+    spec = build_spec(
+        a.kind, seq_len=a.L, num_heads=a.H, top_n=a.N, sigma_q=1.0, sigma_k=1.0, weights=w, key_padding_mask=True
+    )
     x = rng.normal(0, 1, (a.vectors, a.L, a.E))
     masks = [None if i % 2 == 0 else np.arange(a.L) >= a.L - 1 - i % a.L for i in range(a.vectors)]
     traces = [golden.attention_trace(spec, x[i], masks[i]) for i in range(a.vectors)]
@@ -61,8 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         "shape": {"L": a.L, "E": a.E, "H": a.H, "N": spec.top_n, "P": a.P},
         "vectors": a.vectors,
         "simulator": simulator_version(a.simulator),
-        "synthesis": {"tool": "yosys", "target": a.target, "wall_s": round(syn.seconds, 1),
-                      "cpu_s": syn.cpu_s, "reused_netlist": syn.seconds == 0.0, "cells": syn.cells},
+        "synthesis": {
+            "tool": "yosys",
+            "target": a.target,
+            "wall_s": round(syn.seconds, 1),
+            "cpu_s": syn.cpu_s,
+            "reused_netlist": syn.seconds == 0.0,
+            "cells": syn.cells,
+        },
         "gate_level": {
             "golden_mismatches": int((gl.y != y).sum()),
             "ctx_mismatches": int((gl.ctx != ctx).sum()),
