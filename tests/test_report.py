@@ -184,3 +184,31 @@ def test_vitis_reports_are_shown_beside_ours(micro, tmp_path):
     assert "Vitis csynth estimate | 9,876 | 4,321 | 17 | 2 | 137 | 64 | 3.912" in md
     assert "Vitis RTL co-simulation: Pass" in md
     assert f"Yosys (this report) | {r['had']['lut']:,}" in md
+
+
+def _micro_design(project, kind: str):
+    from had_hls.rtl.generate import design_for
+    from had_hls.verify.csim import build_specs
+
+    specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
+    return design_for(specs[kind], P)
+
+
+def test_fmax_proxy_places_and_routes_the_had_core(micro, tmp_path):
+    """nextpnr-ecp5 (out of context) gives a clock for the micro HAD core: a positive, plausible frequency."""
+    from had_hls.estimate.point import fmax_point
+
+    project, _, _, _ = micro
+    res = fmax_point(_micro_design(project, "had"), tmp_path / "ecp5", None, 200.0, timeout=900)
+    assert res.get("error") is None, res
+    assert 10.0 < res["fmax_mhz"] < 1000.0 and res["seq_len"] == L and not res["reduced_seq_len"]
+    assert res["utilization"] and res["pnr_s"] > 0
+
+
+def test_fmax_proxy_past_its_time_limit_is_a_gap_not_a_failure(micro, tmp_path):
+    from had_hls.estimate.point import fmax_point
+
+    project, _, _, _ = micro
+    res = fmax_point(_micro_design(project, "fp"), tmp_path / "ecp5", tmp_path / "cache", 200.0, timeout=0.5)
+    assert res["fmax_mhz"] is None and "timed out after 0.5 s" in res["error"]
+    assert not list((tmp_path / "cache").glob("**/*.json"))  # a timeout is not cached

@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="output folder (default: projects/<name>/), as for csim/cosim")
     p.add_argument("--lanes", type=int, default=None, help="P parallel keys per cycle (default: rtl.lanes, 4)")
     p.add_argument("--vectors", type=int, default=None, help="co-simulation vectors when it has to run")
-    p.add_argument("--no-fmax", action="store_true", help="skip the nextpnr-ecp5 Fmax proxy")
+    p.add_argument("--no-fmax", action="store_true", help="skip the nextpnr-ecp5 Fmax proxy (default: rtl.fmax)")
+    p.add_argument("--fmax-timeout", type=float, default=None,
+                   help="seconds per core and step for the Fmax proxy, 0 = no limit (default: rtl.fmax_timeout_s)")
     p.add_argument("--jobs", type=int, default=2, help="synthesis runs in parallel (default 2: HAD and FP)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
@@ -29,11 +31,13 @@ def run(args: argparse.Namespace) -> int:
     from had_hls.errors import UserError
     from had_hls.estimate.report import format_summary, run_report
 
+    if args.fmax_timeout is not None and not args.fmax_timeout >= 0:
+        raise UserError(f"--fmax-timeout: {args.fmax_timeout} is not allowed: must be >= 0 (0 = no limit)")
     if args.lanes is not None and args.lanes < 1:
         raise UserError(f"--lanes: {args.lanes} is not allowed: must be >= 1")
     project = load_project(args.project)
-    report = run_report(project, args.out, lanes=args.lanes, vectors=args.vectors, fmax=not args.no_fmax,
-                        jobs=args.jobs, quiet=args.quiet)
+    report = run_report(project, args.out, lanes=args.lanes, vectors=args.vectors, fmax=False if args.no_fmax else None,
+                        fmax_timeout=args.fmax_timeout, jobs=args.jobs, quiet=args.quiet)
     print(format_summary(report))
     print(f"wrote {project.output_dir(args.out)}/report.json, report.md, {', '.join(report.get('plots', []))}")
     return 0

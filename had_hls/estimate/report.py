@@ -127,9 +127,12 @@ def vitis_reports(out: Path) -> dict[str, Any]:
 
 
 def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: int | None = None,
-               vectors: int | None = None, fmax: bool = True, jobs: int = 2, csim: bool = True,
-               quiet: bool = False) -> dict[str, Any]:
+               vectors: int | None = None, fmax: bool | None = None, fmax_timeout: float | None = None,
+               jobs: int = 2, csim: bool = True, quiet: bool = False) -> dict[str, Any]:
     """The whole report; returns the report.json dict (also written to ``<out>/report.json``).
+
+    ``fmax`` / ``fmax_timeout`` (seconds per core and tool step, 0 = none): the ECP5 Fmax proxy; None takes
+    ``rtl.fmax`` / ``rtl.fmax_timeout_s`` of the project.
 
     ``csim=False``: when the co-simulation must run and no C-sim vectors exist, it uses the project's seeded
     vectors without running the C-simulation first (as ``had-hls cosim --no-csim``).
@@ -141,6 +144,8 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     out = project.output_dir(out_dir)
     cfg = rtl_section(project)
     lanes = lanes or cfg.lanes
+    fmax = cfg.fmax if fmax is None else fmax
+    fmax_timeout = cfg.fmax_timeout_s if fmax_timeout is None else fmax_timeout
     specs = dict(zip(KINDS, build_specs(project), strict=True))
     designs = {k: design_for(s, lanes) for k, s in specs.items()}
     cj = _cosim_inputs(project, out, lanes, vectors, quiet, csim)
@@ -152,8 +157,8 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
         print(f"report: Yosys synth_xilinx of the HAD and FP cores ({yosys_version()}) ...", flush=True)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         syn_f = {k: pool.submit(synth_point, designs[k], work / k / "xcup", cache) for k in KINDS}
-        fm_f = {k: pool.submit(fmax_point, designs[k], work / k / "ecp5", cache, f_mhz) for k in KINDS} if fmax \
-            else {}
+        fm_f = {k: pool.submit(fmax_point, designs[k], work / k / "ecp5", cache, f_mhz,
+                               timeout=fmax_timeout or None) for k in KINDS} if fmax else {}
         syn = {k: f.result() for k, f in syn_f.items()}
         fm = {k: f.result() for k, f in fm_f.items()}
     part = project.hls.part
@@ -364,7 +369,7 @@ def _shortfall(report: dict[str, Any]) -> list[str]:
 def _fmax_note(report: dict[str, Any]) -> str:
     fm = {k: report[k].get("fmax") for k in KINDS}
     if not any(fm.values()):
-        return "**Fmax**: not run (--no-fmax)."
+        return "**Fmax**: not run (rtl.fmax: false or --no-fmax)."
     parts = []
     for k in KINDS:
         f = fm[k] or {}

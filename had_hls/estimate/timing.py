@@ -49,16 +49,21 @@ def nextpnr_version() -> str:
 
 def fmax_ecp5(design: RtlDesign, workdir: str | Path, target_mhz: float = 200.0,
               timeout: float | None = None) -> dict[str, Any]:
-    """Synthesise the core for ECP5 and place and route it out of context; returns {fmax_mhz, ...}."""
+    """Synthesise the core for ECP5 and place and route it out of context; returns {fmax_mhz, ...}.
+
+    ``timeout``: seconds for both steps together (subprocess.TimeoutExpired past it)."""
     workdir = Path(workdir).resolve()
     t0 = time.perf_counter()
     netlist = synth_ecp5_json(design, workdir, timeout=timeout)
     t1 = time.perf_counter()
     report = workdir / "nextpnr_report.json"
     cmd = [*nextpnr_program(), ECP5_DEVICE, "--out-of-context", "--json", netlist.name, "--report", report.name,
-           "--freq", f"{target_mhz:g}", "--seed", "1", "--timing-allow-fail"]
+           "--freq", f"{target_mhz:g}", "--seed", "1", "--timing-allow-fail", "--router", "router2"]
+    left = None if timeout is None else timeout - (t1 - t0)
+    if left is not None and left <= 0:
+        raise subprocess.TimeoutExpired(cmd, timeout)
     with (workdir / "nextpnr.log").open("w") as fh:
-        proc = subprocess.run(cmd, cwd=workdir, stdout=fh, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=workdir, stdout=fh, stderr=subprocess.STDOUT, text=True, timeout=left)
     log = (workdir / "nextpnr.log").read_text(errors="replace")
     if proc.returncode != 0 or not report.is_file():
         tail = "\n".join(log.strip().splitlines()[-8:])

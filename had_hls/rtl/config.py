@@ -12,18 +12,28 @@ from had_hls.config import ConfigError, register_section
 class RtlSection:
     """``rtl:`` the RTL twin: P parallel lanes (keys per cycle) of both cores, simulator, activity file.
 
-    The VCD covers the first ``vcd_vectors`` inputs, cut after ``vcd_cycles`` cycles (0 = no cut)."""
+    The VCD covers the first ``vcd_vectors`` inputs, cut after ``vcd_cycles`` cycles (0 = no cut).
+    ``fmax``: run the nextpnr-ecp5 Fmax proxy in ``had-hls report``; ``fmax_timeout_s``: its time limit per core
+    (synth_ecp5 + nextpnr, 0 = none). nextpnr-ecp5 runs as WebAssembly here: a core of ~15k LUT4 takes minutes on 2 cores, so
+    the default keeps the main job's time bounded; a core not placed and routed in time has no Fmax, and the
+    report says why."""
 
     lanes: int = 4
     simulator: Literal["verilator", "icarus"] | None = None
     vcd_vectors: int = 1
     vcd_cycles: int = 2000
+    fmax: bool = True
+    fmax_timeout_s: float = 180.0
 
     def validate(self, path: str) -> None:
         if self.lanes < 1:
             raise ConfigError(f"{path}.lanes: {self.lanes} is not allowed: must be >= 1")
         if self.vcd_vectors < 0:
             raise ConfigError(f"{path}.vcd_vectors: {self.vcd_vectors} is not allowed: must be >= 0 (0 = no VCD)")
+        if not isinstance(self.fmax, bool):
+            raise ConfigError(f"{path}.fmax: {self.fmax!r} is not allowed: must be true or false")
+        if not self.fmax_timeout_s >= 0:
+            raise ConfigError(f"{path}.fmax_timeout_s: {self.fmax_timeout_s} is not allowed: must be >= 0 (0 = none)")
         if self.vcd_cycles < 0:
             raise ConfigError(f"{path}.vcd_cycles: {self.vcd_cycles} is not allowed: must be >= 0 (0 = whole inputs)")
 

@@ -247,6 +247,7 @@ module had_attention_core #(
         base_bnk = b1_first ? {XB{1'b0}} : c_bnk;
         base_cnt = b1_first ? {XB{1'b0}} : c_cnt;
         pre = 0;
+        kk = {XB{1'b0}};   // assigned in every path: no latch (synth_ecp5 rejects latches)
         for (lp = 0; lp < P; lp = lp + 1) begin
             slot = base_bnk + pre;
             lane_slot[lp*XB +: XB] = (slot >= P) ? slot - P : slot;
