@@ -65,6 +65,26 @@ def specs_for(shape: str):
     return had, fp, cfg["lanes"]
 
 
+def markdown(report: dict) -> str:
+    """The rows as the table in docs/rtl.md."""
+    lines = [
+        "| shape | core | P | PA | DN | AV MACs | wall s | CPU s | load avg (1 min) | LUT | FF | DSP | BRAM36 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["rows"]:
+        shape = f"{r['shape']} (L={r['L']}, E={r['E']}, H={r['H']}, N={r['N']})"
+        pa = r["PA"] if r["kind"] == "had" else "-"
+        res = [r[k] if r["finished"] else "not finished" for k in ("lut", "ff", "dsp", "bram")]
+        load = f"{r['load_avg_before'][0]} -> {r['load_avg_after'][0]}"
+        lines.append(
+            f"| {shape} | {r['kind'].upper()} | {r['P']} | {pa} | {r['DN']} | {r['av_macs']} | {r['seconds']} |"
+            f" {r['cpu_seconds']} | {load} | {res[0]} | {res[1]} | {res[2]} | {res[3]} |"
+        )
+    m = report["machine"]
+    lines.append(f"\n{report['tool']}; {m['cpus']} CPUs, {m['platform']}.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     from had_hls.estimate.synth import synth_xilinx, yosys_version
     from had_hls.io import write_json
@@ -75,8 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinds", default="had,fp")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per core")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--markdown", action="store_true", help="print the table of --out for docs/rtl.md and exit")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    if args.markdown:
+        print(markdown(json.loads(out.read_text())))
+        return 0
     report = json.loads(out.read_text()) if out.is_file() else {}
     rows = {(r["shape"], r["kind"]): r for r in report.get("rows", [])}
     done: set[tuple[str, str]] = set()  # rows measured by this run
