@@ -27,7 +27,7 @@ template <int W, class fixed_T> inline ap_int<W> mantissa_of(const fixed_T &x) {
 // half LSB and floors (AP_RND), then wraps to W bits (AP_WRAP) or clamps (AP_SAT), as ap_fixed does; additions into
 // a wrapping type are exact modulo 2^W, so they wrap once at the end. A fast path is chosen at compile time only when
 // every type involved is one it models and no intermediate can exceed its integer width; otherwise (or with
-// -DHAD_HLS_NO_FAST_CSIM) the ap_fixed code runs. tests/test_model_convert_layers.py compares both bit for bit.
+// -DHAD_HLS_NO_FAST_CSIM) the ap_fixed code runs. tests/test_model_convert_fast_csim.py compares both bit for bit.
 #ifdef HAD_HLS_NO_FAST_CSIM
 #define HAD_HLS_FAST_CSIM 0
 #else

@@ -111,10 +111,12 @@ bool fast_fp_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_d
             for (unsigned j = 0; j < L; j++) {
                 if (!valid[j]) continue;
                 const long long diff = (long long)wrap_bits<SD::W, true>((wide_int)smax - (wide_int)s[j]);
-                long long scaled = (long long)wrap_bits<IP::W, true>((wide_int)(long long)((unsigned long long)diff * (unsigned long long)inv));
+                const unsigned long long prod = (unsigned long long)diff * (unsigned long long)inv; // mod 2^64
+                long long scaled = (long long)wrap_bits<IP::W, true>((wide_int)(long long)prod);
                 scaled = (long long)wrap_bits<IP::W, true>((wide_int)(long long)((unsigned long long)scaled + half));
                 scaled = SH >= (unsigned)IP::W ? (scaled < 0 ? -1 : 0) : scaled >> SH;
-                const unsigned idx = scaled >= (long long)CONFIG_T::exp_table_size ? CONFIG_T::exp_table_size - 1 : (unsigned)scaled;
+                const unsigned idx =
+                    scaled >= (long long)CONFIG_T::exp_table_size ? CONFIG_T::exp_table_size - 1 : (unsigned)scaled;
                 const unsigned long long e = (unsigned long long)fixed_mantissa(exp_table[idx]);
                 total += e;
                 const long long *vj = &v[j][h * D];

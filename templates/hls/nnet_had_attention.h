@@ -43,7 +43,8 @@ template <class data_T, class res_T, typename CONFIG_T> struct had_fast {
         fixed_traits<typename CONFIG_T::norm_prod_t>::ok && fixed_traits<typename CONFIG_T::norm_prod_t>::S &&
         CONFIG_T::head_dim <= 64 && CONFIG_T::head_dim * CONFIG_T::num_heads == E &&
         (1ULL << fixed_traits<typename CONFIG_T::ham_t>::W) > CONFIG_T::head_dim &&
-        fixed_traits<typename CONFIG_T::count_t>::W < 32 && (1ULL << fixed_traits<typename CONFIG_T::count_t>::W) > CONFIG_T::seq_len &&
+        fixed_traits<typename CONFIG_T::count_t>::W < 32 &&
+        (1ULL << fixed_traits<typename CONFIG_T::count_t>::W) > CONFIG_T::seq_len &&
         CONFIG_T::top_n <= CONFIG_T::seq_len && CONFIG_T::value_frac + CONFIG_T::recip_frac > CONFIG_T::context_frac &&
         CONFIG_T::recip_index_bits <= CONFIG_T::sum_width && CONFIG_T::recip_index_bits < 32;
 };
