@@ -28,14 +28,14 @@ teacher: {patch_size: 7, depth: 1, mlp_dim: 32, epochs: 1, batch_size: 64, train
           warmup_steps: 2}
 distill: {batch_size: 64, calib_batches: 2, steps: [3, 3, 3, 3], device: cpu}
 csim: {vectors: 4, samples: 40}
-rtl: {lanes: 4}
+rtl: {lanes: 4, fmax: false}
 """
 
 TINY_LAYER_YAML = """\
 name: tiny_layer
 model: {seq_len: 9, embed_dim: 8, num_heads: 2, top_n: 3, seed: 5}
 csim: {vectors: 3}
-rtl: {lanes: 2}
+rtl: {lanes: 2, fmax_timeout_s: 60}
 """
 
 STAGES = ["distill", "convert", "csim", "cosim", "report"]
@@ -81,6 +81,7 @@ def test_main_job_on_a_tiny_distilled_model(tmp_path: Path, capsys: pytest.Captu
         assert HW_KEYS <= set(report[kind]), kind
         assert report[kind]["cycles_per_query"] == cosim["cycles_per_query"] == 2 * 4  # H * ceil(L / P)
     assert report["fp"]["dsp"] > report["had"]["dsp"] >= 0
+    assert report["had"]["fmax_mhz"] is None and "not run" in (out / "report.md").read_text()  # rtl.fmax: false
     assert 0.0 < report["area_reduction"] < 1.0 and 0.0 < report["power_reduction"] < 1.0
     assert (out / "report.md").is_file() and list(out.glob("report_*.png"))
 
@@ -96,6 +97,9 @@ def test_main_job_on_a_single_random_layer(tmp_path: Path, capsys: pytest.Captur
     assert rows == {"distill": "skipped", "convert": "skipped", "csim": "ok", "cosim": "ok", "report": "ok"}
     report = json.loads((out / "report.json").read_text())
     assert report["had"]["cycles_per_query"] == 2 * 5  # H * ceil(9 / 2)
+    for kind in ("had", "fp"):  # the Fmax proxy ran: a clock, or the stated reason it has none (its time limit)
+        f = report[kind]["fmax"]
+        assert f["fmax_mhz"] > 0 if f["fmax_mhz"] is not None else "timed out after 60 s" in f["error"], f
     assert not (out / "student.pt").exists() and not (out / "hls" / "model").exists()
 
 
