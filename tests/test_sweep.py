@@ -10,45 +10,40 @@ from test_report import MICRO_PRECISION, _have_tools
 pytestmark = pytest.mark.slow
 
 
-def test_sweep_two_points_then_cached(tmp_path):
-    if not _have_tools():
-        pytest.skip("needs Yosys (pyosys or yosys) and Verilator or Icarus")
-    from had_hls.estimate.sweep import SweepOptions, grid, run_sweep
-
-    points = grid([4, 8], [4], [2], [2])
-    assert len(points) == 2
-    opts = SweepOptions(precision=MICRO_PRECISION, power=True, power_max_seq_len=8)
-    first = run_sweep(points, tmp_path, opts, jobs=2, quiet=True)
-    assert first["computed"] == 2 and first["failed"] == 0
-    by_l = {p["seq_len"]: p for p in first["points"]}
-    for L, p in by_l.items():
-        assert p["had"]["k_memory_bits"] == L * 4
-        assert p["had"]["cycles_per_query"] == p["fp"]["cycles_per_query"] == -(-L // 2)
-        assert p["had"]["power_mw"] > 0 and p["had"]["topn_lut"] > 0
-    assert by_l[8]["fp"]["lut_equivalents"] > by_l[4]["fp"]["lut_equivalents"]
-    assert json.loads((tmp_path / "sweep.json").read_text())["computed"] == 2
-    assert (tmp_path / "sweep_vs_L.png").is_file() and (tmp_path / "sweep_topn.png").is_file()
-    again = run_sweep(points, tmp_path, opts, jobs=2, quiet=True)
-    assert again["computed"] == 0 and again["cached"] == 2
-    assert [p["had"]["lut"] for p in again["points"]] == [p["had"]["lut"] for p in first["points"]]
-
-
-def test_sweep_through_a_dask_cluster(tmp_path):
-    """--cluster: the points go to a Dask distributed scheduler (here a local one, as a user's cluster would be)."""
+def test_sweep_computes_only_missing_points_locally_and_on_a_dask_cluster(tmp_path):
+    """One point through local processes; then two points through a Dask scheduler (a local one, as a user's
+    cluster would be): only the missing one is computed; a third run computes nothing."""
     if not _have_tools():
         pytest.skip("needs Yosys (pyosys or yosys) and Verilator or Icarus")
     distributed = pytest.importorskip("distributed")
     from had_hls.estimate.sweep import SweepOptions, grid, run_sweep
 
-    points = grid([4], [4], [2], [4])
-    opts = SweepOptions(precision=MICRO_PRECISION, power=False)
+    opts = SweepOptions(precision=MICRO_PRECISION, power=True, power_max_seq_len=8)
+    first = run_sweep(grid([4], [4], [2], [2]), tmp_path, opts, jobs=2, quiet=True)
+    assert first["computed"] == 1 and first["failed"] == 0, first["points"]
+    assert first["executor"].startswith("concurrent.futures.ProcessPoolExecutor")
+
+    points = grid([4, 8], [4], [2], [2])
+    assert len(points) == 2
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
-        sweep = run_sweep(points, tmp_path, opts, cluster=lc.scheduler_address, quiet=True)
-    assert sweep["executor"].startswith("dask tcp://")
-    assert sweep["computed"] == 1 and sweep["failed"] == 0, sweep["points"]
-    (p,) = sweep["points"]
-    assert p["had"]["k_memory_bits"] == 4 * 4 and p["had"]["power_mw"] is None
-    assert p["had"]["cycles_per_query"] == p["fp"]["cycles_per_query"] == 1
+        both = run_sweep(points, tmp_path, opts, cluster=lc.scheduler_address, quiet=True)
+    assert both["executor"].startswith("dask tcp://")
+    assert both["computed"] == 1 and both["cached"] == 1 and both["failed"] == 0, both["points"]
+    by_l = {p["seq_len"]: p for p in both["points"]}
+    qk_bits = int(MICRO_PRECISION["qk"].split("<")[1].split(",")[0])
+    for L, p in by_l.items():
+        assert p["had"]["k_memory_bits"] == L * 4  # one bit per K element
+        assert p["fp"]["k_memory_bits"] == L * 4 * qk_bits
+        assert p["had"]["cycles_per_query"] == p["fp"]["cycles_per_query"] == -(-L // 2)
+        assert p["had"]["power_mw"] > 0 and p["had"]["topn_lut"] > 0
+        assert p["fp"]["dsp"] > p["had"]["dsp"]
+    assert by_l[4]["had"]["lut"] == first["points"][0]["had"]["lut"]
+    assert json.loads((tmp_path / "sweep.json").read_text())["computed"] == 1
+    assert (tmp_path / "sweep_vs_L.png").is_file() and (tmp_path / "sweep_topn.png").is_file()
+
+    again = run_sweep(points, tmp_path, opts, jobs=2, quiet=True)
+    assert again["computed"] == 0 and again["cached"] == 2
+    assert [p["had"]["lut"] for p in again["points"]] == [p["had"]["lut"] for p in both["points"]]
 
 
 def test_sweep_cluster_that_does_not_answer_is_a_user_error(tmp_path, monkeypatch):
