@@ -135,11 +135,14 @@ class CsimSection:
     mask_fraction: float = 0.25
     model: bool = True  # with a checkpoint and a dataset: also C-simulate the whole model on the test split
     samples: int | None = None  # test images for the whole-model C-sim (null: the whole split)
+    baseline_samples: int | None = 1000  # the FP-attention and hls4ml-stock routes: the first of those images
 
     def validate(self, path: str) -> None:
         _positive(self.vectors, f"{path}.vectors")
         if self.samples is not None:
             _positive(self.samples, f"{path}.samples")
+        if self.baseline_samples is not None:
+            _positive(self.baseline_samples, f"{path}.baseline_samples")
         if not self.input_scale > 0:
             raise ConfigError(f"{path}.input_scale: {self.input_scale} is not allowed: must be > 0")
         if not 0 <= self.mask_fraction < 1:

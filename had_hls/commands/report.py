@@ -1,4 +1,4 @@
-"""`had-hls report PROJECT.yaml [--out DIR] [--lanes P] [--vectors K] [--no-fmax] [--jobs J]`.
+"""`had-hls report PROJECT.yaml [--out DIR] [--lanes P] [--vectors K] [--fmax | --no-fmax] [--fmax-timeout S]`.
 
 Resources (Yosys synth_xilinx, UltraScale+), an Fmax proxy (nextpnr-ecp5), power from co-simulation activity and
 cycles per query of the HAD core against the FP core; writes DIR/report.json, DIR/report.md, DIR/report_*.png
@@ -19,7 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="output folder (default: projects/<name>/), as for csim/cosim")
     p.add_argument("--lanes", type=int, default=None, help="P parallel keys per cycle (default: rtl.lanes, 4)")
     p.add_argument("--vectors", type=int, default=None, help="co-simulation vectors when it has to run")
-    p.add_argument("--no-fmax", action="store_true", help="skip the nextpnr-ecp5 Fmax proxy (default: rtl.fmax)")
+    fm = p.add_mutually_exclusive_group()
+    fm.add_argument("--fmax", dest="fmax", action="store_const", const=True, default=None,
+                    help="run the nextpnr-ecp5 Fmax proxy even where the project says rtl.fmax: false")
+    fm.add_argument("--no-fmax", dest="fmax", action="store_const", const=False,
+                    help="skip the nextpnr-ecp5 Fmax proxy (default: rtl.fmax)")
     p.add_argument("--fmax-timeout", type=float, default=None,
                    help="seconds per core and step for the Fmax proxy, 0 = no limit (default: rtl.fmax_timeout_s)")
     p.add_argument("--jobs", type=int, default=2, help="synthesis runs in parallel (default 2: HAD and FP)")
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.lanes is not None and args.lanes < 1:
         raise UserError(f"--lanes: {args.lanes} is not allowed: must be >= 1")
     project = load_project(args.project)
-    report = run_report(project, args.out, lanes=args.lanes, vectors=args.vectors, fmax=False if args.no_fmax else None,
+    report = run_report(project, args.out, lanes=args.lanes, vectors=args.vectors, fmax=args.fmax,
                         fmax_timeout=args.fmax_timeout, jobs=args.jobs, quiet=args.quiet)
     print(format_summary(report))
     print(f"wrote {project.output_dir(args.out)}/report.json, report.md, {', '.join(report.get('plots', []))}")

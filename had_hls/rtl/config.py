@@ -13,10 +13,10 @@ class RtlSection:
     """``rtl:`` the RTL twin: P parallel lanes (keys per cycle) of both cores, simulator, activity file.
 
     The VCD covers the first ``vcd_vectors`` inputs, cut after ``vcd_cycles`` cycles (0 = no cut).
-    ``fmax``: run the nextpnr-ecp5 Fmax proxy in ``had-hls report``; ``fmax_timeout_s``: its time limit per core
-    (synth_ecp5 + nextpnr, 0 = none). nextpnr-ecp5 runs as WebAssembly here: a core of ~15k LUT4 takes minutes on 2 cores, so
-    the default keeps the main job's time bounded; a core not placed and routed in time has no Fmax, and the
-    report says why."""
+    ``fmax``: run the nextpnr-ecp5 Fmax proxy in ``had-hls report``; ``fmax_timeout_s``: its time limit per
+    core (synth_ecp5 + nextpnr, 0 = none). nextpnr-ecp5 runs as WebAssembly here: a core of ~15k LUT4 takes
+    minutes on 2 cores, so the default keeps the main job's time bounded; a core not placed and routed in time
+    has no Fmax, and the report says why."""
 
     lanes: int = 4
     simulator: Literal["verilator", "icarus"] | None = None

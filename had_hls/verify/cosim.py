@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -170,15 +171,21 @@ def run_cosim(
     had_spec, fp_spec = build_specs(project)
     layers = {}
     with staged_output(out) as stage:
-        for kind, spec in (("had", had_spec), ("fp", fp_spec)):
+        def one(kind: str, spec: Any) -> dict[str, Any]:
             if not quiet:
                 print(f"cosim {kind}: {simulator}, {x.shape[0]} vectors ...", flush=True)
             work = stage / "rtl" / kind
-            layers[kind] = cosim_layer(
+            res = cosim_layer(
                 spec, x, mask, None if cs is None else cs[kind], work, simulator, lanes, cfg.vcd_vectors,
                 vcd_cycles=cfg.vcd_cycles,
             )
             _clean_build(work)
+            return res
+
+        # the two cores build and simulate in separate folders and processes: side by side
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futs = {kind: pool.submit(one, kind, spec) for kind, spec in (("had", had_spec), ("fp", fp_spec))}
+            layers = {kind: f.result() for kind, f in futs.items()}
         had, fp = layers["had"], layers["fp"]
         keys = ("golden_mismatches", "ctx_mismatches", "csim_mismatches", "cycles_per_query",
                 "cycles_per_query_model", "latency_cycles", "query_latency_cycles", "build_s", "run_s", "vcd")

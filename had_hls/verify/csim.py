@@ -253,7 +253,8 @@ def run_csim(
             from had_hls.verify.accuracy import run_model_csim
 
             bar.set_postfix_str("whole model on the test split")
-            model_report = run_model_csim(project, stage, samples if samples is not None else project.csim.samples)
+            model_report = run_model_csim(project, stage, samples if samples is not None else project.csim.samples,
+                                          baseline_samples=project.csim.baseline_samples)
             for route in model_report["model_csim"]["routes"].values():  # where it lands, not the staging folder
                 route["project_dir"] = str(out_dir / Path(route["project_dir"]).relative_to(stage))
             report.update(model_report)
