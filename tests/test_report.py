@@ -94,6 +94,7 @@ def test_had_k_memory_is_L_times_d_bits(micro):
     _, _, r, _ = micro
     qw = int(MICRO_PRECISION["qk"].split("<")[1].split(",")[0])
     assert r["k_memory_bits"]["had"] == L * E  # one bit per element: L x d per head, H heads
+    assert r["k_memory_bits"]["had_expected_L_times_E"] == L * E
     assert r["k_memory_bits"]["fp"] == L * E * qw
 
 

@@ -188,7 +188,8 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     had, fp = report["had"], report["fp"]
     shp = specs["had"]
     report["shape"] = {"seq_len": shp.seq_len, "embed_dim": shp.embed_dim, "num_heads": shp.num_heads,
-                       "head_dim": shp.head_dim, "top_n": shp.top_n, "lanes": lanes}
+                       "head_dim": shp.head_dim, "top_n": shp.top_n, "lanes": lanes,
+                       "av_lanes_had": designs["had"].params.get("PA")}
     report["area_reduction"] = 1.0 - had["lut_equivalents"] / fp["lut_equivalents"]
     report["power_reduction"] = 1.0 - had["power_mw"] / fp["power_mw"]
     report["power_reduction_dsp_gap14"] = 1.0 - had["power"]["power_mw_dsp_gap14"] / fp["power"]["power_mw_dsp_gap14"]
@@ -196,9 +197,9 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
         r: (1.0 - had[r] / fp[r]) if fp[r] else None for r in ("lut", "ff", "dsp", "bram")
     }
     report["k_memory_bits"] = {"had": memory_bits(had["memories"], "kmem"),
-                               "had_expected_L_times_E": designs["had"].groups * lanes * shp.embed_dim,
+                               "had_expected_L_times_E": shp.seq_len * shp.embed_dim,
                                "fp": memory_bits(fp["memories"], "kmem"),
-                               "note": "summed over the P lane banks; L rounded up to a multiple of P"}
+                               "note": "summed over the P lane banks"}
     report["equal_throughput"] = {
         "had_cycles_per_query": cyc["had"], "fp_cycles_per_query": cyc["fp"], "equal": cyc["had"] == cyc["fp"],
         "clock_mhz": f_mhz,
@@ -352,11 +353,14 @@ def _shortfall(report: dict[str, Any]) -> list[str]:
     if big:
         out.append(f"the largest share of the HAD core's LUT-equivalents is {big} ({_pct(shares[big])}).")
     if had["dsp"] and fp["dsp"]:
+        shp = report["shape"]
+        d, p, pa = shp["head_dim"], shp["lanes"], shp.get("av_lanes_had")
+        av = f"its sparse AV multiplies {pa}*d = {pa * d} values per cycle (the kept keys only) against the FP " \
+             f"core's dense {p}*d = {p * d}; " if pa else ""
         out.append(
-            f"the HAD core keeps {had['dsp']} DSPs against the FP core's {fp['dsp']}: the softmax/AV unit (P*d "
-            "multipliers for e*v) and the reciprocal normalisation are the same in both cores; HAD removes only the "
-            "Q.K multipliers, and its AV unit still streams all L keys (the dropped ones with weight 0) to keep "
-            "equal throughput, instead of N kept keys on fewer lanes.")
+            f"the HAD core keeps {had['dsp']} DSPs against the FP core's {fp['dsp']}: HAD removes the Q.K "
+            f"multipliers, {av}the reciprocal normalisation, the V memory and the output path are the same in "
+            "both cores, and at small L they are a large part of either core.")
     kb = report["k_memory_bits"]
     if kb["had"] and kb["fp"]:
         out.append(f"K memory: {kb['had']:,} bits (HAD, L*d) against {kb['fp']:,} bits (FP): "
