@@ -69,7 +69,8 @@ def _float(text: Any) -> float | None:
 
 
 def memory_bits(memories: list[dict[str, Any]], name: str) -> int | None:
-    """Bits of the memory ``name`` summed over its banks (one per lane in the RTL cores); None if absent."""
+    """Bits of the memory ``name`` in the synthesis inventory (``synth.parse_memories`` already merges a memory's
+    lane banks into one entry; entries of the same name with other widths add up); None if absent."""
     banks = [m["bits"] for m in memories if m["name"] == name]
     return sum(banks) if banks else None
 
