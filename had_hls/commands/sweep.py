@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cluster", default=None, help="Dask scheduler address (tcp://host:8786) instead of local")
     p.add_argument("--fmax", action="store_true", help="also the nextpnr-ecp5 Fmax proxy per point (slow)")
     p.add_argument("--no-power", action="store_true", help="skip co-simulation power (resources and cycles only)")
-    p.add_argument("--power-max-seq-len", type=int, default=256, help="co-simulate for power only up to this L")
+    p.add_argument("--power-max-seq-len", type=int, default=4096, help="co-simulate for power only up to this L")
+    p.add_argument("--power-window", type=int, default=2048,
+                   help="cycles of the power activity window (steady-state attention, after the keys are loaded)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -44,7 +46,12 @@ def run(args: argparse.Namespace) -> int:
 
     top_n = _ints(args.top_n) if args.top_n else None
     points = grid(_ints(args.seq_len), _ints(args.head_dim), top_n, _ints(args.lanes))
-    opts = SweepOptions(fmax=args.fmax, power=not args.no_power, power_max_seq_len=args.power_max_seq_len)
+    from had_hls.errors import UserError
+
+    if args.power_window < 1:
+        raise UserError(f"--power-window: {args.power_window} is not allowed: give a number of cycles >= 1")
+    opts = SweepOptions(fmax=args.fmax, power=not args.no_power, power_max_seq_len=args.power_max_seq_len,
+                        power_window=args.power_window)
     sweep = run_sweep(points, args.out, opts, jobs=args.jobs, cluster=args.cluster, quiet=args.quiet)
     print(format_sweep(sweep))
     print(f"wrote {args.out}/sweep.json, {', '.join(sweep['plots'])}")

@@ -2,9 +2,10 @@
 
 Each point is one single-head layer (E = d, H = 1) with seeded random weights, sigma calibrated like
 ``had-hls csim`` does for a project without checkpoint. Per point: Yosys synthesis of both cores, optionally the
-ECP5 Fmax proxy, power from a co-simulation VCD of that point (seeded random inputs; only while
-L <= ``power_max_seq_len``: a VCD of the FP core grows as L^2, beyond that the power column is null), cycles per
-query from the same co-simulation (else the cores' cycle formula H * ceil(L / P), which the co-simulation checks
+ECP5 Fmax proxy, power from a co-simulation VCD of that point (seeded random inputs; the activity window is
+``power_window`` cycles of steady-state attention from cycle L + 8, when the keys are loaded, so the file does
+not grow as L^2; points with L > ``power_max_seq_len`` get no power), cycles per query from the same
+co-simulation (else the cores' cycle formula H * ceil(L / P), which the co-simulation checks
 where it runs), and the top-N unit alone.
 
 Parallelism goes through a standard executor: ``concurrent.futures.ProcessPoolExecutor`` on this machine's cores,
@@ -56,7 +57,8 @@ class SweepOptions:
 
     fmax: bool = False
     power: bool = True
-    power_max_seq_len: int = 256
+    power_max_seq_len: int = 4096
+    power_window: int = 2048  # cycles of the activity window (steady-state attention after the keys are loaded)
     clock_mhz: float = 200.0
     part: str = "xcvu13p-flga2577-2-e"
     precision: dict[str, Any] | None = None  # hls.precision overrides (C++ spellings), None = defaults
@@ -137,7 +139,9 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         r["cycles_per_query"] = r["cycles_per_query_model"]
         r["power_mw"] = None
         if sim_ok:
-            cs = cosim_layer(spec, x, mask, None, wdir / kind / "sim", simulator, point.lanes, vcd_vectors=1)
+            start = point.seq_len + 8  # first input loaded: the window holds attention only
+            cs = cosim_layer(spec, x, mask, None, wdir / kind / "sim", simulator, point.lanes, vcd_vectors=1,
+                             vcd_start=start, vcd_cycles=start + opts.power_window)
             if cs["golden_mismatches"] or cs["ctx_mismatches"]:
                 raise RuntimeError(f"{point.label} {kind}: co-simulation differs from golden")
             r["cycles_per_query"] = cs["cycles_per_query"]

@@ -97,6 +97,7 @@ def run_simulation(
     vcd_vectors: int = 0,
     vcd_cycles: int = 0,
     stall_seed: int = 0,
+    vcd_start: int = 0,
     dut_sources: list[Path] | None = None,
     max_cycles: int | None = None,
 ) -> SimResult:
@@ -106,8 +107,11 @@ def run_simulation(
     ``stall_seed`` != 0 drives out_ready from an LFSR (back-pressure). ``vcd_vectors`` > 0: before the full run,
     a run of only the first ``vcd_vectors`` inputs writes ``activity.vcd`` (toggle activity for the power report;
     the whole run would make a file of gigabytes), from the same build; ``vcd_cycles`` > 0 also ends that run
-    after so many cycles (the VCD of one attn_demo input, 8.4k cycles, is ~0.5 GB).
+    after so many cycles (the VCD of one attn_demo input, 8.4k cycles, is ~0.5 GB); ``vcd_start`` > 0 begins the
+    file at that cycle, so the window [vcd_start, vcd_cycles) can leave out the loading of the keys.
     """
+    if vcd_cycles and vcd_start >= vcd_cycles:
+        raise ValueError(f"vcd_start {vcd_start} must be below vcd_cycles {vcd_cycles}")
     vcd = vcd_vectors > 0
     tools = find_simulator(simulator)
     workdir = Path(workdir).resolve()
@@ -143,7 +147,7 @@ def run_simulation(
     if out.exists():
         out.unlink()
 
-    vcd_args = ["+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}", f"+stop={vcd_cycles}"]
+    vcd_args = ["+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}", f"+stop={vcd_cycles}", f"+start={vcd_start}"]
     t0 = time.perf_counter()
     if simulator == "icarus":
         _run([tools["iverilog"], "-g2005", "-I", str(workdir), "-s", "tb", "-o", "sim.vvp", tb, *srcs], workdir)

@@ -109,8 +109,11 @@ def cosim_layer(
     vcd_vectors: int = 0,
     stall_seed: int = 0,
     vcd_cycles: int = 0,
+    vcd_start: int = 0,
 ) -> dict[str, Any]:
-    """Simulate one layer on K inputs and compare with golden (and C-sim when given). Returns the report dict."""
+    """Simulate one layer on K inputs and compare with golden (and C-sim when given). Returns the report dict.
+
+    The activity file (``vcd_vectors`` > 0) covers the cycles [vcd_start, vcd_cycles) of the first inputs."""
     k = x.shape[0]
     masks = [None if mask is None else mask[i] for i in range(k)]
     t0 = time.perf_counter()
@@ -118,7 +121,8 @@ def cosim_layer(
     golden_s = time.perf_counter() - t0
     design = design_for(spec, lanes)
     sim = run_simulation(
-        design, traces, masks, workdir, simulator, vcd_vectors=vcd_vectors, vcd_cycles=vcd_cycles, stall_seed=stall_seed
+        design, traces, masks, workdir, simulator, vcd_vectors=vcd_vectors, vcd_cycles=vcd_cycles,
+        stall_seed=stall_seed, vcd_start=vcd_start,
     )
     y_gold = np.stack([t.y for t in traces])
     ctx_gold = np.stack([t.ctx for t in traces])
@@ -143,6 +147,7 @@ def cosim_layer(
             "vcd": None if sim.vcd is None else str(sim.vcd.relative_to(workdir.parent.parent)),
             "vcd_vectors": min(vcd_vectors, k),
             "vcd_cycles": vcd_cycles,
+            "vcd_start": vcd_start,
         }
     )
     return res

@@ -2,7 +2,8 @@
 // `include "cosim_config.vh" (written by had_hls.rtl) defines: NBEATS, L, E, QW, VW, IN_W, MAX_CYCLES,
 // VEC_FILE, OUT_FILE, STALL_SEED (0 = no back-pressure), and DUMP_VCD / VCD_FILE when the build can write an
 // activity file. Run-time plusargs: +nbeats=B runs only the first B beats; +vcd dumps activity (DUMP_VCD builds);
-// +stop=C ends the run after C cycles (bounds the size of an activity file; Verilator ignores $dumpoff).
+// +stop=C ends the run after C cycles (bounds the size of an activity file; Verilator ignores $dumpoff);
+// +start=S begins the activity file at cycle S (a steady-state window [S, C) once the keys are loaded).
 // Input file: NBEATS lines of IN_W-bit hex words {pad, v, k, q} (one token each, L per input vector).
 // Output file: "I <cycle>" per accepted input beat, "C <cycle> <hex>" per context row leaving the core,
 // "Y <cycle> <hex>" per result row, then "END <cycle>" (or "TIMEOUT <cycle>").
@@ -14,7 +15,7 @@ module tb;
     always #5 clk = ~clk;
 
     reg [`IN_W-1:0] vec [0:`NBEATS-1];
-    integer fd, cycle, nin, nout, lfsr, nbeats, stop;
+    integer fd, cycle, nin, nout, lfsr, nbeats, stop, start, vcd_on;
 
     wire in_ready, out_valid, ctx_mon_valid, busy;
     wire [`E*`YW-1:0] out_data;
@@ -38,10 +39,14 @@ module tb;
         $readmemh(`VEC_FILE, vec);
         fd = $fopen(`OUT_FILE, "w");
 `ifdef DUMP_VCD
-        if ($test$plusargs("vcd")) begin
+        if (!$value$plusargs("start=%d", start)) start = 0;
+        vcd_on = $test$plusargs("vcd");
+        if (vcd_on != 0 && start == 0) begin
             $dumpfile(`VCD_FILE);
             $dumpvars(0, dut);
         end
+`else
+        start = 0; vcd_on = 0;
 `endif
         cycle = 0; nin = 0; nout = 0; lfsr = `STALL_SEED; out_ready = 1'b1;
         repeat (2) @(posedge clk);
@@ -51,6 +56,12 @@ module tb;
     always @(posedge clk) begin
         if (!rst) begin
             cycle <= cycle + 1;
+`ifdef DUMP_VCD
+            if (vcd_on != 0 && start > 0 && cycle == start) begin
+                $dumpfile(`VCD_FILE);
+                $dumpvars(0, dut);
+            end
+`endif
             if (in_valid && in_ready) begin
                 $fwrite(fd, "I %0d\n", cycle);
                 nin <= nin + 1;
