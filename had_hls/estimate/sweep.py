@@ -59,6 +59,7 @@ class SweepOptions:
     power: bool = True
     power_max_seq_len: int = 4096
     power_window: int = 2048  # cycles of the activity window (steady-state attention after the keys are loaded)
+    simulator: str | None = None  # 'verilator' / 'icarus'; None = the default (Verilator when installed)
     clock_mhz: float = 200.0
     part: str = "xcvu13p-flga2577-2-e"
     precision: dict[str, Any] | None = None  # hls.precision overrides (C++ spellings), None = defaults
@@ -126,7 +127,7 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     x = mask = None
     if sim_ok:
         x, mask = make_vectors(project, 1)
-        simulator = default_simulator()
+        simulator = opts.simulator or default_simulator()
     for kind, spec in specs.items():
         design = design_for(spec, point.lanes)
         syn = synth_point(design, wdir / kind / "xcup", cdir)
