@@ -213,3 +213,27 @@ def test_fmax_proxy_past_its_time_limit_is_a_gap_not_a_failure(micro, tmp_path):
     res = fmax_point(_micro_design(project, "fp"), tmp_path / "ecp5", tmp_path / "cache", 200.0, timeout=0.5)
     assert res["fmax_mhz"] is None and "timed out after 0.5 s" in res["error"]
     assert not list((tmp_path / "cache").glob("**/*.json"))  # a timeout is not cached
+
+
+@pytest.mark.parametrize("param_type", ["parameter", "wire"])
+def test_activity_counts_nets_not_memory_words_or_parameters(tmp_path, param_type):
+    """alpha = toggles / (bits x cycles) over the core's nets: a memory word (`mem[0]`, as Verilator traces arrays)
+    and a parameter (Icarus types it `parameter`; Verilator's trace leaves it out) neither add bits nor toggles."""
+    from had_hls.estimate.power import vcd_activity
+
+    header = ["$timescale 1ps $end", "$scope module tb $end", "$scope module core $end",
+              "$var wire 1 ! clk $end", "$var wire 4 \" data [3:0] $end", "$var wire 8 # mem[0] [7:0] $end",
+              "$upscope $end", "$upscope $end", "$enddefinitions $end"]
+    if param_type == "parameter":
+        header.insert(5, "$var parameter 32 $ SW [31:0] $end")
+    body = ["#0", "0!", "b0000 \"", "b00000000 #"]
+    data = ["0000", "1111", "1111", "0011", "0011", "0000", "0000", "0000"]  # 4 + 2 + 2 = 8 bit toggles
+    for t, word in enumerate(data, start=1):
+        body += [f"#{10 * t}", "1!" if t % 2 else "0!", f"b{word} \""]
+        if t == 4:
+            body.append("b11111111 #")  # a write into the memory word: not logic activity
+    path = tmp_path / "a.vcd"
+    path.write_text("\n".join(header + body) + "\n")
+    act = vcd_activity(path)
+    assert act.cycles == 4 and act.bits == 4  # clk is the clock, not counted; mem[0] and SW are left out
+    assert act.toggles == 8 and act.alpha_logic == pytest.approx(8 / (4 * 4))

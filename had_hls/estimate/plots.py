@@ -49,25 +49,34 @@ def report_plots(report: dict[str, Any], out: Path) -> list[Path]:
 
 
 def sweep_plots(points: list[dict[str, Any]], out: Path) -> list[Path]:
-    """sweep_vs_L.png (LUT-eq, power, cycles per query of HAD and FP against L, per d) and sweep_topn.png."""
+    """sweep_vs_L.png and sweep_topn.png.
+
+    sweep_vs_L: against L, per d, for HAD and FP: LUT-equivalents, dynamic power, K memory bits (linear in L:
+    L*d for HAD, L*d*qk_bits for FP) and cycles per input (L queries x H ceil(L/P): the quadratic work)."""
     paths: list[Path] = []
     ok = [p for p in points if "error" not in p]
     if not ok:
         return paths
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    panels = (("lut_equivalents", "LUT-equivalents"), ("power_mw", "dynamic power (mW)"),
+              ("k_memory_bits", "K memory (bits): linear in L"),
+              ("cycles_per_input", "cycles per input (L queries): quadratic"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(17, 3.8))
     for d in sorted({p["head_dim"] for p in ok}):
+        pts = sorted((p for p in ok if p["head_dim"] == d), key=lambda p: p["seq_len"])
+        ls = [p["seq_len"] for p in pts]
         for kind, style in (("had", "-o"), ("fp", "--s")):
-            pts = sorted((p for p in ok if p["head_dim"] == d), key=lambda p: p["seq_len"])
-            ls = [p["seq_len"] for p in pts]
-            for ax, key in zip(axes, ("lut_equivalents", "power_mw", "cycles_per_query"), strict=True):
-                ys = [p[kind].get(key) for p in pts]
+            for ax, (key, _) in zip(axes, panels, strict=True):
+                if key == "cycles_per_input":
+                    ys = [p["seq_len"] * p[kind]["cycles_per_query"] for p in pts]
+                else:
+                    ys = [p[kind].get(key) for p in pts]
                 if all(y is not None for y in ys):
                     ax.plot(ls, ys, style, label=f"{kind.upper()} d={d}")
-    for ax, title in zip(axes, ("LUT-equivalents", "dynamic power (mW)", "cycles per query"), strict=True):
+    for ax, (_, title) in zip(axes, panels, strict=True):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("L (keys)")
-        ax.set_title(title)
+        ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.tight_layout()

@@ -106,6 +106,12 @@ def vcd_activity(path: str | Path, scope_suffix: str = "core") -> Activity:
 
     Cycles are the rising edges of the core's ``clk``. The values dumped at the first timestamp are the initial
     state and are not counted as toggles; x/z bits count as 0.
+
+    Counted: the core's nets and registers. Left out: memory words (a ``$var`` whose name carries an index,
+    ``kmem[5]``: Verilator traces arrays of up to 32 words, Icarus none; memories are the BRAM / LUTRAM terms of
+    the power model, and counting their mostly idle bits would make alpha depend on the memory depth and the
+    simulator) and parameters (constants, not hardware; ``$var parameter`` in Icarus, left out of Verilator's
+    trace by ``--no-trace-params``).
     """
     path = Path(path)
     scopes: list[str] = []
@@ -128,8 +134,10 @@ def vcd_activity(path: str | Path, scope_suffix: str = "core") -> Activity:
         elif s.startswith("$upscope"):
             scopes.pop()
         else:
-            width, ident, name = int(m.group(3)), m.group(4), m.group(5)
+            vtype, width, ident, name = m.group(2), int(m.group(3)), m.group(4), m.group(5)
             here = ".".join(scopes)
+            if vtype == "parameter" or "[" in name:  # constant, or a memory word (see the docstring)
+                continue
             if core_path is not None and (here == core_path or here.startswith(core_path + ".")):
                 rel = here[len(core_path):].lstrip(".")
                 idinfo.setdefault(ident, (rel, name, width))

@@ -164,7 +164,7 @@ def run_simulation(
             "-MAKEFLAGS", "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O0",
         ]
         if vcd:
-            cmd.append("--trace")
+            cmd += ["--trace", "--no-trace-params"]  # parameters are constants, not hardware
         _run([*cmd, tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
         if vcd:
