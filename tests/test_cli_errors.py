@@ -70,3 +70,18 @@ def test_bad_vectors_flag(tmp_path, project_file, capsys):
     assert main(["csim", str(project_file()), "--vectors", "0", "--out", str(tmp_path / "o")]) == 2
     assert "--vectors: 0" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["--precision", "exp_tabl=ap_ufixed<16,1>"], ["--precision", "exp_tabl", "exp_table"]),
+    (["--precision", "exp_table=ap_foo<3>"], ["--precision.exp_table", "ap_foo<3>", "ap_ufixed"]),
+    (["--precision", "recip_index_bits=x"], ["recip_index_bits", "'x'", "integer"]),
+    (["--power-window", "0"], ["--power-window", "0", ">= 1"]),
+    (["--seq-len", "64,x"], ["64,x", "integers"]),
+], ids=["unknown precision name", "bad precision type", "bad precision int", "zero power window", "bad L list"])
+def test_bad_sweep_options(tmp_path, capsys, args, needles):
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--seq-len", "8", "--head-dim", "4", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and all(n in err for n in needles), err
+    assert not out.exists()

@@ -1,5 +1,5 @@
 """`had-hls sweep [--seq-len 64,128,...] [--head-dim 16,32,64] [--top-n N,...] [--lanes 4] [--out DIR] [--jobs J]
-[--cluster ADDR] [--fmax] [--no-power]`.
+[--cluster ADDR] [--fmax] [--no-power] [--power-window C] [--precision NAME=TYPE ...]`.
 
 HAD vs FP cores over L, d, N, P (Yosys resources, optional ECP5 Fmax proxy, co-simulation power and cycles) and the
 counting top-N unit against N with the Vitis sortTopK anchor; points run in parallel (all cores, or a Dask cluster)
@@ -23,6 +23,34 @@ def _ints(text: str) -> list[int]:
     return vals
 
 
+def _precision(items: list[str]) -> dict[str, object] | None:
+    """``NAME=TYPE`` overrides -> the hls.precision dict (validated like a project's ``hls.precision:``)."""
+    import dataclasses
+
+    from had_hls.config import PrecisionSection
+    from had_hls.errors import UserError
+
+    fields = {f.name: f for f in dataclasses.fields(PrecisionSection)}
+    out: dict[str, object] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or name not in fields:
+            allowed = ", ".join(fields)
+            raise UserError(f"--precision: {item!r} is not allowed: give NAME=TYPE with NAME one of {allowed}")
+        if fields[name].type in (int, "int"):
+            try:
+                out[name] = int(value)
+            except ValueError:
+                raise UserError(f"--precision: {name}={value!r} is not allowed: give an integer") from None
+        else:
+            out[name] = value
+    if not out:
+        return None
+    PrecisionSection(**out).validate("--precision")  # ConfigError (one line, exit 2) on a bad type
+    return out
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="design-space sweep of HAD vs FP cores over L, d, N, P (cached, parallel)")
     p.add_argument("--seq-len", default="64,128,256,512,1024,2048,4096", help="L values (comma-separated)")
@@ -37,6 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--power-max-seq-len", type=int, default=4096, help="co-simulate for power only up to this L")
     p.add_argument("--power-window", type=int, default=2048,
                    help="cycles of the power activity window (steady-state attention, after the keys are loaded)")
+    p.add_argument("--precision", action="append", default=[], metavar="NAME=TYPE",
+                   help="hls.precision override for every point, repeatable (e.g. "
+                        "exp_table=ap_ufixed<16,1,AP_RND,AP_SAT> at L >= 512, where products must fit 62 bits)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -51,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.power_window < 1:
         raise UserError(f"--power-window: {args.power_window} is not allowed: give a number of cycles >= 1")
     opts = SweepOptions(fmax=args.fmax, power=not args.no_power, power_max_seq_len=args.power_max_seq_len,
-                        power_window=args.power_window)
+                        power_window=args.power_window, precision=_precision(args.precision))
     sweep = run_sweep(points, args.out, opts, jobs=args.jobs, cluster=args.cluster, quiet=args.quiet)
     print(format_sweep(sweep))
     print(f"wrote {args.out}/sweep.json, {', '.join(sweep['plots'])}")
