@@ -151,12 +151,12 @@ def main(argv: list[str] | None = None) -> int:
                 "load_avg_before": [round(x, 2) for x in load0],
                 "load_avg_after": [round(x, 2) for x in load1],
             }
-            rows[(shape, kind)] = row
+            done.add((shape, kind))
             if out.is_file():  # another run (other shapes / kinds) may have written rows meanwhile: keep them
                 for r in json.loads(out.read_text()).get("rows", []):
                     if (r["shape"], r["kind"]) not in done:
                         rows[(r["shape"], r["kind"])] = r
-            done.add((shape, kind))
+            rows[(shape, kind)] = row  # after the merge: the row just measured is never replaced by the file's
             print(
                 f"{shape:7s} {kind:3s} L={spec.seq_len} E={spec.embed_dim} H={spec.num_heads} N={spec.top_n} P={lanes}"
                 f" PA={row['PA']} DN={row['DN']}: {row['seconds']} s ({row['cpu_seconds']} s CPU),"
