@@ -414,7 +414,7 @@ def format_markdown(report: dict[str, Any]) -> str:
     ]
     for label, key in rows:
         h, f = had.get(key), fp.get(key)
-        nd = 2 if key in ("power_mw", "fmax_mhz", "cycles_per_query") else 0
+        nd = 2 if key in ("power_mw", "fmax_mhz", "cycles_per_query") else 1 if key == "bram" else 0  # RAMB18 = 0.5
         ratio = f"{h / f:.2f}" if isinstance(h, int | float) and isinstance(f, int | float) and f else "n/a"
         lines.append(f"| {label} | {_num(h, nd)} | {_num(f, nd)} | {ratio} |")
     et = report["equal_throughput"]
