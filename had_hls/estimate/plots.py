@@ -85,8 +85,11 @@ def sweep_plots(points: list[dict[str, Any]], out: Path) -> list[Path]:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    pts = sorted(ok, key=lambda p: p["top_n"])
-    ax.plot([p["top_n"] for p in pts], [p["had"]["topn_lut"] for p in pts], "-o", label="HAD counting top-N (LUT)")
+    for d, lanes in sorted({(p["head_dim"], p["lanes"]) for p in ok}):  # one line per (d, P): the unit's width
+        pts = sorted((p for p in ok if (p["head_dim"], p["lanes"]) == (d, lanes)),
+                     key=lambda p: (p["top_n"], p["seq_len"]))
+        ax.plot([p["top_n"] for p in pts], [p["had"]["topn_lut"] for p in pts], "-o",
+                label=f"HAD counting top-N, d={d}, P={lanes} (LUT)")
     ax.axhline(SORTTOPK_K64_LUT, color="r", ls=":", label="Vitis sortTopK K=64: 14,061 LUT")
     ax.set_xlabel("N (kept keys)")
     ax.set_ylabel("LUT")
