@@ -73,12 +73,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from had_hls.errors import UserError
     from had_hls.estimate.sweep import SweepOptions, format_sweep, grid, run_sweep
 
     top_n = _ints(args.top_n) if args.top_n else None
     points = grid(_ints(args.seq_len), _ints(args.head_dim), top_n, _ints(args.lanes))
-    from had_hls.errors import UserError
-
     if args.power_window < 1:
         raise UserError(f"--power-window: {args.power_window} is not allowed: give a number of cycles >= 1")
     opts = SweepOptions(fmax=args.fmax, power=not args.no_power, power_max_seq_len=args.power_max_seq_len,

@@ -96,13 +96,11 @@ def _project(point: SweepPoint, opts: SweepOptions, path: Path):
 def point_key(point: SweepPoint, opts: SweepOptions) -> str:
     """Cache key of a point: the point, the options, the RTL sources, the test bench, the power model and the tool
     versions."""
+    from had_hls.estimate import power
     from had_hls.estimate.synth import yosys_version
-    from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR
+    from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, TB_DIR, TB_SOURCE
 
     h = hashlib.sha256(json.dumps([asdict(point), asdict(opts), yosys_version()], sort_keys=True).encode())
-    from had_hls.estimate import power
-    from had_hls.rtl.generate import TB_DIR, TB_SOURCE
-
     for path in [*(RTL_TEMPLATE_DIR / name for name in RTL_SOURCES), TB_DIR / TB_SOURCE, Path(power.__file__)]:
         h.update(path.read_bytes())
     return h.hexdigest()[:20]
