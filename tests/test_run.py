@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from test_report import _have_tools
+from test_rtl import needs_icarus
 
 from had_hls.cli import main
 from had_hls.data.fashion_mnist import FASHION_MNIST_DIR
@@ -86,13 +87,10 @@ def test_main_job_on_a_tiny_distilled_model(tmp_path: Path, capsys: pytest.Captu
     assert (out / "report.md").is_file() and list(out.glob("report_*.png"))
 
 
+@needs_icarus
 def test_main_job_on_a_single_random_layer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if not _have_tools():
         pytest.skip("needs Yosys (pyosys or yosys) and Verilator or Icarus")
-    from had_hls.rtl.sim import available_simulators
-
-    if "icarus" not in available_simulators():
-        pytest.skip("iverilog/vvp not installed (apt-get install iverilog)")
     project = tmp_path / "tiny_layer.yaml"
     project.write_text(TINY_LAYER_YAML)
     out = tmp_path / "out"

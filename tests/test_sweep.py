@@ -6,20 +6,18 @@ import json
 
 import pytest
 from test_report import MICRO_PRECISION, _have_tools
+from test_rtl import needs_icarus
 
 pytestmark = pytest.mark.slow
 
 
+@needs_icarus
 def test_sweep_computes_only_missing_points_locally_and_on_a_dask_cluster(tmp_path):
     """One point through local processes; then two points through a Dask scheduler (a local one, as a user's
     cluster would be): only the missing one is computed; a third run computes nothing."""
     if not _have_tools():
         pytest.skip("needs Yosys (pyosys or yosys) and Verilator or Icarus")
     distributed = pytest.importorskip("distributed")
-    from had_hls.rtl.sim import available_simulators
-
-    if "icarus" not in available_simulators():
-        pytest.skip("iverilog/vvp not installed (apt-get install iverilog)")
     from had_hls.estimate.sweep import SweepOptions, grid, run_sweep
 
     # Icarus: a micro core builds in a second (Verilator's C++ build is tested in test_rtl / test_run)

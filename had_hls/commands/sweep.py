@@ -24,31 +24,26 @@ def _ints(text: str) -> list[int]:
 
 
 def _precision(items: list[str]) -> dict[str, object] | None:
-    """``NAME=TYPE`` overrides -> the hls.precision dict (validated like a project's ``hls.precision:``)."""
-    import dataclasses
+    """``NAME=VALUE`` overrides -> the hls.precision dict, checked by the project schema (``config.build_section``:
+    unknown names, value types, the types themselves); a value is read as YAML, as in a project file."""
+    import yaml
 
-    from had_hls.config import PrecisionSection
+    from had_hls.config import PrecisionSection, build_section
     from had_hls.errors import UserError
 
-    fields = {f.name: f for f in dataclasses.fields(PrecisionSection)}
-    out: dict[str, object] = {}
+    raw: dict[str, object] = {}
     for item in items:
         name, sep, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or name not in fields:
-            allowed = ", ".join(fields)
-            raise UserError(f"--precision: {item!r} is not allowed: give NAME=TYPE with NAME one of {allowed}")
-        if fields[name].type in (int, "int"):
-            try:
-                out[name] = int(value)
-            except ValueError:
-                raise UserError(f"--precision: {name}={value!r} is not allowed: give an integer") from None
-        else:
-            out[name] = value
-    if not out:
+        if not sep:
+            raise UserError(f"--precision: {item!r} is not allowed: give NAME=TYPE, e.g. exp_table=ap_ufixed<16,1>")
+        try:
+            raw[name.strip()] = yaml.safe_load(value.strip())
+        except yaml.YAMLError:
+            raw[name.strip()] = value.strip()
+    if not raw:
         return None
-    PrecisionSection(**out).validate("--precision")  # ConfigError (one line, exit 2) on a bad type
-    return out
+    build_section(PrecisionSection, raw, "--precision")  # ConfigError (one line, exit 2) on a bad name or value
+    return raw
 
 
 def register(sub: argparse._SubParsersAction) -> None:

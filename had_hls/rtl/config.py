@@ -30,8 +30,6 @@ class RtlSection:
             raise ConfigError(f"{path}.lanes: {self.lanes} is not allowed: must be >= 1")
         if self.vcd_vectors < 0:
             raise ConfigError(f"{path}.vcd_vectors: {self.vcd_vectors} is not allowed: must be >= 0 (0 = no VCD)")
-        if not isinstance(self.fmax, bool):
-            raise ConfigError(f"{path}.fmax: {self.fmax!r} is not allowed: must be true or false")
         if not self.fmax_timeout_s >= 0:
             raise ConfigError(f"{path}.fmax_timeout_s: {self.fmax_timeout_s} is not allowed: must be >= 0 (0 = none)")
         if self.vcd_cycles < 0:
