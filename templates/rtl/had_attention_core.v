@@ -53,7 +53,8 @@ module had_attention_core #(
     parameter PA   = 0,     // AV lanes; 0 = derive max(1, ceil(min(N, L) / ceil(L/P))) (had_hls.rtl passes it)
     parameter DN   = 0,     // normaliser lanes; 0 = derive: the smallest divisor of D with D / DN <= ceil(L/P)
     parameter HB   = 4,     // spec.widths['ham']
-    parameter CB   = 4,     // spec.widths['count']
+    parameter KW   = 3,     // bits of a count up to min(N, L)
+    parameter S    = 1,     // top-N scan bins per cycle (a power of two with ceil(D / S) <= ceil(L/P))
     parameter EW   = 18,    // exp table width
     parameter RW   = 18,    // recip table width
     parameter R    = 10,    // recip_index_bits
@@ -90,8 +91,13 @@ module had_attention_core #(
     localparam CDEP = (NK + P - 1) / P > 0 ? (NK + P - 1) / P : 1;         // cbuf rows per half
     localparam KB  = (L > 1) ? $clog2(L) : 1;    // key index bits
     localparam XB  = $clog2(L * P + E + G + 2) + 1;   // counters
-    localparam HWB = (D + 1) * CB;
     localparam LW  = HB + 1;                     // hbuf lane: {valid, ham}
+    localparam TPIPE = (P > 1) ? 1 : 0;          // topn_hist: a register before the per-bin lane sum
+    localparam NW  = (D + S - 1) / S;            // topn_hist scan cycles per job
+    // hbuf: a beat is read back G + NW + TPIPE + 2 cycles after it is written; JS jobs of G rows hold that
+    localparam JS  = 2 + (NW + TPIPE + 2) / G;
+    localparam HBD = JS * G;
+    localparam CRB = (CDEP > 1) ? $clog2(CDEP) : 1;
     localparam CEW = KB + HB;                    // cbuf entry: {key, ham - hmin}
     localparam LASTW = L - (G - 1) * P;          // lanes holding a key in the last group
     localparam DNX = (DN > 0) ? DN : norm_lanes(D, G);
@@ -161,11 +167,9 @@ module had_attention_core #(
         end
     endgenerate
 
-    // ---------------------------------------------------------------- stage A1: Hamming lanes, histogram, hbuf
-    reg a1_v, a1_bank, a1_first, a1_last, a1_lj;
+    // ---------------------------------------------------------------- stage A1: Hamming lanes
+    reg a1_v, a1_bank, a1_first, a1_last;
     reg [XB-1:0] a1_g, a1_h;
-    reg [HWB-1:0] hist0, hist1;
-    reg [CB-1:0] nv0, nv1;
     wire [P-1:0] a_lv;
     wire [D-1:0] a_q;
     word_select #(.W(D), .N(H), .SB(XB)) a_qsel (.in(q_rd), .sel(a1_h), .out(a_q));
@@ -185,41 +189,47 @@ module had_attention_core #(
         end
     endgenerate
     hamming_unit #(.D(D), .P(P), .HB(HB)) ham_u (.q(a_q), .k(a_k), .ham(a_ham));
-    wire [HWB-1:0] a_hist_next;
-    wire [CB-1:0] a_nv_next;
-    topn_hist_update #(.D(D), .P(P), .HB(HB), .CB(CB)) hist_u (
-        .first(a1_first), .hist_in(a1_bank ? hist1 : hist0), .nvalid_in(a1_bank ? nv1 : nv0),
-        .lane_valid(a_lv), .ham(a_ham), .hist_out(a_hist_next), .nvalid_out(a_nv_next));
-    reg [P*LW-1:0] a_hw;
+
+    // ---------------------------------------------------------------- stage A2: histogram (topn_hist), hbuf
+    reg a2_v, a2_bank, a2_last;
+    reg [P*HB-1:0] a2_ham;
+    reg [P-1:0] a2_lv;
+    reg [XB-1:0] hb_wr, hb_rd;              // hbuf rows: job j, beat g at (j G + g) mod HBD, written and read in order
+    reg [P*LW-1:0] hbuf [0:HBD-1];
+    reg [P*LW-1:0] a2_hw;
     integer i;
     always @* begin
-        for (i = 0; i < P; i = i + 1) a_hw[i*LW +: LW] = {a_lv[i], a_ham[i*HB +: HB]};
+        for (i = 0; i < P; i = i + 1) a2_hw[i*LW +: LW] = {a2_lv[i], a2_ham[i*HB +: HB]};
     end
+    always @(posedge clk) if (en && a2_v) hbuf[hb_wr] <= a2_hw;
 
-    reg [P*LW-1:0] hbuf [0:2*G-1];
+    wire t_valid, t_bank;                   // the job's threshold, one cycle (topn_hist, HOLD = 0)
+    wire [HB-1:0] t_t, t_hmin;
+    wire [KW-1:0] t_take, t_n;
+    topn_hist #(.P(P), .D(D), .G(G), .NK(NK), .HW(HB), .KW(KW), .S(S), .PIPE(TPIPE), .HOLD(0), .MASKED(1)) hist_u (
+        .clk(clk), .rst(rst), .ce(en), .beat_valid(a2_v), .beat_bank(a2_bank), .beat_last(a2_last), .beat_h(a2_ham),
+        .beat_lv(a2_lv), .bank_busy(), .clearing(), .res_valid(t_valid), .res_ack(1'b1), .res_bank(t_bank),
+        .res_t(t_t), .res_take(t_take), .res_hmin(t_hmin), .res_n(t_n));
+    reg [HB-1:0] th_t0, th_t1, th_hmin0, th_hmin1;   // thresholds by job parity
+    reg [KW-1:0] th_take0, th_take1;
     always @(posedge clk) begin
-        if (en && a1_v) begin
-            hbuf[a1_bank * G + a1_g] <= a_hw;
-            if (a1_bank) begin hist1 <= a_hist_next; nv1 <= a_nv_next; end
-            else begin hist0 <= a_hist_next; nv0 <= a_nv_next; end
+        if (en && t_valid) begin
+            if (t_bank) begin th_t1 <= t_t; th_take1 <= t_take; th_hmin1 <= t_hmin; end
+            else begin th_t0 <= t_t; th_take0 <= t_take; th_hmin0 <= t_hmin; end
         end
     end
 
-    // ---------------------------------------------------------------- stage B0: read hbuf
-    reg b_active, b_bank, b_lj;
-    reg [XB-1:0] b_g, b_h, b_key;
+    // ---------------------------------------------------------------- stage B0: read hbuf (second pass)
+    reg b_active, b_bank;
+    reg [XB-1:0] b_g, b_key, b_h, b_i;      // beat, its first key; job head and query (B counts jobs in order)
     reg [P*LW-1:0] h_rd;
-    always @(posedge clk) if (en && b_active) h_rd <= hbuf[b_bank * G + b_g];
+    always @(posedge clk) if (en && b_active) h_rd <= hbuf[hb_rd];
 
-    // ---------------------------------------------------------------- stage B1: threshold, keep, compaction
+    // ---------------------------------------------------------------- stage B1: keep (topn_keep)
     reg b1_v, b1_bank, b1_first, b1_last, b1_lj;
     reg [XB-1:0] b1_h, b1_key;
-    reg [CB-1:0] b_seen;
-    wire [HWB-1:0] b_hist = b1_bank ? hist1 : hist0;
-    wire [CB-1:0] b_nv = b1_bank ? nv1 : nv0;
-    wire [HB-1:0] thresh, hmin;
-    wire [CB-1:0] take, seen_next;
-    wire [P-1:0] b_lv, kept;
+    reg [KW-1:0] b_rem;
+    wire [P-1:0] b_lv;
     wire [P*HB-1:0] b_ham;
     generate
         for (p = 0; p < P; p = p + 1) begin : b_lane
@@ -227,58 +237,36 @@ module had_attention_core #(
             assign b_ham[p*HB +: HB] = h_rd[p*LW +: HB];
         end
     endgenerate
-    topn_threshold #(.D(D), .HB(HB), .CB(CB), .N(N)) thr_u (
-        .hist(b_hist), .nvalid(b_nv), .thresh(thresh), .take(take), .hmin(hmin));
-    topn_keep #(.P(P), .HB(HB), .CB(CB)) keep_u (
-        .lane_valid(b_lv), .ham(b_ham), .thresh(thresh), .take(take), .seen_in(b1_first ? {CB{1'b0}} : b_seen),
-        .kept(kept), .seen_out(seen_next));
+    wire [P-1:0] kept;
+    wire [KW-1:0] rem_next;
+    topn_keep #(.P(P), .HW(HB), .KW(KW)) keep_u (
+        .lv(b_lv), .h(b_ham), .t(b1_bank ? th_t1 : th_t0), .rem(b1_first ? (b1_bank ? th_take1 : th_take0) : b_rem),
+        .kept(kept), .rem_next(rem_next));
 
-    // compaction: the kept lanes of this cycle go to positions cnt, cnt + 1, ... (position = row * P + bank)
-    reg [XB-1:0] c_row, c_bnk, c_cnt;        // next free position of the job (row, bank) and the count
-    reg [XB-1:0] base_row, base_bnk, base_cnt, slot, nxt_row, nxt_bnk, nxt_cnt, kk;
-    reg [XB-1:0] pre;
-    reg [P-1:0] cw_en;
-    reg [P*XB-1:0] cw_row;
-    reg [P*CEW-1:0] cw_dat;
-    reg [P*XB-1:0] lane_slot;
-    integer lp, bk;
-    always @* begin
-        base_row = b1_first ? {XB{1'b0}} : c_row;
-        base_bnk = b1_first ? {XB{1'b0}} : c_bnk;
-        base_cnt = b1_first ? {XB{1'b0}} : c_cnt;
-        pre = 0;
-        kk = {XB{1'b0}};   // assigned in every path: no latch (synth_ecp5 rejects latches)
-        for (lp = 0; lp < P; lp = lp + 1) begin
-            slot = base_bnk + pre;
-            lane_slot[lp*XB +: XB] = (slot >= P) ? slot - P : slot;
-            if (kept[lp]) pre = pre + 1'b1;
-        end
-        slot = base_bnk + pre;
-        nxt_bnk = (slot >= P) ? slot - P : slot;
-        nxt_row = (slot >= P) ? base_row + 1'b1 : base_row;
-        nxt_cnt = base_cnt + pre;
-        for (bk = 0; bk < P; bk = bk + 1) begin
-            cw_row[bk*XB +: XB] = (bk < base_bnk) ? base_row + 1'b1 : base_row;
-            cw_en[bk] = 1'b0;
-            cw_dat[bk*CEW +: CEW] = {CEW{1'b0}};
-            for (lp = 0; lp < P; lp = lp + 1)
-                if (kept[lp] && lane_slot[lp*XB +: XB] == bk) begin
-                    cw_en[bk] = 1'b1;
-                    kk = b1_key + lp;
-                    cw_dat[bk*CEW +: CEW] = {kk[KB-1:0], b_ham[lp*HB +: HB] - hmin};
-                end
-        end
-    end
+    // ---------------------------------------------------------------- stages B2, B3: compaction (topn_compact)
+    reg b2_v, b2_bank, b2_first, b2_last, b2_lj;
+    reg [XB-1:0] b2_h, b2_key;
+    reg [P-1:0] b2_kept;
+    reg [P*HB-1:0] b2_ham;
+    reg [HB-1:0] b2_hmin;                   // carried: the slot is rewritten for job j+2 as early as B1 + 1 (G = 1)
+    wire [P-1:0] cw_en;
+    wire [P*CRB-1:0] cw_row;
+    wire [P*CEW-1:0] cw_dat;
+    wire cw_bank, c_done, c_done_bank, c_done_lj;
+    wire [XB-1:0] c_done_h;
+    wire [KW-1:0] c_count;
+    topn_compact #(.P(P), .HW(HB), .KB(KB), .XB(XB), .KW(KW), .CRB(CRB)) compact_u (
+        .clk(clk), .rst(rst), .en(en), .in_v(b2_v), .in_first(b2_first), .in_last(b2_last), .in_bank(b2_bank),
+        .in_h(b2_h), .in_lj(b2_lj), .kept(b2_kept), .ham(b2_ham), .key(b2_key),
+        .hmin(b2_hmin), .wr_en(cw_en), .wr_row(cw_row), .wr_dat(cw_dat), .wr_bank(cw_bank),
+        .done(c_done), .done_bank(c_done_bank), .done_h(c_done_h), .done_lj(c_done_lj), .count(c_count));
 
-    reg [XB-1:0] n0, n1;     // kept keys of the job in each cbuf half
+    reg [KW-1:0] n0, n1;     // kept keys of the job in each cbuf half
     always @(posedge clk) begin
-        if (en && b1_v) begin
-            b_seen <= seen_next;
-            c_row <= nxt_row; c_bnk <= nxt_bnk; c_cnt <= nxt_cnt;
-            if (b1_last) begin
-                if (b1_bank) n1 <= nxt_cnt;
-                else n0 <= nxt_cnt;
-            end
+        if (en && b1_v) b_rem <= rem_next;
+        if (en && c_done) begin
+            if (c_done_bank) n1 <= c_count;
+            else n0 <= c_count;
         end
     end
 
@@ -292,7 +280,7 @@ module had_attention_core #(
             reg [CEW-1:0] rd;
             wire [XB-1:0] row = (b >= r_bnk) ? r_row : r_row + 1'b1;
             always @(posedge clk) begin
-                if (en && b1_v && cw_en[b]) cbuf[b1_bank * CDEP + cw_row[b*XB +: XB]] <= cw_dat[b*CEW +: CEW];
+                if (en && cw_en[b]) cbuf[cw_bank * CDEP + cw_row[b*CRB +: CRB]] <= cw_dat[b*CEW +: CEW];
                 if (en && av_active) rd <= cbuf[av_bank * CDEP + row];
             end
             assign cb_rd[b*CEW +: CEW] = rd;
@@ -361,7 +349,9 @@ module had_attention_core #(
         if (rst) begin
             run <= 1'b0; ld <= 0; ld_p <= 0; ld_r <= 0;
             a_active <= 1'b0; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
-            a1_v <= 1'b0; b_active <= 1'b0; b1_v <= 1'b0; av_active <= 1'b0; av1_v <= 1'b0; av2_v <= 1'b0;
+            a1_v <= 1'b0; a2_v <= 1'b0; hb_wr <= 0; hb_rd <= 0;
+            b_active <= 1'b0; b_h <= 0; b_i <= 0; b1_v <= 1'b0; b2_v <= 1'b0;
+            av_active <= 1'b0; av1_v <= 1'b0; av2_v <= 1'b0;
             c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; n_active <= 1'b0; ctx_valid <= 1'b0;
         end else begin
             // load: token ld -> qmem[ld], bank ld mod P row ld div P, V replicas [ld]
@@ -369,7 +359,7 @@ module had_attention_core #(
                 if (ld == L - 1) begin
                     ld <= 0; ld_p <= 0; ld_r <= 0;
                     run <= 1'b1;
-                    a_active <= 1'b1; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
+                    a_active <= 1'b1; a_g <= 0; a_i <= 0; a_h <= 0;   // a_bank runs on: job parity
                 end else begin
                     ld <= ld + 1'b1;
                     if (ld_p == P - 1) begin ld_p <= 0; ld_r <= ld_r + 1'b1; end
@@ -395,21 +385,38 @@ module had_attention_core #(
                 end
                 // A1
                 a1_v <= a_active; a1_g <= a_g; a1_h <= a_h; a1_bank <= a_bank;
-                a1_first <= (a_g == 0); a1_last <= (a_g == G - 1); a1_lj <= (a_i == L - 1) && (a_h == H - 1);
-                // B0: starts when A1 finishes a job
-                if (a1_v && a1_last) begin
-                    b_active <= 1'b1; b_g <= 0; b_key <= 0; b_bank <= a1_bank; b_h <= a1_h; b_lj <= a1_lj;
+                a1_first <= (a_g == 0); a1_last <= (a_g == G - 1);
+                // A2
+                a2_v <= a1_v; a2_bank <= a1_bank; a2_last <= a1_last; a2_ham <= a_ham; a2_lv <= a_lv;
+                if (a2_v) hb_wr <= (hb_wr == HBD - 1) ? 0 : hb_wr + 1'b1;
+                // B0: starts when the job's threshold arrives (jobs in order: B counts head and query itself)
+                if (b_active && b_g == G - 1) begin   // a job ends: the next one's head and query
+                    if (b_h == H - 1) begin
+                        b_h <= 0;
+                        b_i <= (b_i == L - 1) ? 0 : b_i + 1'b1;
+                    end else begin
+                        b_h <= b_h + 1'b1;
+                    end
+                end
+                if (t_valid) begin
+                    b_active <= 1'b1; b_g <= 0; b_key <= 0; b_bank <= t_bank;
                 end else if (b_active) begin
                     if (b_g == G - 1) b_active <= 1'b0;
                     b_g <= b_g + 1'b1;
                     b_key <= b_key + P;
                 end
+                if (b_active) hb_rd <= (hb_rd == HBD - 1) ? 0 : hb_rd + 1'b1;
                 // B1
-                b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_lj <= b_lj; b1_key <= b_key;
+                b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_key <= b_key;
+                b1_lj <= (b_i == L - 1) && (b_h == H - 1);
                 b1_first <= (b_g == 0); b1_last <= (b_g == G - 1);
-                // AV0: starts when B1 finishes a job
-                if (b1_v && b1_last) begin
-                    av_active <= 1'b1; av_r <= 0; av_bank <= b1_bank; av_h <= b1_h; av_lj <= b1_lj;
+                // B2
+                b2_v <= b1_v; b2_bank <= b1_bank; b2_h <= b1_h; b2_lj <= b1_lj; b2_key <= b1_key;
+                b2_first <= b1_first; b2_last <= b1_last; b2_kept <= kept; b2_ham <= b_ham;
+                b2_hmin <= b1_bank ? th_hmin1 : th_hmin0;
+                // AV0: starts when the compaction has written the job's last slots
+                if (c_done) begin
+                    av_active <= 1'b1; av_r <= 0; av_bank <= c_done_bank; av_h <= c_done_h; av_lj <= c_done_lj;
                     r_row <= 0; r_bnk <= 0; r_pos <= 0;
                 end else if (av_active) begin
                     if (av_r == NA - 1) av_active <= 1'b0;
