@@ -92,7 +92,8 @@ module had_attention_core #(
     localparam KB  = (L > 1) ? $clog2(L) : 1;    // key index bits
     localparam XB  = $clog2(L * P + E + G + 2) + 1;   // counters
     localparam LW  = HB + 1;                     // hbuf lane: {valid, ham}
-    localparam TPIPE = (P > 1) ? 1 : 0;          // topn_hist: a register before the per-bin lane sum
+    localparam TPIPE = (P > 4) ? 2 : (P > 1) ? 1 : 0;   // topn_hist: registers in the per-bin lane sum
+    localparam KST = (P > 4) ? 3 : (P > 1) ? 2 : 1;     // topn_keep stages
     localparam NW  = (D + S - 1) / S;            // topn_hist scan cycles per job
     // hbuf: a beat is read back G + NW + TPIPE + 2 cycles after it is written; JS jobs of G rows hold that
     localparam JS  = 2 + (NW + TPIPE + 2) / G;
@@ -118,11 +119,9 @@ module had_attention_core #(
     wire ld_we = in_valid && in_ready;
 
     // ---------------------------------------------------------------- pipeline enable (back-pressure)
-    reg c_pending, c_lj;
-    reg [XB-1:0] c_h;
     reg n_active, n_lj;
     reg [XB-1:0] n_k, n_h;
-    wire c_emit = n_active && (n_k == NC - 1) && (n_h == H - 1);   // this cycle completes a context row
+    wire c_emit;                                  // this cycle completes a context row (normaliser output)
     wire c_stall = c_emit && ctx_valid && !ctx_ready;
     wire en = !c_stall;
 
@@ -188,12 +187,15 @@ module had_attention_core #(
             end
         end
     endgenerate
-    hamming_unit #(.D(D), .P(P), .HB(HB)) ham_u (.q(a_q), .k(a_k), .ham(a_ham));
+    // A2 = the Hamming lanes' output (pipelined: the beat's facts travel as the tag)
+    wire a2_v, a2_bank, a2_last;
+    wire [P*HB-1:0] a2_ham;
+    wire [P-1:0] a2_lv;
+    hamming_unit #(.D(D), .P(P), .HB(HB), .TW(P + 3)) ham_u (
+        .clk(clk), .rst(rst), .en(en), .q(a_q), .k(a_k), .in_tag({a1_v, a1_bank, a1_last, a_lv}), .ham(a2_ham),
+        .out_tag({a2_v, a2_bank, a2_last, a2_lv}));
 
     // ---------------------------------------------------------------- stage A2: histogram (topn_hist), hbuf
-    reg a2_v, a2_bank, a2_last;
-    reg [P*HB-1:0] a2_ham;
-    reg [P-1:0] a2_lv;
     reg [XB-1:0] hb_wr, hb_rd;              // hbuf rows: job j, beat g at (j G + g) mod HBD, written and read in order
     reg [P*LW-1:0] hbuf [0:HBD-1];
     reg [P*LW-1:0] a2_hw;
@@ -225,10 +227,9 @@ module had_attention_core #(
     reg [P*LW-1:0] h_rd;
     always @(posedge clk) if (en && b_active) h_rd <= hbuf[hb_rd];
 
-    // ---------------------------------------------------------------- stage B1: keep (topn_keep)
+    // ---------------------------------------------------------------- stage B1..: keep (topn_keep, KST stages)
     reg b1_v, b1_bank, b1_first, b1_last, b1_lj;
     reg [XB-1:0] b1_h, b1_key;
-    reg [KW-1:0] b_rem;
     wire [P-1:0] b_lv;
     wire [P*HB-1:0] b_ham;
     generate
@@ -237,18 +238,24 @@ module had_attention_core #(
             assign b_ham[p*HB +: HB] = h_rd[p*LW +: HB];
         end
     endgenerate
+    wire kept_v;
     wire [P-1:0] kept;
-    wire [KW-1:0] rem_next;
-    topn_keep #(.P(P), .HW(HB), .KW(KW)) keep_u (
-        .lv(b_lv), .h(b_ham), .t(b1_bank ? th_t1 : th_t0), .rem(b1_first ? (b1_bank ? th_take1 : th_take0) : b_rem),
-        .kept(kept), .rem_next(rem_next));
+    topn_keep #(.P(P), .HW(HB), .KW(KW), .STAGES(KST)) keep_u (
+        .clk(clk), .rst(rst), .en(en), .in_v(b1_v), .in_first(b1_first), .lv(b_lv), .h(b_ham),
+        .in_t(b1_bank ? th_t1 : th_t0), .in_take(b1_bank ? th_take1 : th_take0), .kept_v(kept_v), .kept(kept));
+    // the beat's facts alongside topn_keep (hmin carried: the slot is rewritten for job j+2 as early as B1 + 1)
+    localparam BFW = 4 + 2 * XB + P * HB + HB;
+    reg [KST*BFW-1:0] b_line;
+    wire [BFW-1:0] b1_facts = {b1_bank, b1_first, b1_last, b1_lj, b1_h, b1_key, b_ham,
+                               b1_bank ? th_hmin1 : th_hmin0};
+    wire k_bank, k_first, k_last, k_lj;
+    wire [XB-1:0] k_h, k_key;
+    wire [P*HB-1:0] k_ham;
+    wire [HB-1:0] k_hmin;
+    assign {k_bank, k_first, k_last, k_lj, k_h, k_key, k_ham, k_hmin} = b_line[(KST-1)*BFW +: BFW];
+    always @(posedge clk) if (en) b_line <= (KST > 1) ? {b_line, b1_facts} : b1_facts;
 
-    // ---------------------------------------------------------------- stages B2, B3: compaction (topn_compact)
-    reg b2_v, b2_bank, b2_first, b2_last, b2_lj;
-    reg [XB-1:0] b2_h, b2_key;
-    reg [P-1:0] b2_kept;
-    reg [P*HB-1:0] b2_ham;
-    reg [HB-1:0] b2_hmin;                   // carried: the slot is rewritten for job j+2 as early as B1 + 1 (G = 1)
+    // ---------------------------------------------------------------- compaction (topn_compact)
     wire [P-1:0] cw_en;
     wire [P*CRB-1:0] cw_row;
     wire [P*CEW-1:0] cw_dat;
@@ -256,14 +263,13 @@ module had_attention_core #(
     wire [XB-1:0] c_done_h;
     wire [KW-1:0] c_count;
     topn_compact #(.P(P), .HW(HB), .KB(KB), .XB(XB), .KW(KW), .CRB(CRB)) compact_u (
-        .clk(clk), .rst(rst), .en(en), .in_v(b2_v), .in_first(b2_first), .in_last(b2_last), .in_bank(b2_bank),
-        .in_h(b2_h), .in_lj(b2_lj), .kept(b2_kept), .ham(b2_ham), .key(b2_key),
-        .hmin(b2_hmin), .wr_en(cw_en), .wr_row(cw_row), .wr_dat(cw_dat), .wr_bank(cw_bank),
+        .clk(clk), .rst(rst), .en(en), .in_v(kept_v), .in_first(k_first), .in_last(k_last), .in_bank(k_bank),
+        .in_h(k_h), .in_lj(k_lj), .kept(kept), .ham(k_ham), .key(k_key),
+        .hmin(k_hmin), .wr_en(cw_en), .wr_row(cw_row), .wr_dat(cw_dat), .wr_bank(cw_bank),
         .done(c_done), .done_bank(c_done_bank), .done_h(c_done_h), .done_lj(c_done_lj), .count(c_count));
 
     reg [KW-1:0] n0, n1;     // kept keys of the job in each cbuf half
     always @(posedge clk) begin
-        if (en && b1_v) b_rem <= rem_next;
         if (en && c_done) begin
             if (c_done_bank) n1 <= c_count;
             else n0 <= c_count;
@@ -326,14 +332,22 @@ module had_attention_core #(
     // ---------------------------------------------------------------- stage AV2: S and AV over the kept keys
     wire [SUMW-1:0] av_sum;
     wire [D*AVW-1:0] av_acc;
-    softmax_av_lanes #(.P(PAX), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
-        .clk(clk), .en(en && av2_v), .first(av2_first), .e(av2_ee), .v(av2_vv), .sum(av_sum), .av(av_acc));
+    wire av_done, av_done_lj;                     // S and AV of a job final (pipelined: the job's head and last flag
+    wire [XB-1:0] av_done_h;                      // travel with it)
+    softmax_av_lanes #(.P(PAX), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW), .TW(XB + 1)) av_u (
+        .clk(clk), .rst(rst), .en(en), .in_v(av2_v), .in_first(av2_first), .in_last(av2_last), .e(av2_ee),
+        .v(av2_vv), .in_tag({av2_h, av2_lj}), .sum(av_sum), .av(av_acc), .done(av_done),
+        .out_tag({av_done_h, av_done_lj}));
 
     // ---------------------------------------------------------------- stage C: normalise (DN elements per cycle)
     wire [DNX*CW-1:0] ctx_dn;
+    wire o_v, o_row_end, o_fin;                   // a normalised group leaves; it ends a context row / the input
     normalise_row #(.D(D), .DN(DNX), .SUMW(SUMW), .AVW(AVW), .RW(RW), .R(R), .NPW(NPW), .CW(CW), .VF(VF), .RF(RF),
-                    .CF(CF), .RECIP_FILE(RECIP_FILE)) norm_u (
-        .clk(clk), .load(en && c_pending), .step(en && n_active), .sum(av_sum), .acc(av_acc), .ctx(ctx_dn));
+                    .CF(CF), .TW(2), .RECIP_FILE(RECIP_FILE)) norm_u (
+        .clk(clk), .rst(rst), .en(en), .load(av_done), .step(n_active), .sum(av_sum), .acc(av_acc),
+        .in_tag({n_k == NC - 1 && n_h == H - 1, n_k == NC - 1 && n_h == H - 1 && n_lj}), .ctx(ctx_dn), .out_v(o_v),
+        .out_tag({o_row_end, o_fin}));
+    assign c_emit = o_v && o_row_end;
     reg [E*CW-1:0] ctxrow;                        // shift register: the row's elements enter at the top, in order
     wire [E*CW-1:0] row_next;
     generate
@@ -349,10 +363,10 @@ module had_attention_core #(
         if (rst) begin
             run <= 1'b0; ld <= 0; ld_p <= 0; ld_r <= 0;
             a_active <= 1'b0; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
-            a1_v <= 1'b0; a2_v <= 1'b0; hb_wr <= 0; hb_rd <= 0;
-            b_active <= 1'b0; b_h <= 0; b_i <= 0; b1_v <= 1'b0; b2_v <= 1'b0;
+            a1_v <= 1'b0; hb_wr <= 0; hb_rd <= 0;
+            b_active <= 1'b0; b_h <= 0; b_i <= 0; b1_v <= 1'b0;
             av_active <= 1'b0; av1_v <= 1'b0; av2_v <= 1'b0;
-            c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; n_active <= 1'b0; ctx_valid <= 1'b0;
+            n_active <= 1'b0; ctx_valid <= 1'b0;
         end else begin
             // load: token ld -> qmem[ld], bank ld mod P row ld div P, V replicas [ld]
             if (ld_we) begin
@@ -387,7 +401,6 @@ module had_attention_core #(
                 a1_v <= a_active; a1_g <= a_g; a1_h <= a_h; a1_bank <= a_bank;
                 a1_first <= (a_g == 0); a1_last <= (a_g == G - 1);
                 // A2
-                a2_v <= a1_v; a2_bank <= a1_bank; a2_last <= a1_last; a2_ham <= a_ham; a2_lv <= a_lv;
                 if (a2_v) hb_wr <= (hb_wr == HBD - 1) ? 0 : hb_wr + 1'b1;
                 // B0: starts when the job's threshold arrives (jobs in order: B counts head and query itself)
                 if (b_active && b_g == G - 1) begin   // a job ends: the next one's head and query
@@ -410,10 +423,6 @@ module had_attention_core #(
                 b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_key <= b_key;
                 b1_lj <= (b_i == L - 1) && (b_h == H - 1);
                 b1_first <= (b_g == 0); b1_last <= (b_g == G - 1);
-                // B2
-                b2_v <= b1_v; b2_bank <= b1_bank; b2_h <= b1_h; b2_lj <= b1_lj; b2_key <= b1_key;
-                b2_first <= b1_first; b2_last <= b1_last; b2_kept <= kept; b2_ham <= b_ham;
-                b2_hmin <= b1_bank ? th_hmin1 : th_hmin0;
                 // AV0: starts when the compaction has written the job's last slots
                 if (c_done) begin
                     av_active <= 1'b1; av_r <= 0; av_bank <= c_done_bank; av_h <= c_done_h; av_lj <= c_done_lj;
@@ -430,22 +439,20 @@ module had_attention_core #(
                 av1_first <= (av_r == 0); av1_last <= (av_r == NA - 1); av1_bnk <= r_bnk; av1_pos <= r_pos;
                 // AV2
                 av2_v <= av1_v; av2_h <= av1_h; av2_lj <= av1_lj; av2_first <= av1_first; av2_last <= av1_last;
-                // C: load the normaliser, then NC steps of DN elements
-                c_pending <= av2_v && av2_last;
-                if (av2_v && av2_last) begin c_h <= av2_h; c_lj <= av2_lj; end
-                if (c_pending) begin
-                    n_active <= 1'b1; n_k <= 0; n_h <= c_h; n_lj <= c_lj;
+                // C: load the normaliser (av_done), then NC steps of DN elements; rows assembled at its output
+                if (av_done) begin
+                    n_active <= 1'b1; n_k <= 0; n_h <= av_done_h; n_lj <= av_done_lj;
                 end else if (n_active) begin
                     if (n_k == NC - 1) n_active <= 1'b0;
                     n_k <= n_k + 1'b1;
                 end
-                if (n_active) begin
+                if (o_v) begin
                     ctxrow <= row_next;
-                    if (c_emit) begin
+                    if (o_row_end) begin
                         ctx_data <= row_next;
                         ctx_valid <= 1'b1;
                     end
-                    if (n_k == NC - 1 && n_lj) run <= 1'b0;
+                    if (o_fin) run <= 1'b0;
                 end
             end
             if (ctx_valid && ctx_ready && !(en && c_emit)) ctx_valid <= 1'b0;
