@@ -558,7 +558,7 @@ module topn_stream #(
     parameter N = 64,
     parameter MASKED = 0,
     parameter SCAN = 0,        // bins scanned per cycle; 0 = the smallest power of two with ceil(D/SCAN) + 3 <= G
-    parameter KD = 0           // kept-beat FIFO depth (LUTRAM); 0 = 16 for P = 1, else 32
+    parameter KD = 0           // kept-beat FIFO depth (LUTRAM); 0 = 16 for P = 1, else 64
 ) (
     input  wire            clk,
     input  wire            rst,        // synchronous, active high
@@ -583,9 +583,9 @@ module topn_stream #(
     localparam GB  = (G > 1) ? $clog2(G) : 1;
     localparam ED  = P * HW;                   // the scores of a beat
     localparam SW  = ED + (MASKED ? P : 0);    // a score-FIFO word {pad, scores}
-    localparam SAB = $clog2(G + NW + 8);       // score FIFO: a row, the scan, the pass-2 pipeline
+    localparam SAB = $clog2(2 * G + NW + 8);   // score FIFO: two rows (the next row scanned while pass 2 reads this one)
     localparam SD  = 1 << SAB;
-    localparam KDX = (KD > 0) ? KD : (P == 1) ? 16 : 32;
+    localparam KDX = (KD > 0) ? KD : (P == 1) ? 16 : 64;
     localparam KAB = $clog2(KDX);
     localparam PB  = $clog2(P + 1);
     localparam KEW = 1 + PB + P + GB + ED;     // kept-beat FIFO word {row end, #kept, kept lanes, beat, scores}
@@ -607,8 +607,9 @@ module topn_stream #(
     reg i_v, i_bank, i_last;
     reg [ED-1:0] i_h;
     reg [P-1:0] i_lv, i_pad;
-    wire take_in = in_valid && in_ready;
     wire in_last = (in_g == G - 1);
+    wire take_in = in_valid && in_ready;
+    wire next_bank = (take_in && in_last) ? !in_bank : in_bank;   // bank of the next cycle's beat
     wire [P-1:0] in_pad_m = MASKED ? in_pad : {P{1'b0}};
 
     wire [1:0] bank_busy;
@@ -773,8 +774,9 @@ module topn_stream #(
             end
             s_occ <= s_occ + take_in - k_go;
             // (s_occ of this cycle, two slots kept for the beats that move meanwhile)
-            in_ready <= !clearing && s_occ < SD - 3 &&
-                        !((take_in ? in_last : in_first) && bank_busy[take_in && in_last ? !in_bank : in_bank]);
+            // (a row's bank is busy from its last beat in I1 until its scan ends)
+            in_ready <= !clearing && s_occ < SD - 3 && !((take_in ? in_last : in_first) &&
+                        (bank_busy[next_bank] || (i_v && i_last && i_bank == next_bank)));
             if (i_v) s_wr <= s_wr + 1'b1;
             // K0
             if (k_go) begin
