@@ -85,7 +85,8 @@ class RtlDesign:
         av = 2 + tree_latency(self.av_lanes)  # softmax_av_lanes: products, lane sum, accumulate
         norm = mul_wide_latency(s.widths["av_acc"]) + 3 + self.norm_cycles  # normalise_row: steps + pipeline
         if self.kind == "had":
-            scan = -(-d // self.params["S"]) + 2 + topn_hist_pipe(self.lanes)  # topn_hist: words, sums, result
+            bins = self.params["S"]
+            scan = -(-d // bins) + 2 + topn_hist_pipe(self.lanes) + (bins > 1)  # topn_hist: words, sums, result
             keep = topn_keep_stages(self.lanes)
             # A1, Hamming lanes, scan, B0 beats, B1, keep, compaction, AV0..AV2, AV, normaliser, context register
             return 1 + hamming_latency(d) + scan + g + 1 + keep + 1 + self.av_cycles + 2 + av + norm + 1
