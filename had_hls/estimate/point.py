@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from had_hls.estimate.cache import cached, design_key
+from had_hls.estimate.levels import LEVELS_VERSION
 from had_hls.estimate.synth import synth_xilinx, yosys_version
 from had_hls.rtl.generate import RtlDesign, design_for
 from had_hls.spec import AttentionSpec, build_spec, dequantized_weights
@@ -28,7 +29,7 @@ def respec(spec: AttentionSpec, seq_len: int) -> AttentionSpec:
 
 def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: float | None = None) -> dict[str, Any]:
     """UltraScale+ counts of the design's core (cached)."""
-    key = design_key(design, "synth_xilinx", {"yosys": yosys_version()})
+    key = design_key(design, "synth_xilinx", {"yosys": yosys_version(), "levels": LEVELS_VERSION})
     return cached(cache_dir, "synth", key, lambda: synth_xilinx(design, work, timeout=timeout).as_dict())
 
 
