@@ -29,14 +29,20 @@ def respec(spec: AttentionSpec, seq_len: int) -> AttentionSpec:
     )
 
 
-def synth_key(design: RtlDesign) -> str:
-    """Cache key of the core's synthesis (the RTL sources, parameters, tables, Yosys and the level counting)."""
-    return design_key(design, "synth_xilinx", {"yosys": yosys_version(), "levels": LEVELS_VERSION})
+def synth_key(design: RtlDesign, hierarchical: bool = False) -> str:
+    """Cache key of the core's synthesis (the RTL sources, parameters, tables, Yosys, the flow and the level
+    counting)."""
+    extra = {"yosys": yosys_version(), "levels": LEVELS_VERSION}
+    if hierarchical:
+        extra["flow"] = "hierarchical"
+    return design_key(design, "synth_xilinx", extra)
 
 
-def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: float | None = None) -> dict[str, Any]:
-    """UltraScale+ counts of the design's core (cached)."""
-    return cached(cache_dir, "synth", synth_key(design), lambda: synth_xilinx(design, work, timeout=timeout).as_dict())
+def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: float | None = None,
+                hierarchical: bool = False) -> dict[str, Any]:
+    """UltraScale+ counts of the design's core (cached); ``hierarchical``: each distinct module once."""
+    return cached(cache_dir, "synth", synth_key(design, hierarchical),
+                  lambda: synth_xilinx(design, work, timeout=timeout, hierarchical=hierarchical).as_dict())
 
 
 def topn_key(head_dim: int, lanes: int, top_n: int, seq_len: int) -> str:

@@ -148,6 +148,7 @@ class SynthResult:
     tool: str = ""
     seconds: float = 0.0
     timing: dict[str, Any] = field(default_factory=dict)  # levels.LogicDepth of the worst register-to-register path
+    flow: str = "flat"  # "flat" (synth_xilinx -flatten) or "hierarchical" (each distinct module once)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -262,24 +263,34 @@ def _read_cmds(files: list[str]) -> str:
 XILINX_STEPS = "synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0)"
 
 
-def prepare_xilinx(design: RtlDesign, workdir: str | Path) -> Path:
-    """A self-contained synthesis folder for the design's core: sources, tables and ``synth_xilinx.ys``."""
+def prepare_xilinx(design: RtlDesign, workdir: str | Path, hierarchical: bool = False) -> Path:
+    """A self-contained synthesis folder for the design's core: sources, tables and ``synth_xilinx.ys``.
+
+    ``hierarchical``: ``synth_xilinx`` without ``-flatten``, so each distinct module (a parameter set of a lane, a
+    bank, an adder tree, ...) is synthesised once however many instances it has; the mapped netlist is flattened
+    afterwards for the counts and the logic levels. The memory inventory comes from a flattened copy of the RTL
+    either way (every bank of a memory is counted)."""
     workdir = Path(workdir).resolve()
     files = prepare_sources(design, workdir)
+    flags = "-noiopad" if hierarchical else "-flatten -noiopad"
     script = f"""{_read_cmds(files)}
 hierarchy -check -top synth_top
 proc
+design -save rtl
 flatten
 opt_clean
 memory_collect
 tee -q -o memories.il dump t:$mem_v2 t:$mem
+design -load rtl
 {ABC9_NO_VERIFY}
-synth_xilinx -family xcup -top synth_top -flatten -noiopad
+synth_xilinx -family xcup -top synth_top {flags}
+flatten
 tee -q -o stat_xilinx.json stat -json
 {WRITE_NETLIST}
 """
     (workdir / "synth_xilinx.ys").write_text(script)
-    (workdir / "synth_job.json").write_text(json.dumps({"kind": design.kind, "top": "synth_top"}))
+    (workdir / "synth_job.json").write_text(
+        json.dumps({"kind": design.kind, "top": "synth_top", "flow": "hierarchical" if hierarchical else "flat"}))
     return workdir
 
 
@@ -290,24 +301,27 @@ def run_prepared(workdir: str | Path, timeout: float | None = None) -> SynthResu
     job = json.loads((workdir / "synth_job.json").read_text())
     t0 = time.perf_counter()
     run_yosys((workdir / "synth_xilinx.ys").read_text(), workdir, "yosys_xilinx.log", timeout=timeout)
-    res = finish_xilinx(job["kind"], workdir, job["top"])
+    res = finish_xilinx(job["kind"], workdir, job["top"], job.get("flow", "flat"))
     res.seconds = round(time.perf_counter() - t0, 2)
     return res
 
 
-def finish_xilinx(kind: str, workdir: Path, top: str = "synth_top") -> SynthResult:
+def finish_xilinx(kind: str, workdir: Path, top: str = "synth_top", flow: str = "flat") -> SynthResult:
     """Counts, memory inventory and logic depth of a finished synthesis folder."""
     res = counts_from_cells(kind, _stat_cells(workdir / "stat_xilinx.json", top))
     res.memories = parse_memories(workdir / "memories.il")
     res.timing = logic_depth(workdir / NETLIST_JSON, top).as_dict()
-    res.tool = f"{yosys_version()}: {XILINX_STEPS}"
+    steps = XILINX_STEPS if flow == "flat" else XILINX_STEPS.replace("-flatten ", "") + ", hierarchical"
+    res.tool = f"{yosys_version()}: {steps}"
+    res.flow = flow
     return res
 
 
-def synth_xilinx(design: RtlDesign, workdir: str | Path, timeout: float | None = None) -> SynthResult:
-    """``synth_xilinx -family xcup -flatten`` of the design's core; counts + memory inventory (before mapping) +
-    the logic depth of the mapped netlist."""
-    return run_prepared(prepare_xilinx(design, workdir), timeout=timeout)
+def synth_xilinx(design: RtlDesign, workdir: str | Path, timeout: float | None = None,
+                 hierarchical: bool = False) -> SynthResult:
+    """``synth_xilinx -family xcup`` (flat, or hierarchical: ``prepare_xilinx``) of the design's core; counts +
+    memory inventory (before mapping) + the logic depth of the mapped netlist."""
+    return run_prepared(prepare_xilinx(design, workdir, hierarchical), timeout=timeout)
 
 
 def synth_ecp5_json(design: RtlDesign, workdir: str | Path, timeout: float | None = None) -> Path:
