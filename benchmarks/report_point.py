@@ -44,6 +44,8 @@ def main() -> None:
     parser.add_argument("--exp-table", default="ap_ufixed<16,1,AP_RND,AP_SAT>")
     parser.add_argument("--power-window", type=int, default=2048)
     parser.add_argument("--fmax", action="store_true")
+    parser.add_argument("--no-strong-fp", dest="strong_fp", action="store_false",
+                        help="leave out the strong FP baseline (8-bit Q/K, packed DSPs, shared exp tables)")
     parser.add_argument("--out", default=None)
     parser.add_argument("--prepare", default=None, help="write the synthesis folders here and stop")
     parser.add_argument("--import", dest="import_", default=None, help="put the results of those folders in the cache")
@@ -53,7 +55,7 @@ def main() -> None:
     out = Path(args.out or ROOT / "benchmarks" / "results" / f"report_L{args.seq_len}_d{args.head_dim}.json")
     precision = None if args.exp_table == "default" else {"exp_table": args.exp_table}
     opts = SweepOptions(fmax=args.fmax, power_max_seq_len=max(args.seq_len, 1), power_window=args.power_window,
-                        precision=precision)
+                        precision=precision, strong_fp=args.strong_fp)
     cache = ROOT / "benchmarks" / "results" / ".cache" / "report_point"
     if args.prepare:
         prepare_synthesis(point, opts, Path(args.prepare).resolve())
@@ -66,6 +68,9 @@ def main() -> None:
     res = sweep["points"][0]
     result = {
         "point": res,
+        "fp_baselines": {"fp": "16-bit Q/K (the project default), one exp table per lane",
+                         "fp_strong": "8-bit Q/K, two score products per DSP48E2, an exp table per pair of lanes"}
+        if args.strong_fp else {"fp": "16-bit Q/K (the project default), one exp table per lane"},
         "paper_targets": {"area_reduction": PAPER_AREA_REDUCTION, "power_reduction": PAPER_POWER_REDUCTION},
         "area_met": res.get("area_reduction") is not None and res["area_reduction"] >= PAPER_AREA_REDUCTION,
         "power_met": res.get("power_reduction") is not None and res["power_reduction"] >= PAPER_POWER_REDUCTION,
@@ -78,16 +83,20 @@ def main() -> None:
 
 def prepare_synthesis(point: SweepPoint, opts: SweepOptions, folder: Path) -> None:
     """Self-contained synthesis folders of the point's two cores and its top-N unit, each naming its cache file."""
-    from had_hls.estimate.point import synth_key, topn_key
+    from had_hls.estimate.point import synth_key, topn_key, with_precision
     from had_hls.estimate.sweep import point_project
     from had_hls.estimate.synth import prepare_topn, prepare_xilinx
     from had_hls.rtl.generate import design_for
+    from had_hls.spec import strong_fp_precision
     from had_hls.verify.csim import build_specs
 
     project = point_project(point, opts, folder / "project.yaml")
+    specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
+    if opts.strong_fp:
+        specs["fp_strong"] = with_precision(specs["fp"], strong_fp_precision(specs["fp"].precision))
     jobs = {}
-    for kind, spec in zip(("had", "fp"), build_specs(project), strict=True):
-        design = design_for(spec, point.lanes)
+    for kind, spec in specs.items():
+        design = design_for(spec, point.lanes, "strong" if kind == "fp_strong" else "standard")
         jobs[prepare_xilinx(design, folder / kind)] = f"synth-{synth_key(design)}.json"
     d, p, n, L = point.head_dim, point.lanes, point.top_n, point.seq_len
     jobs[prepare_topn(d, p, n, L, folder / "topn")] = f"topn-{topn_key(d, p, n, L)}.json"

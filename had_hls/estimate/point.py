@@ -29,6 +29,16 @@ def respec(spec: AttentionSpec, seq_len: int) -> AttentionSpec:
     )
 
 
+def with_precision(spec: AttentionSpec, precision) -> AttentionSpec:
+    """The same layer (weights, sigmas, shape) with other fixed-point types (e.g. the strong FP baseline's)."""
+    w = dequantized_weights(spec)
+    return build_spec(
+        spec.kind, seq_len=spec.seq_len, num_heads=spec.num_heads, top_n=spec.top_n, sigma_q=spec.sigma_q,
+        sigma_k=spec.sigma_k, weights={k: (v[0], v[1]) for k, v in w.items()}, precision=precision,
+        key_padding_mask=spec.key_padding_mask, name=spec.name,
+    )
+
+
 def synth_key(design: RtlDesign, hierarchical: bool = False) -> str:
     """Cache key of the core's synthesis (the RTL sources, parameters, tables, Yosys, the flow and the level
     counting)."""

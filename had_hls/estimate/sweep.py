@@ -64,6 +64,8 @@ class SweepOptions:
     part: str = "xcvu13p-flga2577-2-e"
     precision: dict[str, Any] | None = None  # hls.precision overrides (C++ spellings), None = defaults
     seed: int = 0
+    strong_fp: bool = False  # also the strong FP baseline (8-bit Q/K, packed DSPs, shared exp tables)
+    hierarchical: bool = False  # synthesis: each distinct module once (had_hls.estimate.synth.prepare_xilinx)
 
 
 def grid(seq_lens: list[int], head_dims: list[int], top_ns: list[int] | None, lanes: list[int],
@@ -113,11 +115,12 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     """Everything of one point (runs in a worker process); returns its JSON-able result."""
     import had_hls.rtl  # noqa: F401
     from had_hls.estimate import area
-    from had_hls.estimate.point import fmax_point, synth_point, topn_point
+    from had_hls.estimate.point import fmax_point, synth_point, topn_point, with_precision
     from had_hls.estimate.power import power_mw, vcd_activity
     from had_hls.estimate.report import memory_bits
     from had_hls.rtl.generate import design_for
     from had_hls.rtl.sim import default_simulator
+    from had_hls.spec import strong_fp_precision
     from had_hls.verify.cosim import cosim_layer
     from had_hls.verify.csim import build_specs, make_vectors
 
@@ -126,6 +129,8 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     cdir = Path(cache)
     project = point_project(point, opts, wdir / "project.yaml")
     specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
+    if opts.strong_fp:
+        specs["fp_strong"] = with_precision(specs["fp"], strong_fp_precision(specs["fp"].precision))
     res: dict[str, Any] = {**asdict(point), "label": point.label}
     sim_ok = opts.power and point.seq_len <= opts.power_max_seq_len
     x = mask = None
@@ -133,8 +138,8 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         x, mask = make_vectors(project, 1)
         simulator = opts.simulator or default_simulator()
     for kind, spec in specs.items():
-        design = design_for(spec, point.lanes)
-        syn = synth_point(design, wdir / kind / "xcup", cdir)
+        design = design_for(spec, point.lanes, "strong" if kind == "fp_strong" else "standard")
+        syn = synth_point(design, wdir / kind / "xcup", cdir, hierarchical=opts.hierarchical)
         r: dict[str, Any] = {k: syn[k] for k in ("lut", "ff", "dsp", "bram", "carry", "uram")}
         r["lut_equivalents"] = area.lut_equivalents(syn, opts.part)
         r["k_memory_bits"] = memory_bits(syn["memories"], "kmem")
@@ -146,7 +151,7 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         if sim_ok:
             start = point.seq_len + 8  # first input loaded: the window holds attention only
             cs = cosim_layer(spec, x, mask, None, wdir / kind / "sim", simulator, point.lanes, vcd_vectors=1,
-                             vcd_start=start, vcd_cycles=start + opts.power_window)
+                             vcd_start=start, vcd_cycles=start + opts.power_window, design=design)
             if cs["golden_mismatches"] or cs["ctx_mismatches"]:
                 raise RuntimeError(f"{point.label} {kind}: co-simulation differs from golden")
             r["cycles_per_query"] = cs["cycles_per_query"]
@@ -170,6 +175,10 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     res["area_reduction"] = 1.0 - res["had"]["lut_equivalents"] / res["fp"]["lut_equivalents"]
     pw = (res["had"]["power_mw"], res["fp"]["power_mw"])
     res["power_reduction"] = None if None in pw else 1.0 - pw[0] / pw[1]
+    if "fp_strong" in res:
+        res["area_reduction_vs_strong_fp"] = 1.0 - res["had"]["lut_equivalents"] / res["fp_strong"]["lut_equivalents"]
+        pw = (res["had"]["power_mw"], res["fp_strong"]["power_mw"])
+        res["power_reduction_vs_strong_fp"] = None if None in pw else 1.0 - pw[0] / pw[1]
     res["seconds"] = round(time.perf_counter() - t0, 1)
     return res
 
