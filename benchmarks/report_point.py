@@ -61,7 +61,7 @@ def main() -> None:
         prepare_synthesis(point, opts, Path(args.prepare).resolve())
         return
     if args.import_:
-        import_synthesis(Path(args.import_), cache)
+        import_synthesis(Path(args.import_), cache / "cache")  # run_sweep keeps its step cache under <root>/cache
         return
     t0 = time.perf_counter()
     sweep = run_sweep([point], cache, opts, jobs=1)

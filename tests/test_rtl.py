@@ -152,6 +152,27 @@ def test_strong_fp_baseline_bit_exact(tmp_path, L, E, H, N, P):
 
 
 @needs_icarus
+def test_long_sequence_runs_only_its_first_rows(tmp_path):
+    """max_rows: the first query rows of one input run and are compared (what the sweep does at long L), with the
+    steady-state cycles per query of the whole."""
+    from had_hls.verify.cosim import cosim_layer
+
+    L, E, H, N, P = 20, 8, 1, 4, 4
+    spec = make_spec("had", L, E, H, N)
+    x, _ = make_inputs(L, E, 1)
+    res = cosim_layer(spec, x, None, None, tmp_path, "icarus", P, max_rows=4)
+    assert res["golden_mismatches"] == 0 and res["ctx_mismatches"] == 0
+    assert res["rows_simulated"] == 4 and res["output_elements"] == 4 * E
+    assert res["cycles_per_query"] == H * -(-L // P) and res["latency_cycles"] is None
+    table = spec.exp_table.copy()
+    table[1:] //= 2  # one Hamming step behind the best weighs less: the first rows still catch it
+    bad = dataclasses.replace(spec, exp_table=table)
+    res = cosim_layer(bad, x, None, None, tmp_path / "bad", "icarus", P, max_rows=4,
+                      design=design_for(spec, P))
+    assert res["ctx_mismatches"] > 0
+
+
+@needs_icarus
 def test_ties_at_the_top_n_boundary(tmp_path):
     """Every distance equal: the kept keys are exactly the first N valid ones (index-ordered tie-break)."""
     L, E, N = 9, 8, 3

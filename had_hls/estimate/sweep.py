@@ -65,6 +65,7 @@ class SweepOptions:
     precision: dict[str, Any] | None = None  # hls.precision overrides (C++ spellings), None = defaults
     seed: int = 0
     strong_fp: bool = False  # also the strong FP baseline (8-bit Q/K, packed DSPs, shared exp tables)
+    full_rows_max_seq_len: int = 1024  # beyond it only the first query rows are simulated (and compared)
     hierarchical: bool = False  # synthesis: each distinct module once (had_hls.estimate.synth.prepare_xilinx)
 
 
@@ -150,8 +151,14 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         r["power_mw"] = None
         if sim_ok:
             start = point.seq_len + 8  # first input loaded: the window holds attention only
+            # long sequences: the rows that cover the activity window (and the cycles per query), not all L
+            rows = None
+            if point.seq_len > opts.full_rows_max_seq_len:
+                per_row = spec.num_heads * design.groups
+                rows = min(point.seq_len, 3 + -(-(opts.power_window + design.pipeline_depth) // per_row))
             cs = cosim_layer(spec, x, mask, None, wdir / kind / "sim", simulator, point.lanes, vcd_vectors=1,
-                             vcd_start=start, vcd_cycles=start + opts.power_window, design=design)
+                             vcd_start=start, vcd_cycles=start + opts.power_window, design=design, max_rows=rows)
+            r["rows_simulated"] = cs.get("rows_simulated", point.seq_len)
             if cs["golden_mismatches"] or cs["ctx_mismatches"]:
                 raise RuntimeError(f"{point.label} {kind}: co-simulation differs from golden")
             r["cycles_per_query"] = cs["cycles_per_query"]

@@ -100,6 +100,7 @@ def run_simulation(
     vcd_start: int = 0,
     dut_sources: list[Path] | None = None,
     max_cycles: int | None = None,
+    max_rows: int | None = None,
 ) -> SimResult:
     """Write the design and vectors into ``workdir``, build, simulate, and parse the rows back.
 
@@ -109,7 +110,11 @@ def run_simulation(
     the whole run would make a file of gigabytes), from the same build; ``vcd_cycles`` > 0 also ends that run
     after so many cycles (the VCD of one attn_demo input, 8.4k cycles, is ~0.5 GB); ``vcd_start`` > 0 begins the
     file at that cycle, so the window [vcd_start, vcd_cycles) can leave out the loading of the keys.
+    ``max_rows`` (one input only): the run ends after that many result rows, and only they are returned (a long
+    sequence's first query rows: enough for the cycles per query and a steady-state activity window).
     """
+    if max_rows is not None and (len(traces) != 1 or not 2 <= max_rows <= design.spec.seq_len):
+        raise ValueError(f"max_rows {max_rows}: one input and 2 <= max_rows <= L only")
     if vcd_cycles and vcd_start >= vcd_cycles:
         raise ValueError(f"vcd_start {vcd_start} must be below vcd_cycles {vcd_cycles}")
     vcd = vcd_vectors > 0
@@ -148,6 +153,7 @@ def run_simulation(
         out.unlink()
 
     vcd_args = ["+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}", f"+stop={vcd_cycles}", f"+start={vcd_start}"]
+    row_args = [f"+rows={max_rows}"] if max_rows else []
     t0 = time.perf_counter()
     if simulator == "icarus":
         run_tool([tools["iverilog"], "-g2005", "-I", str(workdir), "-s", "tb", "-o", "sim.vvp", tb, *srcs], workdir)
@@ -155,7 +161,7 @@ def run_simulation(
         if vcd:
             run_tool([tools["vvp"], "-n", "sim.vvp", *vcd_args], workdir)
         t1 = time.perf_counter()
-        run_tool([tools["vvp"], "-n", "sim.vvp"], workdir)
+        run_tool([tools["vvp"], "-n", "sim.vvp", *row_args], workdir)
     else:
         cmd = [
             tools["verilator"], "--cc", "--exe", "--build", "--timing", "--main", "-j", str(os.cpu_count() or 1),
@@ -170,9 +176,9 @@ def run_simulation(
         if vcd:
             run_tool([str(workdir / "obj_dir" / "Vtb"), *vcd_args], workdir)
         t1 = time.perf_counter()
-        run_tool([str(workdir / "obj_dir" / "Vtb")], workdir)
+        run_tool([str(workdir / "obj_dir" / "Vtb"), *row_args], workdir)
     run_s = time.perf_counter() - t1
-    return _parse(design, out, k, simulator, build_s, run_s, (workdir / "activity.vcd") if vcd else None)
+    return _parse(design, out, k, simulator, build_s, run_s, (workdir / "activity.vcd") if vcd else None, max_rows)
 
 
 def run_tool(cmd: list[str], cwd: Path) -> None:
@@ -184,7 +190,7 @@ def run_tool(cmd: list[str], cwd: Path) -> None:
 
 
 def _parse(design: RtlDesign, path: Path, k: int, simulator: str, build_s: float, run_s: float,
-           vcd: Path | None) -> SimResult:
+           vcd: Path | None, max_rows: int | None = None) -> SimResult:
     if not path.is_file():
         raise RuntimeError(f"{simulator}: the test bench wrote no {path.name}")
     s = design.spec
@@ -211,16 +217,19 @@ def _parse(design: RtlDesign, path: Path, k: int, simulator: str, build_s: float
                 "result rows (the design hung)"
             )
     n = k * s.seq_len
-    if len(y_rows) != n or len(ctx_rows) != n or len(ins) != n:
-        raise RuntimeError(f"{simulator}: expected {n} rows, got {len(ins)} in / {len(ctx_rows)} ctx / {len(y_rows)} y")
-    shape = (k, s.seq_len, s.embed_dim)
+    rows = max_rows or s.seq_len
+    if len(y_rows) != k * rows or len(ctx_rows) < k * rows or len(ins) != n:
+        raise RuntimeError(f"{simulator}: expected {k * rows} rows, got {len(ins)} in / {len(ctx_rows)} ctx / "
+                           f"{len(y_rows)} y")
+    ctx_rows, ctx_cyc = ctx_rows[: k * rows], ctx_cyc[: k * rows]
+    shape = (k, rows, s.embed_dim)
     return SimResult(
         simulator=simulator,
         ctx=np.stack(ctx_rows).reshape(shape),
         y=np.stack(y_rows).reshape(shape),
         in_cycles=np.asarray(ins).reshape(k, s.seq_len),
-        ctx_cycles=np.asarray(ctx_cyc).reshape(k, s.seq_len),
-        y_cycles=np.asarray(y_cyc).reshape(k, s.seq_len),
+        ctx_cycles=np.asarray(ctx_cyc).reshape(k, rows),
+        y_cycles=np.asarray(y_cyc).reshape(k, rows),
         end_cycle=end,
         build_s=build_s,
         run_s=run_s,

@@ -3,7 +3,8 @@
 // VEC_FILE, OUT_FILE, STALL_SEED (0 = no back-pressure), and DUMP_VCD / VCD_FILE when the build can write an
 // activity file. Run-time plusargs: +nbeats=B runs only the first B beats; +vcd dumps activity (DUMP_VCD builds);
 // +stop=C ends the run after C cycles (bounds the size of an activity file; Verilator ignores $dumpoff);
-// +start=S begins the activity file at cycle S (a steady-state window [S, C) once the keys are loaded).
+// +start=S begins the activity file at cycle S (a steady-state window [S, C) once the keys are loaded);
+// +rows=R ends the run after R result rows (long sequences: the first query rows are compared, not all L).
 // Input file: NBEATS lines of IN_W-bit hex words {pad, v, k, q} (one token each, L per input vector).
 // Output file: "I <cycle>" per accepted input beat, "C <cycle> <hex>" per context row leaving the core,
 // "Y <cycle> <hex>" per result row, then "END <cycle>" (or "TIMEOUT <cycle>").
@@ -15,7 +16,7 @@ module tb;
     always #5 clk = ~clk;
 
     reg [`IN_W-1:0] vec [0:`NBEATS-1];
-    integer fd, cycle, nin, nout, lfsr, nbeats, stop, start, vcd_on;
+    integer fd, cycle, nin, nout, lfsr, nbeats, stop, start, vcd_on, rows;
 
     wire in_ready, out_valid, ctx_mon_valid, busy;
     wire [`E*`YW-1:0] out_data;
@@ -35,6 +36,7 @@ module tb;
         nbeats = `NBEATS;
         stop = 0;
         if (!$value$plusargs("stop=%d", stop)) stop = 0;
+        if (!$value$plusargs("rows=%d", rows)) rows = 0;
         if ($value$plusargs("nbeats=%d", nbeats)) if (nbeats > `NBEATS) nbeats = `NBEATS;
         $readmemh(`VEC_FILE, vec);
         fd = $fopen(`OUT_FILE, "w");
@@ -70,7 +72,7 @@ module tb;
             if (out_valid && out_ready) begin
                 $fwrite(fd, "Y %0d %h\n", cycle, out_data);
                 nout = nout + 1;
-                if (nout == nbeats) begin
+                if (nout == nbeats || (rows > 0 && nout == rows)) begin
                     $fwrite(fd, "END %0d\n", cycle);
                     $fclose(fd);
                     $finish;
