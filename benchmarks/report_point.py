@@ -22,14 +22,13 @@ The syntheses (minutes each at the paper's point) can run on another machine wit
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
 
 from had_hls.estimate.report import PAPER_AREA_REDUCTION, PAPER_POWER_REDUCTION
-from had_hls.estimate.sweep import SweepOptions, SweepPoint, run_sweep
+from had_hls.estimate.sweep import SweepOptions, SweepPoint, import_synthesis, prepare_synthesis, run_sweep
 from had_hls.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,10 +57,12 @@ def main() -> None:
                         precision=precision, strong_fp=args.strong_fp)
     cache = ROOT / "benchmarks" / "results" / ".cache" / "report_point"
     if args.prepare:
-        prepare_synthesis(point, opts, Path(args.prepare).resolve())
+        for path in prepare_synthesis([point], opts, Path(args.prepare).resolve()):
+            print(f"prepared {path}")
         return
     if args.import_:
-        import_synthesis(Path(args.import_), cache / "cache")  # run_sweep keeps its step cache under <root>/cache
+        for where, what in import_synthesis(Path(args.import_), cache / "cache").items():  # run_sweep's step cache
+            print(f"{where}: {what}")
         return
     t0 = time.perf_counter()
     sweep = run_sweep([point], cache, opts, jobs=1)
@@ -79,45 +80,6 @@ def main() -> None:
     }
     write_json(out, result)
     print(f"wrote {out}: area reduction {res.get('area_reduction')}, power reduction {res.get('power_reduction')}")
-
-
-def prepare_synthesis(point: SweepPoint, opts: SweepOptions, folder: Path) -> None:
-    """Self-contained synthesis folders of the point's two cores and its top-N unit, each naming its cache file."""
-    from had_hls.estimate.point import synth_key, topn_key, with_precision
-    from had_hls.estimate.sweep import point_project
-    from had_hls.estimate.synth import prepare_topn, prepare_xilinx
-    from had_hls.rtl.generate import design_for
-    from had_hls.spec import strong_fp_precision
-    from had_hls.verify.csim import build_specs
-
-    project = point_project(point, opts, folder / "project.yaml")
-    specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
-    if opts.strong_fp:
-        specs["fp_strong"] = with_precision(specs["fp"], strong_fp_precision(specs["fp"].precision))
-    jobs = {}
-    for kind, spec in specs.items():
-        design = design_for(spec, point.lanes, "strong" if kind == "fp_strong" else "standard")
-        jobs[prepare_xilinx(design, folder / kind)] = f"synth-{synth_key(design)}.json"
-    d, p, n, L = point.head_dim, point.lanes, point.top_n, point.seq_len
-    jobs[prepare_topn(d, p, n, L, folder / "topn")] = f"topn-{topn_key(d, p, n, L)}.json"
-    for path, cache_file in jobs.items():
-        job = json.loads((path / "synth_job.json").read_text())
-        (path / "synth_job.json").write_text(json.dumps(job | {"cache": cache_file}))
-    print(f"prepared {', '.join(str(p) for p in jobs)}")
-
-
-def import_synthesis(folder: Path, cache: Path) -> None:
-    """Results of prepared folders (run elsewhere) into the cache, as the step would have written them."""
-    cache.mkdir(parents=True, exist_ok=True)
-    for job_file in sorted(folder.glob("*/synth_job.json")):
-        job = json.loads(job_file.read_text())
-        result = job_file.parent / "result.json"
-        if not result.is_file():
-            print(f"{job_file.parent.name}: no result ({(job_file.parent / 'error.txt').read_text().strip()})"
-                  if (job_file.parent / "error.txt").is_file() else f"{job_file.parent.name}: no result")
-            continue
-        write_json(cache / job["cache"], json.loads(result.read_text()))
-        print(f"{job_file.parent.name}: -> {cache / job['cache']}")
 
 
 if __name__ == "__main__":

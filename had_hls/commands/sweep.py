@@ -63,6 +63,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", action="append", default=[], metavar="NAME=TYPE",
                    help="hls.precision override for every point, repeatable (e.g. "
                         "exp_table=ap_ufixed<16,1,AP_RND,AP_SAT> at L >= 512, where products must fit 62 bits)")
+    p.add_argument("--hierarchical", action="store_true",
+                   help="synthesise each distinct module once (long L: minutes instead of hours)")
+    p.add_argument("--strong-fp", action="store_true",
+                   help="also the strong FP baseline (8-bit Q/K, two products per DSP, shared exp tables)")
+    p.add_argument("--prepare-synthesis", default=None, metavar="DIR",
+                   help="write the points' synthesis folders to DIR and stop (run them elsewhere: "
+                        "python -m had_hls.estimate.synth DIR/*/*/ --jobs N)")
+    p.add_argument("--import-synthesis", default=None, metavar="DIR",
+                   help="take the results of those folders into the sweep's cache before running")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -76,7 +85,23 @@ def run(args: argparse.Namespace) -> int:
     if args.power_window < 1:
         raise UserError(f"--power-window: {args.power_window} is not allowed: give a number of cycles >= 1")
     opts = SweepOptions(fmax=args.fmax, power=not args.no_power, power_max_seq_len=args.power_max_seq_len,
-                        power_window=args.power_window, precision=_precision(args.precision))
+                        power_window=args.power_window, precision=_precision(args.precision),
+                        hierarchical=args.hierarchical, strong_fp=args.strong_fp)
+    if args.prepare_synthesis:
+        from pathlib import Path
+
+        from had_hls.estimate.sweep import prepare_synthesis
+
+        folders = prepare_synthesis(points, opts, Path(args.prepare_synthesis).resolve())
+        print(f"sweep: {len(folders)} synthesis folders under {args.prepare_synthesis}")
+        return 0
+    if args.import_synthesis:
+        from pathlib import Path
+
+        from had_hls.estimate.sweep import import_synthesis
+
+        done = import_synthesis(Path(args.import_synthesis), Path(args.out) / "cache")
+        print(f"sweep: {sum(v.endswith('.json') for v in done.values())} of {len(done)} synthesis results imported")
     sweep = run_sweep(points, args.out, opts, jobs=args.jobs, cluster=args.cluster, quiet=args.quiet)
     print(format_sweep(sweep))
     print(f"wrote {args.out}/sweep.json, {', '.join(sweep['plots'])}")

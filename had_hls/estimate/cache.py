@@ -1,7 +1,8 @@
 """Result cache of the slow steps (synthesis, place and route), keyed by everything that decides the result.
 
 Key = sha256 of: the step name and its options, the design's Verilog parameters, the table/weight memory files it
-reads, the text of every RTL source, and the tool versions. Change any of them and the step runs again; otherwise
+reads, the text of the RTL sources of its core (rtl.generate.CORE_SOURCES), and the tool versions. Change any of
+them and the step runs again; otherwise
 a rerun (report or sweep) reads ``<cache>/<step>-<key>.json``.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from had_hls.io import write_json
-from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, RtlDesign
+from had_hls.rtl.generate import CORE_SOURCES, RTL_TEMPLATE_DIR, RtlDesign
 
 
 def design_key(design: RtlDesign, step: str, extra: dict[str, Any] | None = None) -> str:
@@ -26,7 +27,7 @@ def design_key(design: RtlDesign, step: str, extra: dict[str, Any] | None = None
     for arr in (s.exp_table, s.recip_table, s.o.weight, s.o.bias):
         h.update(arr.astype("int64").tobytes())
     h.update(str((p.exp_table.width, p.recip_table.width)).encode())
-    for name in RTL_SOURCES:
+    for name in CORE_SOURCES[design.kind]:  # the core's own sources: an edit elsewhere keeps its results
         h.update((RTL_TEMPLATE_DIR / name).read_bytes())
     return h.hexdigest()[:20]
 

@@ -116,22 +116,19 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     """Everything of one point (runs in a worker process); returns its JSON-able result."""
     import had_hls.rtl  # noqa: F401
     from had_hls.estimate import area
-    from had_hls.estimate.point import fmax_point, synth_point, topn_point, with_precision
+    from had_hls.estimate.point import fmax_point, synth_point, topn_point
     from had_hls.estimate.power import power_mw, vcd_activity
     from had_hls.estimate.report import memory_bits
-    from had_hls.rtl.generate import design_for
     from had_hls.rtl.sim import default_simulator
-    from had_hls.spec import strong_fp_precision
     from had_hls.verify.cosim import cosim_layer
-    from had_hls.verify.csim import build_specs, make_vectors
+    from had_hls.verify.csim import make_vectors
 
     t0 = time.perf_counter()
     wdir = Path(work) / point.label
     cdir = Path(cache)
     project = point_project(point, opts, wdir / "project.yaml")
-    specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
-    if opts.strong_fp:
-        specs["fp_strong"] = with_precision(specs["fp"], strong_fp_precision(specs["fp"].precision))
+    designs = point_designs(point, opts, wdir)
+    specs = {k: d.spec for k, d in designs.items()}
     res: dict[str, Any] = {**asdict(point), "label": point.label}
     sim_ok = opts.power and point.seq_len <= opts.power_max_seq_len
     x = mask = None
@@ -139,7 +136,7 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         x, mask = make_vectors(project, 1)
         simulator = opts.simulator or default_simulator()
     for kind, spec in specs.items():
-        design = design_for(spec, point.lanes, "strong" if kind == "fp_strong" else "standard")
+        design = designs[kind]
         syn = synth_point(design, wdir / kind / "xcup", cdir, hierarchical=opts.hierarchical)
         r: dict[str, Any] = {k: syn[k] for k in ("lut", "ff", "dsp", "bram", "carry", "uram")}
         r["lut_equivalents"] = area.lut_equivalents(syn, opts.part)
@@ -188,6 +185,61 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         res["power_reduction_vs_strong_fp"] = None if None in pw else 1.0 - pw[0] / pw[1]
     res["seconds"] = round(time.perf_counter() - t0, 1)
     return res
+
+
+def point_designs(point: SweepPoint, opts: SweepOptions, folder: Path) -> dict[str, Any]:
+    """{kind: RtlDesign} of one point (had, fp, and fp_strong with ``opts.strong_fp``), as run_point builds them."""
+    from had_hls.estimate.point import with_precision
+    from had_hls.rtl.generate import design_for
+    from had_hls.spec import strong_fp_precision
+    from had_hls.verify.csim import build_specs
+
+    project = point_project(point, opts, folder / "project.yaml")
+    specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
+    if opts.strong_fp:
+        specs["fp_strong"] = with_precision(specs["fp"], strong_fp_precision(specs["fp"].precision))
+    return {k: design_for(s, point.lanes, "strong" if k == "fp_strong" else "standard") for k, s in specs.items()}
+
+
+def prepare_synthesis(points: list[SweepPoint], opts: SweepOptions, folder: Path) -> list[Path]:
+    """Self-contained synthesis folders of the points' cores and top-N units (had_hls.estimate.synth), each naming
+    the cache file its result belongs in: run them on any machine with Yosys
+    (``python -m had_hls.estimate.synth FOLDER... --jobs N``), then ``import_synthesis``."""
+    from had_hls.estimate.point import synth_key, topn_key
+    from had_hls.estimate.synth import prepare_topn, prepare_xilinx
+
+    jobs: dict[Path, str] = {}
+    for point in points:
+        base = folder / point.label
+        for kind, design in point_designs(point, opts, base).items():
+            jobs[prepare_xilinx(design, base / kind, opts.hierarchical)] = \
+                f"synth-{synth_key(design, opts.hierarchical)}.json"
+        d, p, n, L = point.head_dim, point.lanes, point.top_n, point.seq_len
+        jobs[prepare_topn(d, p, n, L, base / "topn")] = f"topn-{topn_key(d, p, n, L)}.json"
+    for path, cache_file in jobs.items():
+        job = json.loads((path / "synth_job.json").read_text())
+        (path / "synth_job.json").write_text(json.dumps(job | {"cache": cache_file}))
+    return list(jobs)
+
+
+def import_synthesis(folder: Path, cache: Path) -> dict[str, str]:
+    """The results of prepared folders (run elsewhere) into a step cache, as the step would have written them;
+    returns {folder: cache file or why not}."""
+    cache.mkdir(parents=True, exist_ok=True)
+    done: dict[str, str] = {}
+    for job_file in sorted(folder.rglob("synth_job.json")):
+        job = json.loads(job_file.read_text())
+        where = str(job_file.parent.relative_to(folder))
+        result = job_file.parent / "result.json"
+        if "cache" not in job:
+            done[where] = "no cache name (not prepared by prepare_synthesis)"
+        elif result.is_file():
+            write_json(cache / job["cache"], json.loads(result.read_text()))
+            done[where] = job["cache"]
+        else:
+            err = job_file.parent / "error.txt"
+            done[where] = "no result" + (f": {err.read_text().strip()}" if err.is_file() else "")
+    return done
 
 
 @contextlib.contextmanager

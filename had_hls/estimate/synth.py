@@ -32,7 +32,7 @@ from typing import Any
 
 from had_hls.errors import MissingToolError
 from had_hls.estimate.levels import logic_depth
-from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, RtlDesign
+from had_hls.rtl.generate import CORE_SOURCES, RTL_TEMPLATE_DIR, RtlDesign
 
 INSTALL_YOSYS = "pip install pyosys  (or: apt-get install -y yosys)"
 # skip ABC9's post-mapping equivalence self-check (&verify): same netlist, minutes less on large cores
@@ -249,7 +249,7 @@ def prepare_sources(design: RtlDesign, workdir: Path) -> list[str]:
     workdir.mkdir(parents=True, exist_ok=True)
     design.write(workdir)
     (workdir / "synth_top.v").write_text(core_wrapper(design))
-    names = [f for f in RTL_SOURCES if f != "attention_top.v"]
+    names = list(CORE_SOURCES[design.kind])
     for f in names:
         shutil.copyfile(RTL_TEMPLATE_DIR / f, workdir / f)
     return [*names, "synth_top.v"]

@@ -35,6 +35,11 @@ RTL_SOURCES = (
     "attention_top.v",
 )
 TB_SOURCE = "tb_attention.v"
+# the sources each core reads (synthesis reads only these; its cache key hashes only these)
+CORE_SOURCES = {
+    "had": ("hamming_unit.v", "topn_stream.v", "softmax_av.v", "attention_common.v", "had_attention_core.v"),
+    "fp": ("fp_score_unit.v", "softmax_av.v", "attention_common.v", "fp_attention_core.v"),
+}
 DEFAULT_LANES = 4
 
 
