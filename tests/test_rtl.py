@@ -277,3 +277,20 @@ def test_cli_unknown_simulator_is_a_usage_error(tmp_path, project_file):
     with pytest.raises(SystemExit):
         main(["cosim", str(path), "--simulator", "modelsim"])
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize("kind", ["had", "fp"])
+def test_synthesis_wrapper_passes_every_core_parameter(kind):
+    """The synthesised core is the co-simulated one: every parameter of the core module is set by the wrapper."""
+    import re
+
+    from had_hls.estimate.synth import CORE_PARAMS, core_wrapper
+    from had_hls.rtl.generate import RTL_TEMPLATE_DIR
+
+    text = (RTL_TEMPLATE_DIR / f"{kind}_attention_core.v").read_text()
+    header = text[text.index(f"module {kind}_attention_core") : text.index(") (")]
+    params = set(re.findall(r"parameter\s+(\w+)\s*=", header)) - {"EXP_FILE", "RECIP_FILE"}
+    assert params == set(CORE_PARAMS[kind])
+    spec = make_spec(kind, 9, 16, 2, 3)
+    wrapper = core_wrapper(design_for(spec, 4))
+    assert all(f".{name}(" in wrapper for name in params)

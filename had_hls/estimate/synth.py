@@ -94,6 +94,8 @@ CORE_PARAMS = {
         "VF",
         "RF",
         "CF",
+        "PACK",
+        "ESH",
     ),
 }
 CORE_MODULE = {"had": "had_attention_core", "fp": "fp_attention_core"}
