@@ -288,7 +288,8 @@ def test_synthesis_wrapper_passes_every_core_parameter(kind):
     from had_hls.rtl.generate import RTL_TEMPLATE_DIR
 
     text = (RTL_TEMPLATE_DIR / f"{kind}_attention_core.v").read_text()
-    header = text[text.index(f"module {kind}_attention_core") : text.index(") (")]
+    start = text.index(f"module {kind}_attention_core")
+    header = text[start : text.index(") (", start)]
     params = set(re.findall(r"parameter\s+(\w+)\s*=", header)) - {"EXP_FILE", "RECIP_FILE"}
     assert params == set(CORE_PARAMS[kind])
     spec = make_spec(kind, 9, 16, 2, 3)
