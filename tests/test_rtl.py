@@ -289,7 +289,7 @@ def test_synthesis_wrapper_passes_every_core_parameter(kind):
 
     text = (RTL_TEMPLATE_DIR / f"{kind}_attention_core.v").read_text()
     start = text.index(f"module {kind}_attention_core")
-    header = text[start : text.index(") (", start)]
+    header = text[start : text.index("\n) (", start)]
     params = set(re.findall(r"parameter\s+(\w+)\s*=", header)) - {"EXP_FILE", "RECIP_FILE"}
     assert params == set(CORE_PARAMS[kind])
     spec = make_spec(kind, 9, 16, 2, 3)
