@@ -211,3 +211,30 @@ def test_projects_own_test_bench_runs_the_synthesized_code_bit_exact(tmp_path, p
         dat.write_text("\n".join(rows) + "\n")
         bad = run_testbench(prj, build=False)
         assert bad.returncode == 1 and bad.mismatches == 1, bad.output
+
+
+# ------------------------------------------------------------------------------------------------ the written project
+def test_written_io_parallel_project_is_a_dataflow_top_with_token_ports(tmp_path):
+    """L = 49, E = 64: the (L, E) ports are 50 kbit, above the partition limit: one token a word, ap_memory."""
+    model = convert_attention(seeded_layer(64, 4, 16), 49, tmp_path / "p", project_name="att")
+    model.write()
+    top = (tmp_path / "p" / "firmware" / "att.cpp").read_text()
+    assert "#pragma HLS DATAFLOW" in top and "#pragma HLS PIPELINE" not in top
+    assert "#pragma HLS ARRAY_RESHAPE variable=x cyclic factor=64 dim=0" in top
+    assert "#pragma HLS INTERFACE ap_memory port=x" in top and "ap_vld" not in top
+    params = (tmp_path / "p" / "firmware" / "parameters.h").read_text()
+    assert "static const unsigned reuse_factor = 32;" in params and "static const unsigned lanes = 4;" in params
+    assert "static const unsigned scores_fifo_depth = 35;" in params  # 2 G + SC = 26 + 9
+    tb = (tmp_path / "p" / "att_test.cpp").read_text()
+    assert "had_hls_compare<result_t, 3136>(layer2_out, pr, 0, e);" in tb and "return 1;" in tb
+
+
+def test_check_json_of_one_command_keeps_the_others_entries(tmp_path):
+    from had_hls.hls.check import ProjectCheck, update_check
+
+    (tmp_path / "check.json").write_text(json.dumps({"ok": True, "projects": [
+        {"name": "hls/model", "violations": []}, {"name": "hls/had", "violations": ["old"]}]}))  # fmt: skip
+    merged = update_check(tmp_path, [ProjectCheck("hls/had", "io_stream", "dataflow"),
+                                     ProjectCheck("hls/fp", "io_stream", "dataflow", violations=["x"])])
+    assert [p["name"] for p in merged["projects"]] == ["hls/fp", "hls/had", "hls/model"]
+    assert merged["ok"] is False and merged["projects"][1]["violations"] == []

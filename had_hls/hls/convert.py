@@ -150,13 +150,12 @@ def _convert(model, shapes, with_mask, precision, target, output_dir, project_na
 
 
 def configure_attention(cfg: dict, attn: HammingAttention, seq_len: int, target: HLSTarget, name: str) -> None:
-    """hls4ml config of the attention layer ``name``: ReuseFactor, Strategy and Lanes from ``target``; the model's
-    Strategy and PipelineStyle too (hls4ml picks the top-level style from them)."""
+    """hls4ml config of the attention layer ``name``: ReuseFactor, Strategy and Lanes from ``target``, and the
+    model's PipelineStyle."""
     e = attn.embed_dim
     entry = cfg["LayerName"].setdefault(name, {})
     entry.update(target.layer_config(name, e, e, target.row_cycles(seq_len, attn.num_heads), copies=3))
     entry["Lanes"] = target.lanes
-    cfg["Model"]["Strategy"] = target.strategy
     cfg["Model"]["PipelineStyle"] = target.pipeline_style
 
 

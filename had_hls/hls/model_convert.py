@@ -354,8 +354,7 @@ def _reuse_config(
             width = blk.fc1.linear.out_features
             cycles = target.reuse_factor if target.reuse_factor is not None else rows
             layers[f"{p}_act"]["ReuseFactor"] = max(1, min(cycles, width))
-    cfg["Model"]["Strategy"] = target.strategy
-    cfg["Model"]["PipelineStyle"] = target.pipeline_style
+    cfg["Model"]["PipelineStyle"] = target.pipeline_style  # Strategy per layer: hls4ml's einsum needs Latency
 
 
 def _stock_attention_types(layers: dict[str, dict[str, Any]], seq: int) -> None:

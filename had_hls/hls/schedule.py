@@ -330,7 +330,7 @@ class AttentionSchedule:
         mults = 3 * p.block
         load = StageModel(
             "load",
-            "(host: the RTL core is fed Q/K bits and V)",
+            "-",  # the RTL core is fed the projections (docs/rtl.md)
             p.ii,
             L * p.cycles,
             f"3 x {p.block} MACs ({p.strategy}, RF {p.reuse_factor})",
@@ -385,7 +385,7 @@ class AttentionSchedule:
                     "softmax_av_lanes",
                     1,
                     J * self.av_cycles,
-                    f"{self.av_lanes} slots x {d} MACs",
+                    f"{self.av_lanes} slot(s) x {d} MACs",
                     H * self.av_cycles,
                     unrolled_mults=self.av_lanes * d,
                 ),

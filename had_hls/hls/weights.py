@@ -1,4 +1,4 @@
-"""Spec -> hls4ml weight variables and precision types, shared by the fused and the io_stream attention layers."""
+"""Spec -> hls4ml weight variables and precision types of the HAD and FP attention layers."""
 
 from __future__ import annotations
 

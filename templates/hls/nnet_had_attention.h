@@ -108,7 +108,7 @@ bool fast_had_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_
     unsigned kept[L]; // indices of the kept keys, in key order
     for (unsigned h = 0; h < H; h++) {
         for (unsigned i = 0; i < L; i++) {
-            // topn_select_row: histogram of the valid keys' distances, threshold, keys in order
+            // counting top-N (topn_hist + topn_keep): histogram of the valid keys' distances, threshold, keys in order
             unsigned hist[D + 1];
             for (unsigned b = 0; b <= D; b++) hist[b] = 0;
             const unsigned long long q = qbits[i][h];
@@ -194,7 +194,8 @@ void had_load(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &
     #pragma HLS ARRAY_PARTITION variable=aq complete
     #pragma HLS ARRAY_PARTITION variable=ak complete
     #pragma HLS ARRAY_PARTITION variable=av complete
-    #pragma HLS ALLOCATION operation instances=mul limit=3 * PC::multiplier_limit
+    const unsigned MULS = 3 * PC::multiplier_limit; // Q, K and V: 3 n_in n_out / ReuseFactor multipliers
+    #pragma HLS ALLOCATION operation instances=mul limit=MULS
     const ap_uint<CONFIG_T::seq_len> valid = valid_in.read();
     unsigned t = 0, s = 0, bank = 0, row = 0;
 LoadTokens:
@@ -368,20 +369,46 @@ void had_attention_dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T
 }
 
 #ifndef __SYNTHESIS__
-// The fast C-sim core on arrays (weights back in (out, in) order); false when its types are not modelled.
-template <class data_T, class res_T, typename CONFIG_T>
-bool had_attention_fast(const data_T *x, const bool *valid, res_T *y, const typename CONFIG_T::weight_t *wq,
+// The fast C-sim core on arrays (weights back in (out, in) order); mask: null = no padding, else mask[j] != 0 pads
+// key j. Called only when had_fast<...>::ok (its types are modelled); returns that.
+template <class data_T, class res_T, typename CONFIG_T, class mask_T>
+bool had_attention_fast(const data_T *x, const mask_T *mask, res_T *y, const typename CONFIG_T::weight_t *wq,
                         const typename CONFIG_T::bias_t *bq, const typename CONFIG_T::weight_t *wk,
                         const typename CONFIG_T::bias_t *bk, const typename CONFIG_T::weight_t *wv,
                         const typename CONFIG_T::bias_t *bv, const typename CONFIG_T::weight_t *wo,
                         const typename CONFIG_T::bias_t *bo, const typename CONFIG_T::exp_t *exp_table,
                         const typename CONFIG_T::recip_t *recip_table) {
-    if (!had_fast<data_T, res_T, CONFIG_T>::ok) return false;
     typedef typename CONFIG_T::proj_config PC;
     typedef typename CONFIG_T::wo_config WC_T;
+    bool valid[CONFIG_T::seq_len];
+    for (unsigned j = 0; j < CONFIG_T::seq_len; j++) valid[j] = mask == 0 || mask[j] == 0;
     return fast_had_attention_core<data_T, res_T, CONFIG_T>(
         x, valid, y, row_major_weights<PC>(wq), bq, row_major_weights<PC>(wk), bk, row_major_weights<PC>(wv), bv,
         row_major_weights<WC_T>(wo), bo, exp_table, recip_table);
+}
+
+// The same on the L tokens of a stream layer and its mask word (mask null: no mask stream).
+template <class data_T, class mask_T, class res_T, typename CONFIG_T>
+bool had_attention_fast_stream(hls::stream<data_T> &x, hls::stream<mask_T> *mask, hls::stream<res_T> &y,
+                               const typename CONFIG_T::weight_t *wq, const typename CONFIG_T::bias_t *bq,
+                               const typename CONFIG_T::weight_t *wk, const typename CONFIG_T::bias_t *bk,
+                               const typename CONFIG_T::weight_t *wv, const typename CONFIG_T::bias_t *bv,
+                               const typename CONFIG_T::weight_t *wo, const typename CONFIG_T::bias_t *bo,
+                               const typename CONFIG_T::exp_t *exp_table,
+                               const typename CONFIG_T::recip_t *recip_table) {
+    static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::embed_dim];
+    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::embed_dim];
+    ap_uint<1> pad[CONFIG_T::seq_len];
+    for (unsigned j = 0; j < CONFIG_T::seq_len; j++) pad[j] = 0;
+    if (mask) {
+        const mask_T m = mask->read();
+        for (unsigned j = 0; j < CONFIG_T::seq_len; j++) pad[j] = m[j] != 0;
+    }
+    csim_read_tokens<data_T, CONFIG_T>(x, xa);
+    const bool ok = had_attention_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
+        xa, pad, ya, wq, bq, wk, bk, wv, bv, wo, bo, exp_table, recip_table);
+    csim_write_tokens<res_T, CONFIG_T>(ya, y);
+    return ok;
 }
 #endif
 
@@ -398,13 +425,8 @@ bool had_attention_fast(const data_T *x, const bool *valid, res_T *y, const type
 template <class data_T, class res_T, typename CONFIG_T>
 void had_attention(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim],
                    res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim], HAD_ATTENTION_WEIGHT_PARAMS) {
-#ifndef __SYNTHESIS__
-    if (HAD_HLS_FAST_CSIM) {
-        bool valid[CONFIG_T::seq_len];
-        for (unsigned j = 0; j < CONFIG_T::seq_len; j++) valid[j] = true;
-        if (had_attention_fast<data_T, res_T, CONFIG_T>(x, valid, y, HAD_ATTENTION_WEIGHT_ARGS)) return;
-    }
-#endif
+    HAD_CSIM_FAST((had_fast<data_T, res_T, CONFIG_T>::ok),
+                  (had_attention_fast<data_T, res_T, CONFIG_T>(x, (const ap_uint<1> *)0, y, HAD_ATTENTION_WEIGHT_ARGS)))
     #pragma HLS DATAFLOW
     hls::stream<array<data_T, CONFIG_T::embed_dim> > xs("had_tokens_in");
     hls::stream<ap_uint<CONFIG_T::seq_len> > valid("had_valid");
@@ -414,19 +436,15 @@ void had_attention(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim],
     had_attention_dataflow<array<data_T, CONFIG_T::embed_dim>, array<res_T, CONFIG_T::embed_dim>, CONFIG_T>(
         xs, valid, ys, HAD_ATTENTION_WEIGHT_ARGS);
     tokens_to_array<res_T, CONFIG_T>(ys, y);
+    HAD_CSIM_FAST_END
 }
 
 // io_parallel with a key padding mask as a second input: mask[j] != 0 marks key j as padding (never attended).
 template <class data_T, class mask_T, class res_T, typename CONFIG_T>
 void had_attention_masked(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim], const mask_T mask[CONFIG_T::seq_len],
                           res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim], HAD_ATTENTION_WEIGHT_PARAMS) {
-#ifndef __SYNTHESIS__
-    if (HAD_HLS_FAST_CSIM) {
-        bool valid[CONFIG_T::seq_len];
-        for (unsigned j = 0; j < CONFIG_T::seq_len; j++) valid[j] = mask[j] == 0;
-        if (had_attention_fast<data_T, res_T, CONFIG_T>(x, valid, y, HAD_ATTENTION_WEIGHT_ARGS)) return;
-    }
-#endif
+    HAD_CSIM_FAST((had_fast<data_T, res_T, CONFIG_T>::ok),
+                  (had_attention_fast<data_T, res_T, CONFIG_T>(x, mask, y, HAD_ATTENTION_WEIGHT_ARGS)))
     #pragma HLS DATAFLOW
     hls::stream<array<data_T, CONFIG_T::embed_dim> > xs("had_tokens_in");
     hls::stream<ap_uint<CONFIG_T::seq_len> > valid("had_valid");
@@ -436,52 +454,33 @@ void had_attention_masked(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim
     had_attention_dataflow<array<data_T, CONFIG_T::embed_dim>, array<res_T, CONFIG_T::embed_dim>, CONFIG_T>(
         xs, valid, ys, HAD_ATTENTION_WEIGHT_ARGS);
     tokens_to_array<res_T, CONFIG_T>(ys, y);
+    HAD_CSIM_FAST_END
 }
 
 // io_stream: L tokens of E values in, L out (hls4ml's nnet::array stream words).
 template <class data_T, class res_T, typename CONFIG_T>
 void had_attention_stream(hls::stream<data_T> &x, hls::stream<res_T> &y, HAD_ATTENTION_WEIGHT_PARAMS) {
-#ifndef __SYNTHESIS__
-    if (HAD_HLS_FAST_CSIM && had_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::ok) {
-        static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::embed_dim];
-        static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::embed_dim];
-        bool valid[CONFIG_T::seq_len];
-        for (unsigned j = 0; j < CONFIG_T::seq_len; j++) valid[j] = true;
-        csim_read_tokens<data_T, CONFIG_T>(x, xa);
-        had_attention_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
-            xa, valid, ya, HAD_ATTENTION_WEIGHT_ARGS);
-        csim_write_tokens<res_T, CONFIG_T>(ya, y);
-        return;
-    }
-#endif
+    HAD_CSIM_FAST((had_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::ok),
+                  (had_attention_fast_stream<data_T, array<ap_uint<1>, 1>, res_T, CONFIG_T>(x, 0, y,
+                                                                                HAD_ATTENTION_WEIGHT_ARGS)))
     #pragma HLS DATAFLOW
     hls::stream<ap_uint<CONFIG_T::seq_len> > valid("had_valid");
     valid_word_all<CONFIG_T>(valid);
     had_attention_dataflow<data_T, res_T, CONFIG_T>(x, valid, y, HAD_ATTENTION_WEIGHT_ARGS);
+    HAD_CSIM_FAST_END
 }
 
 // io_stream with the padding mask as one stream word of L flags.
 template <class data_T, class mask_T, class res_T, typename CONFIG_T>
 void had_attention_stream_masked(hls::stream<data_T> &x, hls::stream<mask_T> &mask, hls::stream<res_T> &y,
                                  HAD_ATTENTION_WEIGHT_PARAMS) {
-#ifndef __SYNTHESIS__
-    if (HAD_HLS_FAST_CSIM && had_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::ok) {
-        static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::embed_dim];
-        static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::embed_dim];
-        bool valid[CONFIG_T::seq_len];
-        const mask_T m = mask.read();
-        for (unsigned j = 0; j < CONFIG_T::seq_len; j++) valid[j] = m[j] == 0;
-        csim_read_tokens<data_T, CONFIG_T>(x, xa);
-        had_attention_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
-            xa, valid, ya, HAD_ATTENTION_WEIGHT_ARGS);
-        csim_write_tokens<res_T, CONFIG_T>(ya, y);
-        return;
-    }
-#endif
+    HAD_CSIM_FAST((had_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::ok),
+                  (had_attention_fast_stream<data_T, mask_T, res_T, CONFIG_T>(x, &mask, y, HAD_ATTENTION_WEIGHT_ARGS)))
     #pragma HLS DATAFLOW
     hls::stream<ap_uint<CONFIG_T::seq_len> > valid("had_valid");
     valid_word_from_stream<mask_T, CONFIG_T>(mask, valid);
     had_attention_dataflow<data_T, res_T, CONFIG_T>(x, valid, y, HAD_ATTENTION_WEIGHT_ARGS);
+    HAD_CSIM_FAST_END
 }
 
 #undef HAD_ATTENTION_WEIGHT_PARAMS

@@ -80,6 +80,36 @@ bool fast_token_embed(const data_T *data, res_T *res, const typename CONFIG_T::w
 
 // res[l][o] = bias2d[l][o] + sum_i x[l'][i] w[o][i]  (l' = l - cls; the CLS row is bias2d[0] = cls + pos[0]).
 // bias2d folds the Linear bias and the positional table; w is cycle-major (dense_token_step).
+#ifndef __SYNTHESIS__
+// The io_stream layers' fast C-sim: all tokens of the stream as arrays for the array-form integer paths.
+template <class data_T, unsigned TOKENS, unsigned N>
+void csim_stream_to_array(hls::stream<data_T> &data, typename data_T::value_type *xa) {
+    for (unsigned l = 0; l < TOKENS; l++) {
+        const data_T in = data.read();
+        for (unsigned i = 0; i < N; i++) xa[l * N + i] = in[i];
+    }
+}
+template <class res_T, unsigned TOKENS, unsigned N>
+void csim_array_to_stream(const typename res_T::value_type *ya, hls::stream<res_T> &res) {
+    for (unsigned l = 0; l < TOKENS; l++) {
+        res_T out;
+        for (unsigned i = 0; i < N; i++) out[i] = ya[l * N + i];
+        res.write(out);
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_token_embed_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const typename CONFIG_T::weight_t *w,
+                             const typename CONFIG_T::bias_t *bias2d) {
+    static typename data_T::value_type xa[CONFIG_T::seq_in * CONFIG_T::n_in];
+    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_out];
+    csim_stream_to_array<data_T, CONFIG_T::seq_in, CONFIG_T::n_in>(data, xa);
+    const bool ok = fast_token_embed<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(xa, ya, w, bias2d);
+    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_out>(ya, res);
+    return ok;
+}
+#endif
+
 template <class data_T, class res_T, typename CONFIG_T>
 void token_embed_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
                         const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
@@ -87,23 +117,8 @@ void token_embed_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
     typedef typename data_T::value_type in_t;
     const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out, STEPS = CONFIG_T::cycles, WB = CONFIG_T::block;
     const unsigned first = CONFIG_T::cls ? 1 : 0;
-#ifndef __SYNTHESIS__
-    if (HAD_HLS_FAST_CSIM && dense_fast<in_t, typename res_T::value_type, CONFIG_T>::ok) {
-        static in_t xa[CONFIG_T::seq_in * NI];
-        static typename res_T::value_type ya[CONFIG_T::seq_len * NO];
-        for (unsigned l = 0; l < CONFIG_T::seq_in; l++) {
-            const data_T in = data.read();
-            for (unsigned i = 0; i < NI; i++) xa[l * NI + i] = in[i];
-        }
-        fast_token_embed<in_t, typename res_T::value_type, CONFIG_T>(xa, ya, w, bias2d);
-        for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
-            res_T out;
-            for (unsigned o = 0; o < NO; o++) out[o] = ya[l * NO + o];
-            res.write(out);
-        }
-        return;
-    }
-#endif
+    HAD_CSIM_FAST((dense_fast<in_t, typename res_T::value_type, CONFIG_T>::ok),
+                  (fast_token_embed_stream<data_T, res_T, CONFIG_T>(data, res, w, bias2d)))
     #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=WB
     #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     if (CONFIG_T::cls) {
@@ -146,6 +161,7 @@ EmbedTokens:
             s++;
         }
     }
+    HAD_CSIM_FAST_END
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
@@ -180,6 +196,20 @@ struct dense_seq_config : dense_token_config {
     typedef ap_fixed<40, 16> accum_t;
 };
 
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_dense_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const typename CONFIG_T::weight_t *w,
+                           const typename CONFIG_T::bias_t *b) {
+    static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::n_in];
+    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_out];
+    csim_stream_to_array<data_T, CONFIG_T::seq_len, CONFIG_T::n_in>(data, xa);
+    const bool ok = fast_dense_tokens<typename data_T::value_type, typename res_T::value_type, CONFIG_T,
+                                      CONFIG_T::seq_len>(xa, ya, w, b, 0);
+    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_out>(ya, res);
+    return ok;
+}
+#endif
+
 // res[l][o] = b[o] + sum_i x[l][i] w[o][i]: the same Linear on every token (w cycle-major, dense_token_step).
 template <class data_T, class res_T, typename CONFIG_T>
 void dense_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
@@ -187,23 +217,8 @@ void dense_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
                       const typename CONFIG_T::bias_t b[CONFIG_T::n_out]) {
     typedef typename data_T::value_type in_t;
     const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out, STEPS = CONFIG_T::cycles, WB = CONFIG_T::block;
-#ifndef __SYNTHESIS__
-    if (HAD_HLS_FAST_CSIM && dense_fast<in_t, typename res_T::value_type, CONFIG_T>::ok) {
-        static in_t xa[CONFIG_T::seq_len * NI];
-        static typename res_T::value_type ya[CONFIG_T::seq_len * NO];
-        for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
-            const data_T in = data.read();
-            for (unsigned i = 0; i < NI; i++) xa[l * NI + i] = in[i];
-        }
-        fast_dense_tokens<in_t, typename res_T::value_type, CONFIG_T, CONFIG_T::seq_len>(xa, ya, w, b, 0);
-        for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
-            res_T out;
-            for (unsigned o = 0; o < NO; o++) out[o] = ya[l * NO + o];
-            res.write(out);
-        }
-        return;
-    }
-#endif
+    HAD_CSIM_FAST((dense_fast<in_t, typename res_T::value_type, CONFIG_T>::ok),
+                  (fast_dense_seq_stream<data_T, res_T, CONFIG_T>(data, res, w, b)))
     #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=WB
     #pragma HLS ARRAY_PARTITION variable=b complete
     #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
@@ -237,6 +252,7 @@ DenseTokens:
             s++;
         }
     }
+    HAD_CSIM_FAST_END
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
@@ -436,6 +452,21 @@ LayerNormTokens:
     HAD_CSIM_FAST_END
 }
 
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                               const typename CONFIG_T::scale_t *scale, const typename CONFIG_T::bias_t *bias,
+                               const typename CONFIG_T::var_t *epsilon, const typename CONFIG_T::table_t *rsqrt_table) {
+    static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::n_in];
+    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_in];
+    csim_stream_to_array<data_T, CONFIG_T::seq_len, CONFIG_T::n_in>(data, xa);
+    const bool ok = fast_layernorm_seq<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
+        xa, ya, scale, bias, epsilon, rsqrt_table);
+    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_in>(ya, res);
+    return ok;
+}
+#endif
+
 // One token a cycle (II = 1; E-wide sums, E multipliers for the squares and E for the output).
 template <class data_T, class res_T, typename CONFIG_T>
 void layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
@@ -446,23 +477,8 @@ void layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
     const unsigned N = CONFIG_T::n_in;
-#ifndef __SYNTHESIS__
-    if (HAD_HLS_FAST_CSIM && layernorm_fast<in_t, out_t, CONFIG_T>::ok) {
-        static in_t xa[CONFIG_T::seq_len * N];
-        static out_t ya[CONFIG_T::seq_len * N];
-        for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
-            const data_T in = data.read();
-            for (unsigned i = 0; i < N; i++) xa[l * N + i] = in[i];
-        }
-        fast_layernorm_seq<in_t, out_t, CONFIG_T>(xa, ya, scale, bias, epsilon, rsqrt_table);
-        for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
-            res_T out;
-            for (unsigned i = 0; i < N; i++) out[i] = ya[l * N + i];
-            res.write(out);
-        }
-        return;
-    }
-#endif
+    HAD_CSIM_FAST((layernorm_fast<in_t, out_t, CONFIG_T>::ok),
+                  (fast_layernorm_seq_stream<data_T, res_T, CONFIG_T>(data, res, scale, bias, epsilon, rsqrt_table)))
     #pragma HLS ARRAY_PARTITION variable=scale complete
     #pragma HLS ARRAY_PARTITION variable=bias complete
 LayerNormTokens:
@@ -487,6 +503,7 @@ LayerNormTokens:
         }
         res.write(out);
     }
+    HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ GELU
@@ -570,6 +587,23 @@ template <typename CONFIG_T> struct gelu_token_config : CONFIG_T {
     static const unsigned n_in = CONFIG_T::n_token;
 };
 
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_gelu_lut_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                          const typename CONFIG_T::table_t *table) {
+    static typename data_T::value_type xa[CONFIG_T::n_token];
+    static typename res_T::value_type ya[CONFIG_T::n_token];
+    bool ok = true;
+    for (unsigned l = 0; l < CONFIG_T::n_tokens; l++) {
+        csim_stream_to_array<data_T, 1, CONFIG_T::n_token>(data, xa);
+        ok = fast_gelu_lut<typename data_T::value_type, typename res_T::value_type, gelu_token_config<CONFIG_T> >(
+                 xa, ya, table) && ok;
+        csim_array_to_stream<res_T, 1, CONFIG_T::n_token>(ya, res);
+    }
+    return ok;
+}
+#endif
+
 // A token in `cycles` steps of `lanes` elements (II = 1; `lanes` table reads a cycle from a multi-port ROM).
 template <class data_T, class res_T, typename CONFIG_T>
 void gelu_lut_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
@@ -577,21 +611,7 @@ void gelu_lut_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
     const unsigned N = CONFIG_T::n_token, LANES = CONFIG_T::lanes, STEPS = CONFIG_T::cycles;
-#ifndef __SYNTHESIS__
-    if (HAD_HLS_FAST_CSIM && gelu_fast<in_t, out_t, CONFIG_T>::ok) {
-        static in_t xa[N];
-        static out_t ya[N];
-        for (unsigned l = 0; l < CONFIG_T::n_tokens; l++) {
-            const data_T in = data.read();
-            for (unsigned i = 0; i < N; i++) xa[i] = in[i];
-            fast_gelu_lut<in_t, out_t, gelu_token_config<CONFIG_T> >(xa, ya, table);
-            res_T out;
-            for (unsigned i = 0; i < N; i++) out[i] = ya[i];
-            res.write(out);
-        }
-        return;
-    }
-#endif
+    HAD_CSIM_FAST((gelu_fast<in_t, out_t, CONFIG_T>::ok), (fast_gelu_lut_stream<data_T, res_T, CONFIG_T>(data, res, table)))
     #pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
     data_T in;
     res_T out;
@@ -613,6 +633,7 @@ GeluTokens:
             s++;
         }
     }
+    HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ token pooling
