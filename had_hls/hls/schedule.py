@@ -9,7 +9,9 @@ One job per (query row i, head h), G = ceil(L / P) beats of P keys; a job enters
 costs H G cycles in steady state. Stages (HLS function = RTL module, see docs/hls.md):
 
     load             tokens -> Q sign bits, K sign bits banked by lane (key j in bank j mod P, row j div P), key-valid
-                     bits (same banking), V; the Q/K/V projections with hls4ml's ReuseFactor (RF cycles a token)
+                     bits (same banking), V; the Q/K/V projections with hls4ml's ReuseFactor (RF cycles a token).
+                     It runs before the stages (single memories, as in the RTL twin): an input takes about
+                     L RF + L H G cycles
     hamming_unit     P lanes a cycle: ham = popcount(q xor k) in [0, d]                     G cycles a job
     topn_hist        P lane histograms of d+1 bins (ping-pong by job parity); then a scan of S = ceil((d+1) / G) bins
                      a cycle (SC = ceil((d+1) / S) <= G cycles, overlapping the next job): T, take, hmin
@@ -164,13 +166,17 @@ class ProjectionPlan:
     def layout(self, weight: np.ndarray) -> np.ndarray:
         """Weights (n_out, n_in) -> the flat cycle-major array the C++ reads (padding lanes hold 0)."""
         weight = np.asarray(weight)
-        out = np.zeros(self.weight_words, dtype=weight.dtype)
-        for t in range(self.cycles):
-            for lane in range(self.block):
-                o, i = self.lane_index(t, lane)
-                if i < self.n_in:
-                    out[t * self.block + lane] = weight[o, i]
-        return out
+        t = np.arange(self.cycles)[:, None]
+        lane = np.arange(self.block)[None, :]
+        if self.inputs_per_cycle:
+            bi = self.inputs_per_cycle
+            o, i = np.broadcast_arrays(lane // bi, t * bi + lane % bi)
+        else:
+            o, i = np.broadcast_arrays((t // self.n_in) * self.outputs_per_cycle + lane, t % self.n_in)
+        out = np.zeros((self.cycles, self.block), dtype=weight.dtype)
+        real = i < self.n_in
+        out[real] = weight[o[real], i[real]]
+        return out.reshape(-1)
 
     def config_lines(self, indent: str = "    ") -> list[str]:
         """The static consts of a C++ projection config (nnet::dense_token_config)."""
@@ -205,14 +211,12 @@ class Fifo:
 
 @dataclass(frozen=True)
 class Buffer:
-    """A memory of the layer: ``bits`` in all (every copy); ``pipo`` = a ping-pong DATAFLOW channel (twice the
-    bits, counted in ``bits``); ``registers`` = completely partitioned."""
+    """A memory of the layer: ``bits`` in all (every copy); ``registers`` = completely partitioned."""
 
     name: str
     function: str
     bits: int
     registers: bool = False
-    pipo: bool = False
     constant: bool = False  # a table of constants (not data)
 
 
@@ -416,7 +420,8 @@ class AttentionSchedule:
         return [load, *core, norm, out]
 
     def buffers(self) -> list[Buffer]:
-        """Memories of the layer (bits of every copy; DATAFLOW ping-pong channels count twice)."""
+        """Memories of the layer (bits of every copy; load fills Q, K and V once per input while the stages are
+        idle, as the RTL twin does, so they are single memories)."""
         s, prec, w = self.spec, self.spec.precision, self.spec.widths
         L, E, d = s.seq_len, s.embed_dim, s.head_dim
         P, G = self.lanes, self.groups
@@ -424,11 +429,11 @@ class AttentionSchedule:
         qw = 1 if s.kind == "had" else prec.qk.width
         vcopies = self.av_lanes if s.kind == "had" else 1
         out = [
-            Buffer("q", "load", 2 * L * E * qw, pipo=True),
-            Buffer("k", "load", 2 * P * G * E * qw, pipo=True),
-            Buffer("key_valid", "load", 2 * P * G, pipo=True),
-            Buffer("v", "load", 2 * vcopies * L * E * prec.value.width, pipo=True),
-            Buffer("token_acc", "load", 3 * E * acc, registers=True),
+            Buffer("q", "load", L * E * qw),
+            Buffer("k", "load", P * G * E * qw),
+            Buffer("key_valid", "load", P * G),
+            Buffer("v", "load", vcopies * L * E * prec.value.width),
+            *(Buffer(f"{p}_acc", "load", E * acc, registers=True) for p in "qkv"),
             Buffer("av_acc", "softmax_av_lanes", d * w["av_acc"], registers=True),
             Buffer(
                 "context_row",

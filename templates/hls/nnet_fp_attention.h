@@ -5,7 +5,7 @@
 // s_ij = q_i . k_j exact (2 F_qk fractional bits); idx = round_half_up((max_j s_ij - s_ij) * inv_sqrt_d >> sh),
 // clamped to T - 1; e_j = fp_exp_table[idx]; S and AV over all valid keys; ctx = normalise; y = Wo ctx.
 //
-//   x tokens -> load --(Q, K banked by lane, key valid, V banked by lane: ping-pong buffers)-->
+//   x tokens -> fp_load --(Q, K banked by lane, key valid, V banked by lane: single memories)-->
 //     fp_score_unit --beats--> fp_max_update --scores (2G + 1)--> fp_exp_index + softmax_av_lanes
 //     --{S, acc}--> normalise_row --context--> out_proj -> y tokens
 // P lanes of d-term dot products a cycle (P*d multipliers), one job per G = ceil(L/P) cycles: H*G cycles a row.
@@ -373,30 +373,19 @@ ExpAV:
 }
 
 // ------------------------------------------------------------------------------------------------ the core
-template <class data_T, class res_T, typename CONFIG_T>
-void fp_attention_dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid,
-                           hls::stream<res_T> &y,
-                           const typename CONFIG_T::weight_t *wq, const typename CONFIG_T::bias_t *bq,
-                           const typename CONFIG_T::weight_t *wk, const typename CONFIG_T::bias_t *bk,
-                           const typename CONFIG_T::weight_t *wv, const typename CONFIG_T::bias_t *bv,
-                           const typename CONFIG_T::weight_t *wo, const typename CONFIG_T::bias_t *bo,
-                           const typename CONFIG_T::exp_t *exp_table, const typename CONFIG_T::recip_t *recip_table) {
+// The core's stages: one DATAFLOW region over the memories that fp_load filled (read-only here, one reader each).
+template <class res_T, typename CONFIG_T>
+void fp_attention_stages(const ap_int<CONFIG_T::qk_width> q[CONFIG_T::seq_len][CONFIG_T::embed_dim],
+                         const ap_int<CONFIG_T::qk_width> k[CONFIG_T::lanes][CONFIG_T::groups][CONFIG_T::embed_dim],
+                         const bool key_valid[CONFIG_T::lanes][CONFIG_T::groups],
+                         const typename CONFIG_T::value_t v[CONFIG_T::lanes][CONFIG_T::groups][CONFIG_T::embed_dim],
+                         hls::stream<res_T> &y, const typename CONFIG_T::weight_t *wo,
+                         const typename CONFIG_T::bias_t *bo, const typename CONFIG_T::exp_t *exp_table,
+                         const typename CONFIG_T::recip_t *recip_table) {
     #pragma HLS DATAFLOW
-    const unsigned L = CONFIG_T::seq_len, E = CONFIG_T::embed_dim, P = CONFIG_T::lanes, G = CONFIG_T::groups;
-    const unsigned QW = CONFIG_T::qk_width;
     const unsigned BEATS_DEPTH = CONFIG_T::beats_fifo_depth, SCORES_DEPTH = CONFIG_T::scores_fifo_depth;
     const unsigned THRESH_DEPTH = CONFIG_T::thresholds_fifo_depth, AV_DEPTH = CONFIG_T::av_fifo_depth;
     const unsigned CTX_DEPTH = CONFIG_T::context_fifo_depth;
-    HAD_CSIM_STATIC ap_int<QW> q[L][E];
-    HAD_CSIM_STATIC ap_int<QW> k[P][G][E];
-    HAD_CSIM_STATIC bool key_valid[P][G];
-    HAD_CSIM_STATIC typename CONFIG_T::value_t v[P][G][E];
-    #pragma HLS ARRAY_RESHAPE variable=q dim=2 complete
-    #pragma HLS ARRAY_PARTITION variable=k dim=1 complete
-    #pragma HLS ARRAY_RESHAPE variable=k dim=3 complete
-    #pragma HLS ARRAY_PARTITION variable=key_valid dim=1 complete
-    #pragma HLS ARRAY_PARTITION variable=v dim=1 complete
-    #pragma HLS ARRAY_RESHAPE variable=v dim=3 complete
     hls::stream<score_beat<CONFIG_T> > beats("fp_beats");
     hls::stream<score_beat<CONFIG_T> > scores("fp_scores");
     hls::stream<score_max<CONFIG_T> > maxima("fp_maxima");
@@ -407,12 +396,37 @@ void fp_attention_dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T:
     #pragma HLS STREAM variable=maxima depth=THRESH_DEPTH
     #pragma HLS STREAM variable=avs depth=AV_DEPTH
     #pragma HLS STREAM variable=ctx depth=CTX_DEPTH
-    fp_load<data_T, CONFIG_T>(x, valid, q, k, key_valid, v, wq, bq, wk, bk, wv, bv);
     fp_score_unit<CONFIG_T>(q, k, key_valid, beats);
     fp_max_update<CONFIG_T>(beats, scores, maxima);
     fp_exp_softmax_av<CONFIG_T>(scores, maxima, v, exp_table, avs);
     normalise_row<CONFIG_T>(avs, recip_table, ctx);
     out_proj<res_T, CONFIG_T>(ctx, y, wo, bo);
+}
+
+// One input: fp_load fills Q, K and V (banked by lane) and the key-valid bits, then the stages run (single memories,
+// as the RTL twin's).
+template <class data_T, class res_T, typename CONFIG_T>
+void fp_attention_dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid,
+                           hls::stream<res_T> &y,
+                           const typename CONFIG_T::weight_t *wq, const typename CONFIG_T::bias_t *bq,
+                           const typename CONFIG_T::weight_t *wk, const typename CONFIG_T::bias_t *bk,
+                           const typename CONFIG_T::weight_t *wv, const typename CONFIG_T::bias_t *bv,
+                           const typename CONFIG_T::weight_t *wo, const typename CONFIG_T::bias_t *bo,
+                           const typename CONFIG_T::exp_t *exp_table, const typename CONFIG_T::recip_t *recip_table) {
+    const unsigned L = CONFIG_T::seq_len, E = CONFIG_T::embed_dim, P = CONFIG_T::lanes, G = CONFIG_T::groups;
+    const unsigned QW = CONFIG_T::qk_width;
+    HAD_CSIM_STATIC ap_int<QW> q[L][E];
+    HAD_CSIM_STATIC ap_int<QW> k[P][G][E];
+    HAD_CSIM_STATIC bool key_valid[P][G];
+    HAD_CSIM_STATIC typename CONFIG_T::value_t v[P][G][E];
+    #pragma HLS ARRAY_RESHAPE variable=q dim=2 complete
+    #pragma HLS ARRAY_PARTITION variable=k dim=1 complete
+    #pragma HLS ARRAY_RESHAPE variable=k dim=3 complete
+    #pragma HLS ARRAY_PARTITION variable=key_valid dim=1 complete
+    #pragma HLS ARRAY_PARTITION variable=v dim=1 complete
+    #pragma HLS ARRAY_RESHAPE variable=v dim=3 complete
+    fp_load<data_T, CONFIG_T>(x, valid, q, k, key_valid, v, wq, bq, wk, bk, wv, bv);
+    fp_attention_stages<res_T, CONFIG_T>(q, k, key_valid, v, y, wo, bo, exp_table, recip_table);
 }
 
 #ifndef __SYNTHESIS__

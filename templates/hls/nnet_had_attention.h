@@ -2,15 +2,16 @@
 // Mirrors golden.attention_trace (kind 'had'); contract in had_hls/spec.py; every parameter below comes from the
 // config struct, derived once in had_hls/hls/schedule.py (docs/hls.md has the stage table).
 //
-// One DATAFLOW region (UG1399 canonical form: process calls joined by local channels, one producer and one consumer
-// each). One job per (query row i, head h), G = ceil(L/P) beats of P keys; a job enters every G cycles, so a query
-// row costs H*G cycles in steady state and the stages of consecutive jobs overlap:
+// One input: `had_load` fills the memories, then the stages run as one DATAFLOW region (UG1399 canonical form:
+// process calls joined by local channels, one producer and one consumer each). One job per (query row i, head h),
+// G = ceil(L/P) beats of P keys; a job enters every G cycles, so a query row costs H*G cycles in steady state and
+// the stages of consecutive jobs overlap:
 //
-//   x tokens -> load --(Q bits, K bits banked by lane, key valid, V: ping-pong buffers)-->
+//   x tokens -> had_load --(Q bits, K bits banked by lane, key valid, V: single memories, as the RTL twin's)-->
 //     hamming_unit --beats--> topn_hist --scores (2G + SC)--> topn_keep --kept--> topn_compact + softmax_av_lanes
 //     --{S, acc}--> normalise_row --context--> out_proj -> y tokens
 //
-// load projects each token with hls4ml's ReuseFactor / Strategy (proj_config): Q and K keep only their sign bits
+// had_load projects each token with hls4ml's ReuseFactor / Strategy (proj_config): Q and K keep only their sign bits
 // (L x d bits per head), V is kept in value_t, PA copies (one read port per AV lane). There is no L x L buffer:
 // the distances of a job live in the score FIFO for about two jobs.
 #ifndef NNET_HAD_ATTENTION_H_
@@ -326,27 +327,20 @@ CompactAV:
 }
 
 // ------------------------------------------------------------------------------------------------ the core
-template <class data_T, class res_T, typename CONFIG_T>
-void had_attention_dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid,
-                            hls::stream<res_T> &y,
-                            const typename CONFIG_T::weight_t *wq, const typename CONFIG_T::bias_t *bq,
-                            const typename CONFIG_T::weight_t *wk, const typename CONFIG_T::bias_t *bk,
-                            const typename CONFIG_T::weight_t *wv, const typename CONFIG_T::bias_t *bv,
-                            const typename CONFIG_T::weight_t *wo, const typename CONFIG_T::bias_t *bo,
-                            const typename CONFIG_T::exp_t *exp_table, const typename CONFIG_T::recip_t *recip_table) {
+// The core's stages: one DATAFLOW region over the memories that had_load filled (read-only here, one reader each).
+template <class res_T, typename CONFIG_T>
+void had_attention_stages(const ap_uint<CONFIG_T::embed_dim> q[CONFIG_T::seq_len],
+                          const ap_uint<CONFIG_T::embed_dim> k[CONFIG_T::lanes][CONFIG_T::groups],
+                          const bool key_valid[CONFIG_T::lanes][CONFIG_T::groups],
+                          const typename CONFIG_T::value_t v[CONFIG_T::av_lanes][CONFIG_T::seq_len]
+                                                            [CONFIG_T::embed_dim],
+                          hls::stream<res_T> &y, const typename CONFIG_T::weight_t *wo,
+                          const typename CONFIG_T::bias_t *bo, const typename CONFIG_T::exp_t *exp_table,
+                          const typename CONFIG_T::recip_t *recip_table) {
     #pragma HLS DATAFLOW
-    const unsigned L = CONFIG_T::seq_len, E = CONFIG_T::embed_dim, P = CONFIG_T::lanes, G = CONFIG_T::groups;
     const unsigned BEATS_DEPTH = CONFIG_T::beats_fifo_depth, SCORES_DEPTH = CONFIG_T::scores_fifo_depth;
     const unsigned THRESH_DEPTH = CONFIG_T::thresholds_fifo_depth, KEPT_DEPTH = CONFIG_T::kept_fifo_depth;
     const unsigned AV_DEPTH = CONFIG_T::av_fifo_depth, CTX_DEPTH = CONFIG_T::context_fifo_depth;
-    HAD_CSIM_STATIC ap_uint<E> q[L];
-    HAD_CSIM_STATIC ap_uint<E> k[P][G];
-    HAD_CSIM_STATIC bool key_valid[P][G];
-    HAD_CSIM_STATIC typename CONFIG_T::value_t v[CONFIG_T::av_lanes][L][E];
-    #pragma HLS ARRAY_PARTITION variable=k dim=1 complete
-    #pragma HLS ARRAY_PARTITION variable=key_valid dim=1 complete
-    #pragma HLS ARRAY_PARTITION variable=v dim=1 complete
-    #pragma HLS ARRAY_RESHAPE variable=v dim=3 complete
     hls::stream<ham_beat<CONFIG_T> > beats("had_beats");
     hls::stream<ham_beat<CONFIG_T> > scores("had_scores");
     hls::stream<topn_threshold<CONFIG_T> > thresholds("had_thresholds");
@@ -359,13 +353,35 @@ void had_attention_dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T
     #pragma HLS STREAM variable=kept depth=KEPT_DEPTH
     #pragma HLS STREAM variable=avs depth=AV_DEPTH
     #pragma HLS STREAM variable=ctx depth=CTX_DEPTH
-    had_load<data_T, CONFIG_T>(x, valid, q, k, key_valid, v, wq, bq, wk, bk, wv, bv);
     hamming_unit<CONFIG_T>(q, k, key_valid, beats);
     topn_hist<CONFIG_T>(beats, scores, thresholds);
     topn_keep<CONFIG_T>(scores, thresholds, kept);
     topn_compact_softmax_av<CONFIG_T>(kept, v, exp_table, avs);
     normalise_row<CONFIG_T>(avs, recip_table, ctx);
     out_proj<res_T, CONFIG_T>(ctx, y, wo, bo);
+}
+
+// One input: had_load fills Q, K (banked by lane), the key-valid bits and V, then the stages run. As in the RTL twin
+// the memories are single (written while the stages are idle): no ping-pong copy of the L x E memories.
+template <class data_T, class res_T, typename CONFIG_T>
+void had_attention_dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid,
+                            hls::stream<res_T> &y,
+                            const typename CONFIG_T::weight_t *wq, const typename CONFIG_T::bias_t *bq,
+                            const typename CONFIG_T::weight_t *wk, const typename CONFIG_T::bias_t *bk,
+                            const typename CONFIG_T::weight_t *wv, const typename CONFIG_T::bias_t *bv,
+                            const typename CONFIG_T::weight_t *wo, const typename CONFIG_T::bias_t *bo,
+                            const typename CONFIG_T::exp_t *exp_table, const typename CONFIG_T::recip_t *recip_table) {
+    const unsigned L = CONFIG_T::seq_len, E = CONFIG_T::embed_dim, P = CONFIG_T::lanes, G = CONFIG_T::groups;
+    HAD_CSIM_STATIC ap_uint<E> q[L];
+    HAD_CSIM_STATIC ap_uint<E> k[P][G];
+    HAD_CSIM_STATIC bool key_valid[P][G];
+    HAD_CSIM_STATIC typename CONFIG_T::value_t v[CONFIG_T::av_lanes][L][E];
+    #pragma HLS ARRAY_PARTITION variable=k dim=1 complete
+    #pragma HLS ARRAY_PARTITION variable=key_valid dim=1 complete
+    #pragma HLS ARRAY_PARTITION variable=v dim=1 complete
+    #pragma HLS ARRAY_RESHAPE variable=v dim=3 complete
+    had_load<data_T, CONFIG_T>(x, valid, q, k, key_valid, v, wq, bq, wk, bk, wv, bv);
+    had_attention_stages<res_T, CONFIG_T>(q, k, key_valid, v, y, wo, bo, exp_table, recip_table);
 }
 
 #ifndef __SYNTHESIS__
