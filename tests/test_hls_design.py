@@ -88,8 +88,10 @@ def test_check_numbers_follow_the_schedule(tmp_path, seq, embed, heads, top_n, l
     spec = spec_from_module(layer, "had", seq, Precision(), False)
     d, w = embed // heads, spec.widths
     g = math.ceil(seq / lanes)  # G beats a job
-    s = math.ceil((d + 1) / g)  # bins a scan cycle
-    sc = math.ceil((d + 1) / s)  # scan cycles, <= G
+    s = 1  # bins a scan cycle: the RTL twin's, the smallest power of two with ceil(d / S) <= G
+    while math.ceil(d / s) > g and s < d:
+        s *= 2
+    sc = math.ceil(d / s)  # scan cycles, <= G
     rf = max(r for r in valid_reuse_factors(embed, embed) if r <= heads * g and 3 * embed * embed // r <= 4096)
     pa = max(1, math.ceil(min(top_n, seq) / g))
     po = min(embed, math.ceil(embed / (heads * g)))
@@ -100,7 +102,7 @@ def test_check_numbers_follow_the_schedule(tmp_path, seq, embed, heads, top_n, l
     hist = _fn(report, "topn_hist")
     assert hist["estimated_cycles_per_row"] == heads * g
     assert hist["fifo_bits"] == (2 * g + sc) * beat + 2 * (2 * w["ham"] + w["count"])  # scores + thresholds
-    assert hist["partitioned_array_bits_max"] == 2 * lanes * (d + 1) * w["count"]
+    assert hist["partitioned_array_bits_max"] == 2 * lanes * d * w["count"]  # bin d is implied
     load = _fn(report, "load")
     assert load["unrolled_mults"] == 3 * embed * embed // rf and load["estimated_cycles_per_row"] == rf
     av = _fn(report, "softmax_av_lanes")
@@ -224,7 +226,7 @@ def test_written_io_parallel_project_is_a_dataflow_top_with_token_ports(tmp_path
     assert "#pragma HLS INTERFACE ap_memory port=x" in top and "ap_vld" not in top
     params = (tmp_path / "p" / "firmware" / "parameters.h").read_text()
     assert "static const unsigned reuse_factor = 32;" in params and "static const unsigned lanes = 4;" in params
-    assert "static const unsigned scores_fifo_depth = 35;" in params  # 2 G + SC = 26 + 9
+    assert "static const unsigned scores_fifo_depth = 34;" in params  # 2 G + SC = 26 + ceil(16 / 2)
     tb = (tmp_path / "p" / "att_test.cpp").read_text()
     assert "had_hls_compare<result_t, 3136>(layer2_out, pr, 0, e);" in tb and "return 1;" in tb
 

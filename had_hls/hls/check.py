@@ -40,8 +40,8 @@ _FIFO_WRITERS = {
     },
     "fp": {
         "beats": "fp_score_unit",
-        "scores": "fp_max_update",
-        "thresholds": "fp_max_update",
+        "scores": "fp_max_tree",
+        "thresholds": "fp_max_tree",
         "av": "softmax_av_lanes",
         "context": "normalise_row",
     },

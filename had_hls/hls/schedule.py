@@ -13,8 +13,9 @@ costs H G cycles in steady state. Stages (HLS function = RTL module, see docs/hl
                      It runs before the stages (single memories, as in the RTL twin): an input takes about
                      L RF + L H G cycles
     hamming_unit     P lanes a cycle: ham = popcount(q xor k) in [0, d]                     G cycles a job
-    topn_hist        P lane histograms of d+1 bins (ping-pong by job parity); then a scan of S = ceil((d+1) / G) bins
-                     a cycle (SC = ceil((d+1) / S) <= G cycles, overlapping the next job): T, take, hmin
+    topn_hist        P lane histograms of d bins (ping-pong by job parity; bin d is implied); then a scan of S bins a
+                     cycle (the RTL twin's S: the smallest power of two with ceil(d / S) <= G; SC = ceil(d / S) <= G
+                     cycles, overlapping the next job): T, take, hmin
     topn_keep        second pass over the job's G stored beats: kept = valid & (ham < T | (ham == T & rank < take))
     topn_compact     the kept keys of a beat at consecutive positions of N slots (ping-pong per job)
     softmax_av_lanes PA = max(1, ceil(min(N, L) / G)) slots a cycle: e = exp_table[ham - hmin], S += e, acc += e v
@@ -23,12 +24,12 @@ costs H G cycles in steady state. Stages (HLS function = RTL module, see docs/hl
     out_proj         Wo, PO = min(E, ceil(E / (H G))) inputs a cycle: WC = ceil(E / PO) <= H G cycles a row
 
 The FP baseline core has the same load (Q/K as qk_t words, V banked by lane), fp_score_unit (P lanes of d-term dot
-products), fp_max_update (running row max), fp_exp_index + softmax_av_lanes over all L keys with P lanes,
+products), fp_max_tree (running row max), fp_exp_index + softmax_av_lanes over all L keys with P lanes,
 normalise_row and out_proj.
 
 FIFO depths (hls::stream channels of the DATAFLOW region; all linear in L / P, none holds a row of L scores):
 
-    beats        hamming_unit -> topn_hist (fp_score_unit -> fp_max_update)      2
+    beats        hamming_unit -> topn_hist (fp_score_unit -> fp_max_tree)      2
     scores       topn_hist -> topn_keep: the job's G beats wait for its threshold, which the scan finishes SC cycles
                  into the next job, so the producer must be able to run G + SC beats ahead (less deadlocks):
                  depth 2 G + SC (FP: 2 G + 1, the max is ready after the job's last beat)
@@ -360,7 +361,7 @@ class AttentionSchedule:
             unrolled_mults=self.wo.block,
         )
         if self.kind == "had":
-            bins = d + 1
+            bins = d
             core = [
                 StageModel(
                     "hamming_unit",
@@ -405,7 +406,7 @@ class AttentionSchedule:
                     H * G,
                     unrolled_mults=P * d,
                 ),
-                StageModel("fp_max_update", "fp_max_update", 1, J * G, f"{P} lanes", H * G, unrolled_ops=P),
+                StageModel("fp_max_tree", "fp_max_tree", 1, J * G, f"{P} lanes", H * G, unrolled_ops=P),
                 StageModel("fp_exp_index", "fp_exp_index", 1, J * G, f"{P} lanes", H * G, unrolled_mults=P),
                 StageModel(
                     "softmax_av_lanes",
@@ -444,11 +445,11 @@ class AttentionSchedule:
             Buffer("wo_acc", "out_proj", E * acc, registers=True),
         ]
         if s.kind == "had":
-            bins = d + 1
+            bins = d
             out += [
                 Buffer("histograms", "topn_hist", 2 * P * bins * w["count"], registers=True),
                 Buffer("slots", "topn_compact", 2 * P * self.slot_rows * (w["index"] + w["ham"]), registers=True),
-                Buffer("exp_table", "softmax_av_lanes", bins * prec.exp_table.width, registers=True, constant=True),
+                Buffer("exp_table", "softmax_av_lanes", (d + 1) * prec.exp_table.width, registers=True, constant=True),
             ]
         else:
             table = prec.fp_exp_table_size * prec.exp_table.width * ceil_div(P, 2)  # a dual-port ROM per 2 lanes
@@ -511,9 +512,9 @@ def attention_schedule(
         reuse_factor = matched_reuse_factor(E, E, H * G, copies=3)
     proj = ProjectionPlan.for_reuse(E, E, reuse_factor, strat)
     wo = ProjectionPlan.inputs_per_step(E, E, design.wo_lanes)
-    bins = d + 1
-    scan_bins = ceil_div(bins, G)
-    scan_cycles = ceil_div(bins, scan_bins)
+    # topn_hist scans the d stored bins (bin d is implied), S a cycle: the RTL twin's S (design_for)
+    scan_bins = design.params.get("S", 1)
+    scan_cycles = ceil_div(d, scan_bins) if spec.kind == "had" else 0
     if spec.kind == "had":
         av_lanes, av_cycles = design.av_lanes, design.av_cycles
     else:

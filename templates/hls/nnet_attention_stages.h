@@ -94,27 +94,40 @@ inline void dense_token_step(const unsigned t, const x_T x[PCONF::n_in], acc_T a
 }
 
 #ifndef __SYNTHESIS__
-// The weights of a cycle-major projection in torch's (out, in) row-major order, cached per array (fast C-sim paths).
+// The weights of a cycle-major projection in torch's (out, in) row-major order, cached per array (fast C-sim paths;
+// hls4ml's weights are constant globals). 8 spread words are re-checked on every call, so that an array refilled
+// with new contents is re-read (as weight_mantissas_t does).
 template <typename PCONF> const typename PCONF::weight_t *row_major_weights(const typename PCONF::weight_t *w) {
     typedef typename PCONF::weight_t w_T;
-    static std::map<const void *, std::vector<w_T> > cache;
-    std::vector<w_T> &out = cache[(const void *)w];
+    struct entry {
+        std::vector<w_T> out;
+        std::vector<w_T> seen; // the 8 sampled source words at the last fill
+    };
+    static std::map<const void *, entry> cache;
+    entry &c = cache[(const void *)w];
     const unsigned NI = PCONF::n_in, NO = PCONF::n_out, BI = PCONF::inputs_per_cycle, BO = PCONF::outputs_per_cycle;
-    out.assign(NI * NO, w_T(0));
-    for (unsigned t = 0; t < PCONF::cycles; t++) {
-        for (unsigned lane = 0; lane < PCONF::block; lane++) {
-            unsigned o, i;
-            if (BI > 0) {
-                o = lane / BI;
-                i = t * BI + lane % BI;
-            } else {
-                o = (t / NI) * BO + lane;
-                i = t % NI;
+    const unsigned N = PCONF::cycles * PCONF::block;
+    bool stale = c.out.empty();
+    for (unsigned k = 0; k < 8 && !stale; k++) stale = c.seen[k] != w[(unsigned)(((unsigned long long)k * (N - 1)) / 7)];
+    if (stale) {
+        c.out.assign(NI * NO, w_T(0));
+        c.seen.resize(8);
+        for (unsigned k = 0; k < 8; k++) c.seen[k] = w[(unsigned)(((unsigned long long)k * (N - 1)) / 7)];
+        for (unsigned t = 0; t < PCONF::cycles; t++) {
+            for (unsigned lane = 0; lane < PCONF::block; lane++) {
+                unsigned o, i;
+                if (BI > 0) {
+                    o = lane / BI;
+                    i = t * BI + lane % BI;
+                } else {
+                    o = (t / NI) * BO + lane;
+                    i = t % NI;
+                }
+                if (i < NI) c.out[o * NI + i] = w[t * PCONF::block + lane];
             }
-            if (i < NI) out[o * NI + i] = w[t * PCONF::block + lane];
         }
     }
-    return &out[0];
+    return &c.out[0];
 }
 #endif
 

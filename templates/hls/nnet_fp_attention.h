@@ -6,7 +6,7 @@
 // clamped to T - 1; e_j = fp_exp_table[idx]; S and AV over all valid keys; ctx = normalise; y = Wo ctx.
 //
 //   x tokens -> fp_load --(Q, K banked by lane, key valid, V banked by lane: single memories)-->
-//     fp_score_unit --beats--> fp_max_update --scores (2G + 1)--> fp_exp_index + softmax_av_lanes
+//     fp_score_unit --beats--> fp_max_tree --scores (2G + 1)--> fp_exp_index + softmax_av_lanes
 //     --{S, acc}--> normalise_row --context--> out_proj -> y tokens
 // P lanes of d-term dot products a cycle (P*d multipliers), one job per G = ceil(L/P) cycles: H*G cycles a row.
 #ifndef NNET_FP_ATTENTION_H_
@@ -259,10 +259,10 @@ ScoreBeats:
     }
 }
 
-// fp_max_update: the running max of the job's valid scores; the beats go on to the score FIFO, the max follows the
+// fp_max_tree: the running max of the job's valid scores; the beats go on to the score FIFO, the max follows the
 // job's last beat.
 template <typename CONFIG_T>
-void fp_max_update(hls::stream<score_beat<CONFIG_T> > &beats, hls::stream<score_beat<CONFIG_T> > &scores,
+void fp_max_tree(hls::stream<score_beat<CONFIG_T> > &beats, hls::stream<score_beat<CONFIG_T> > &scores,
                    hls::stream<score_max<CONFIG_T> > &maxima) {
     const unsigned P = CONFIG_T::lanes, G = CONFIG_T::groups;
     typename CONFIG_T::score_t smax = 0;
@@ -397,7 +397,7 @@ void fp_attention_stages(const ap_int<CONFIG_T::qk_width> q[CONFIG_T::seq_len][C
     #pragma HLS STREAM variable=avs depth=AV_DEPTH
     #pragma HLS STREAM variable=ctx depth=CTX_DEPTH
     fp_score_unit<CONFIG_T>(q, k, key_valid, beats);
-    fp_max_update<CONFIG_T>(beats, scores, maxima);
+    fp_max_tree<CONFIG_T>(beats, scores, maxima);
     fp_exp_softmax_av<CONFIG_T>(scores, maxima, v, exp_table, avs);
     normalise_row<CONFIG_T>(avs, recip_table, ctx);
     out_proj<res_T, CONFIG_T>(ctx, y, wo, bo);

@@ -2,10 +2,12 @@
 //
 // Keep n = min(N, valid keys) keys of a row with the smallest Hamming distance in [0, d]; ties go to the lower key
 // index; padded keys are never kept. Counting instead of sorting, two passes over a job's G beats of P distances:
-//   topn_hist     per-lane histograms (P banks of d+1 bins, ping-pong by job parity), then a scan of S bins a cycle
-//                 (SC = ceil((d+1) / S) <= G cycles, overlapping the next job's beats): cum = running count,
-//                 T = first bin with cum >= n, take = n - cum(bins < T), hmin = first non-empty bin; the scan clears
-//                 the bins it reads. The beats go on to a score FIFO (depth 2G + SC: topn_keep waits for T).
+//   topn_hist     per-lane histograms (P banks of d bins, ping-pong by job parity; bin d is not stored: it holds
+//                 whatever the others leave), then a scan of S bins a cycle (S from the RTL twin: the smallest power
+//                 of two with ceil(d / S) <= G; SC = ceil(d / S) cycles, overlapping the next job's beats):
+//                 cum = running count, T = first bin with cum >= n (d when none), take = n - cum(bins < T),
+//                 hmin = first non-empty bin (d when none); the scan clears the bins it reads. The beats go on to a
+//                 score FIFO (depth 2G + SC: topn_keep waits for T).
 //   topn_keep     second pass over the stored beats: at = valid & ham == T,
 //                 kept = valid & (ham < T | (at & seen + #(at lanes before p) < take)), seen += #at.
 //   topn_compact  the kept keys of a beat (<= P) at consecutive positions of the job's N slots {key, ham - hmin}.
@@ -40,12 +42,12 @@ void topn_hist(hls::stream<ham_beat<CONFIG_T> > &beats, hls::stream<ham_beat<CON
     typedef typename CONFIG_T::ham_t ham_t;
     const unsigned P = CONFIG_T::lanes, G = CONFIG_T::groups, D = CONFIG_T::head_dim;
     const unsigned S = CONFIG_T::scan_bins, SC = CONFIG_T::scan_cycles, JOBS = CONFIG_T::jobs;
-    count_t hist[2][P][D + 1];
+    count_t hist[2][P][D];
     #pragma HLS ARRAY_PARTITION variable=hist complete dim=0
     count_t nvalid[2];
     #pragma HLS ARRAY_PARTITION variable=nvalid complete
 HistClear:
-    for (unsigned b = 0; b <= D; b++) {
+    for (unsigned b = 0; b < D; b++) {
         #pragma HLS UNROLL
         for (unsigned p = 0; p < P; p++) {
             #pragma HLS UNROLL
@@ -70,7 +72,7 @@ HistBeats:
             for (unsigned p = 0; p < P; p++) {
                 #pragma HLS UNROLL
                 if (b.valid[p]) {
-                    hist[par][p][b.ham[p]]++;
+                    if (b.ham[p] < D) hist[par][p][b.ham[p]]++;
                     nv++;
                 }
             }
@@ -92,7 +94,7 @@ HistBeats:
             for (unsigned s = 0; s < S; s++) {
                 #pragma HLS UNROLL
                 const unsigned bin = g * S + s;
-                if (bin <= D) {
+                if (bin < D) {
                     count_t cnt = 0;
                 HistSum:
                     for (unsigned p = 0; p < P; p++) {
@@ -114,8 +116,8 @@ HistBeats:
             }
             if (g == SC - 1) {
                 topn_threshold<CONFIG_T> t;
-                t.thresh = thresh;
-                t.take = n_row - below;
+                t.thresh = found ? thresh : ham_t(D); // n not reached below d: the rest are at distance d
+                t.take = n_row - (found ? below : cum);
                 t.hmin = hmin;
                 thresholds.write(t);
             }
