@@ -2,8 +2,8 @@
 
 One place derives every parameter that the HLS layers (templates/hls/nnet_*.h, through the config structs of
 had_hls.hls.attention_layers) and the design check (had_hls.hls.check) use. The parallelism of the core (P, PA, DN,
-PO) is the RTL twin's: :func:`had_hls.rtl.generate.design_for` derives it and this module only reads it, so both
-descriptions of the machine use one value.
+PO and the scan's S) is the RTL twin's: :func:`had_hls.rtl.generate.design_for` derives it and this module only
+reads it, so both descriptions of the machine use one value.
 
 One job per (query row i, head h), G = ceil(L / P) beats of P keys; a job enters every G cycles, so a query row
 costs H G cycles in steady state. Stages (HLS function = RTL module, see docs/hls.md):
@@ -31,7 +31,7 @@ FIFO depths (hls::stream channels of the DATAFLOW region; all linear in L / P, n
 
     beats        hamming_unit -> topn_hist (fp_score_unit -> fp_max_tree)      2
     scores       topn_hist -> topn_keep: the job's G beats wait for its threshold, which the scan finishes SC cycles
-                 into the next job, so the producer must be able to run G + SC beats ahead (less deadlocks):
+                 into the next job, so the producer must be able to run G + SC beats ahead (a shallower FIFO deadlocks):
                  depth 2 G + SC (FP: 2 G + 1, the max is ready after the job's last beat)
     thresholds   one word a job                                                   2
     kept         topn_keep -> topn_compact                                        2
