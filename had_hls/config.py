@@ -111,12 +111,18 @@ class PrecisionSection:
 
 @dataclass(frozen=True)
 class HLSSection:
-    """``hls:`` hls4ml backend and target."""
+    """``hls:`` hls4ml backend and target; hls4ml's Strategy / ReuseFactor / PipelineStyle of the generated
+    projects (reuse_factor null: matched to the attention core, had_hls.hls.schedule); unroll_limit: operations one
+    pipelined region may unroll before ``had-hls check`` calls it a violation (Vitis stops near 4096)."""
 
     backend: Literal["Vitis", "Vivado"] = "Vitis"
     io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
     part: str = "xcvu13p-flga2577-2-e"
     clock_period: float = 5.0
+    strategy: Literal["Resource", "Latency"] = "Resource"
+    reuse_factor: int | None = None
+    pipeline_style: Literal["dataflow", "pipeline"] = "dataflow"
+    unroll_limit: int = 4096
     precision: PrecisionSection = field(default_factory=PrecisionSection)
 
     def validate(self, path: str) -> None:
@@ -124,6 +130,9 @@ class HLSSection:
             raise ConfigError(f"{path}.clock_period: {self.clock_period} is not allowed: must be > 0 (ns)")
         if not self.part.strip():
             raise ConfigError(f"{path}.part: {self.part!r} is not allowed: give an FPGA part name")
+        if self.reuse_factor is not None:
+            _positive(self.reuse_factor, f"{path}.reuse_factor")
+        _positive(self.unroll_limit, f"{path}.unroll_limit")
 
 
 @dataclass(frozen=True)

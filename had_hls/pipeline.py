@@ -37,7 +37,8 @@ def _convert(project: Project, out: Path) -> tuple[Project, str, dict]:
     from had_hls.hls.model_convert import run_convert
 
     report = run_convert(project, out)
-    return project, report.get("headline", "hls project written"), report
+    head = report.get("headline", "hls project written") + _check_note(report)
+    return project, head, report | {"_ok": report["check"]["ok"]}
 
 
 def _csim(project: Project, out: Path) -> tuple[Project, str, dict]:
@@ -48,8 +49,14 @@ def _csim(project: Project, out: Path) -> tuple[Project, str, dict]:
     if "accuracy" in r:
         a = r["accuracy"]
         head += f"; accuracy C-sim {a['csim']:.4f} / student {a['student']:.4f} / teacher {a['teacher']:.4f}"
-    ok = r["golden_mismatches"] == 0 and r["fp_baseline"]["golden_mismatches"] == 0
-    return project, head, r | {"_ok": ok}
+    ok = r["golden_mismatches"] == 0 and r["fp_baseline"]["golden_mismatches"] == 0 and r["check"]["ok"]
+    return project, head + _check_note(r), r | {"_ok": ok}
+
+
+def _check_note(report: dict) -> str:
+    """The design check's verdict on the projects a stage wrote (had_hls.hls.check)."""
+    violations = report["check"]["violations"]
+    return "; check ok" if not violations else f"; check: {len(violations)} violation(s): {violations[0]}"
 
 
 def _cosim(project: Project, out: Path) -> tuple[Project, str, dict]:

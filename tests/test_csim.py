@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 SHAPES = [  # name, model overrides, hls overrides
     ("odd_L_d8_N1_H3", {"seq_len": 13, "embed_dim": 24, "num_heads": 3, "top_n": 1}, {}),
-    ("N_equals_L", {"seq_len": 7, "embed_dim": 16, "num_heads": 2, "top_n": 7}, {}),
+    ("N_equals_L_io_stream", {"seq_len": 7, "embed_dim": 16, "num_heads": 2, "top_n": 7}, {"io_type": "io_stream"}),
     (
         "padding_mask_vivado",
         {"seq_len": 10, "embed_dim": 16, "num_heads": 1, "top_n": 4, "key_padding_mask": True},
@@ -51,6 +51,13 @@ def test_csim_is_bit_exact_with_golden(tmp_path, project_file, name, model, hls)
     assert np.abs(vec["had_csim"]).max() > 0.01  # a real, non-trivial output was compared
     assert np.array_equal(vec["had_csim"], vec["had_golden"])
     assert ("mask" in vec) == model.get("key_padding_mask", False)
+    # each layer project ships its inputs and golden's outputs for its own test bench (Vitis csim_design)
+    tb = tmp_path / "out" / "hls" / "had" / "tb_data"
+    expected = np.loadtxt(tb / "tb_output_predictions.dat", ndmin=2)
+    assert np.array_equal(expected, vec["had_golden"].reshape(6, -1))
+    width = model["seq_len"] * model["embed_dim"] + (model["seq_len"] if model.get("key_padding_mask") else 0)
+    assert np.loadtxt(tb / "tb_input_features.dat", ndmin=2).shape == (6, width)
+    assert report["check"] == {"ok": True, "violations": []}
 
 
 def test_csim_command_writes_report_and_exits_zero(tmp_path, project_file, capsys):

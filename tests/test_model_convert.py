@@ -15,6 +15,7 @@ from torch import nn
 from had_hls.cli import main
 from had_hls.errors import UserError
 from had_hls.fixed import FixedType
+from had_hls.hls.check import check_model
 from had_hls.hls.convert import HLSTarget
 from had_hls.hls.encoder_layers import EncoderHW
 from had_hls.hls.model_convert import ModelPrecision, convert_model
@@ -22,6 +23,7 @@ from had_hls.models.vit import TinyViT, ViTConfig
 from had_hls.nn import TopN
 from had_hls.spec import Precision
 from had_hls.verify.accuracy import attention_bit_exactness
+from had_hls.verify.testbench import run_testbench, write_tb_data
 
 # 12x12 images, 4x4 patches: 9 patches + CLS = 10 tokens; E=16, 2 heads (d=8), 2 blocks, FFN 24, 5 classes; ReLU
 # and CLS pooling here (GELU and mean pooling: tests/test_model_convert_layers.py and the default model)
@@ -107,8 +109,23 @@ def test_layers_of_the_project(converted) -> None:
     assert classes.count("HADAttention") == 2
     assert classes.count("HADLayerNorm") == 5
     assert classes.count("HADDenseSeq") == 4
-    assert {"HADTokenEmbed", "HADTokenPool", "Dense", "Merge", "Activation"} <= set(classes)
+    assert {"HADTokenEmbed", "HADTokenPool", "Dense", "Merge", "Activation", "Clone"} <= set(classes)
     assert cm.hls_model.get_output_variables()[0].shape == [CFG.num_classes]
+    assert cm.hls_model.config.get_config_value("IOType") == "io_stream"
+    assert cm.hls_model.config.pipeline_style == "dataflow"
+
+
+@pytest.mark.slow
+def test_whole_model_test_bench_runs_the_synthesized_code(converted) -> None:
+    """The project's own C test bench (g++ -std=c++0x, no fast paths: what Vitis csim_design compiles) reproduces
+    the C-sim logits of had-hls's (fast-path) build bit for bit, and the check finds nothing."""
+    *_, patches, cm, y = converted
+    prj = Path(cm.hls_model.config.get_output_dir())
+    write_tb_data(prj, [patches[:3]], y[:3])
+    run = run_testbench(prj)
+    assert run.passed and run.vectors == 3, run.output
+    report = check_model(cm.hls_model, "hls/model")
+    assert report.violations == [] and report.top_style == "dataflow"
 
 
 @pytest.mark.slow
@@ -140,8 +157,8 @@ def test_wrong_layout_and_io_stream_are_user_errors(tmp_path: Path) -> None:
     model = _tiny_student()
     with pytest.raises(UserError, match="input features 17 != patch_embed.in_features 16"):
         convert_model(model, (9, 17), tmp_path / "a")
-    with pytest.raises(UserError, match="io_stream.*not supported for whole-model"):
-        convert_model(model, (9, 16), tmp_path / "b", target=HLSTarget(io_type="io_stream"))
+    with pytest.raises(UserError, match="io_stream.*not supported by the stock-op route"):
+        convert_model(model, (9, 16), tmp_path / "b", target=HLSTarget(io_type="io_stream"), route="stock")
     broken = copy.deepcopy(model)
     del broken.head
     with pytest.raises(UserError, match=r"model\.head: expected Linear, got missing"):

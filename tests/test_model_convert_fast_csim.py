@@ -1,12 +1,15 @@
-"""The g++-only integer fast paths of the C-simulation (templates/hls: ``project_token``, ``token_embed``,
-``dense_seq``, ``layernorm_seq``, ``gelu_lut``, ``had_attention_core``, ``fp_attention_core`` and the fixed-point
-conversions they use) give the same bits as the ap_fixed code they replace.
+"""The g++-only integer fast paths of the C-simulation (templates/hls: ``token_embed``, ``dense_seq``,
+``layernorm_seq``, ``gelu_lut``, ``had_attention``, ``fp_attention`` and the fixed-point conversions they use) give the
+same bits as the ap_fixed code they replace, which for the attention layers is the DATAFLOW core that is synthesized.
 
-One testbench is compiled twice, as is and with ``-DHAD_HLS_NO_FAST_CSIM`` (every layer then runs its ap_fixed body),
-and run on edge values: random raw bit patterns (extremes of every type), outputs that saturate or round negative
+One testbench is compiled twice, with ``-DHAD_HLS_FAST_CSIM_ENABLE`` (the fast paths, as had-hls's build_lib.sh) and
+as Vitis C simulation compiles it (``-std=c++0x``, no define: every layer runs its ap_fixed body), and run on edge
+values: random raw bit patterns (extremes of every type), outputs that saturate or round negative
 values (AP_RND/AP_SAT result types, an unsigned result), a wrapping accumulator, constant LayerNorm rows (variance
 0), GELU inputs at and next to +-2^RB, odd shapes (L = 11, 9, 13; n_in = 13, 9; d = 4, 16, 32, 64), padding masks
-including a sample with every key padded, and weight arrays refilled between calls (the weight cache must notice).
+including a sample with every key padded, weight arrays refilled between calls (the weight cache must notice), and
+every projection schedule (ReuseFactor <= n_in, a multiple of n_in, Strategy Latency; P = 2, 3, 4 lanes). The
+attention configs are the ones had_hls.hls.attention_layers writes (config_struct from a spec and its schedule).
 The fast build must take the fast path for every layer under test, the other build none of them; the printed output
 bits must be identical.
 """
@@ -18,6 +21,11 @@ from pathlib import Path
 
 import hls4ml
 import pytest
+from conftest import seeded_layer
+
+from had_hls.hls.attention_layers import config_struct
+from had_hls.hls.schedule import ProjectionPlan, attention_schedule
+from had_hls.spec import Precision, spec_from_module
 
 pytestmark = pytest.mark.slow
 
@@ -115,13 +123,15 @@ template <class X, class Y> void run_gelu(const char *name, int trials) {
 
 // ---- Linear per token and token embedding with a CLS row: odd shapes, wrapping accumulator, saturating output
 struct dense_cfg : nnet::dense_seq_config {
-    static const unsigned seq_len = 5, n_in = 13, n_out = 7;
+    static const unsigned seq_len = 5;
+// DENSE_PLAN
     typedef ap_fixed<16, 4> weight_t;
     typedef ap_fixed<16, 6> bias_t;
     typedef ap_fixed<34, 10> accum_t; // wraps on large inputs
 };
 struct embed_cfg : nnet::token_embed_config {
-    static const unsigned seq_in = 4, seq_len = 5, n_in = 11, n_out = 6;
+    static const unsigned seq_in = 4, seq_len = 5;
+// EMBED_PLAN
     static const bool cls = true;
     typedef ap_fixed<16, 4> weight_t;
     typedef ap_fixed<16, 6> bias_t;
@@ -130,17 +140,17 @@ struct embed_cfg : nnet::token_embed_config {
 template <class X, class Y> void run_dense(const char *name, int trials) {
     static X x[dense_cfg::seq_len * dense_cfg::n_in];
     static Y y[dense_cfg::seq_len * dense_cfg::n_out];
-    static dense_cfg::weight_t w[dense_cfg::n_in * dense_cfg::n_out];
+    static dense_cfg::weight_t w[dense_cfg::cycles * dense_cfg::block];
     static dense_cfg::bias_t b[dense_cfg::n_out];
     static X xe[embed_cfg::seq_in * embed_cfg::n_in];
     static Y ye[embed_cfg::seq_len * embed_cfg::n_out];
-    static embed_cfg::weight_t we[embed_cfg::n_in * embed_cfg::n_out];
+    static embed_cfg::weight_t we[embed_cfg::cycles * embed_cfg::block];
     static embed_cfg::bias_t be[embed_cfg::seq_len * embed_cfg::n_out];
     flag(name, nnet::dense_fast<X, Y, dense_cfg>::ok && nnet::dense_fast<X, Y, embed_cfg>::ok);
     for (int t = 0; t < trials; t++) {
-        raw_fill(w, dense_cfg::n_in * dense_cfg::n_out); // new contents of the same arrays: the cache must notice
+        raw_fill(w, dense_cfg::cycles * dense_cfg::block); // new contents of the same arrays: the cache must notice
         raw_fill(b, dense_cfg::n_out);
-        raw_fill(we, embed_cfg::n_in * embed_cfg::n_out);
+        raw_fill(we, embed_cfg::cycles * embed_cfg::block);
         raw_fill(be, embed_cfg::seq_len * embed_cfg::n_out);
         if (t % 2) {
             raw_fill(x, dense_cfg::seq_len * dense_cfg::n_in);
@@ -157,84 +167,55 @@ template <class X, class Y> void run_dense(const char *name, int trials) {
 }
 
 // ---- HAD attention: odd L, E = H * d, padding masks (including all keys padded), saturating value/context/result
-template <unsigned L_, unsigned H_, unsigned D_, unsigned N_> struct att_cfg : nnet::had_attention_config {
-    static const unsigned seq_len = L_, embed_dim = H_ * D_, num_heads = H_, head_dim = D_, top_n = N_;
-    static const unsigned recip_index_bits = 10, value_width = 16, value_frac = 10, recip_frac = 17;
-    static const unsigned context_width = 16, context_frac = 10, sum_width = 22;
-    typedef ap_fixed<16, 4> weight_t;
-    typedef ap_fixed<16, 6> bias_t;
-    typedef ap_fixed<44, 18> accum_t;
-    typedef ap_fixed<16, 6, AP_RND, AP_SAT> value_t;
-    typedef ap_fixed<16, 6, AP_RND, AP_SAT> context_t;
-    typedef ap_uint<18> exp_t;
-    typedef ap_uint<18> recip_t;
-    typedef ap_uint<22> sum_t;
-    typedef ap_int<40> av_acc_t;
-    typedef ap_int<59> norm_prod_t;
-    typedef ap_uint<7> ham_t;
-    typedef ap_uint<6> count_t;
-};
-template <class CFG, class X, class Y> void run_attention(const char *name, int trials, double scale) {
+// CONFIGS (written by the test from had_hls.hls.attention_layers.config_struct)
+template <bool FP> struct kind_tag {};
+template <class CFG, class X, class Y, class W, class B, class ET, class RT>
+void call_layer(kind_tag<true>, X *x, ap_uint<1> *mask, Y *y,
+                W w[3][CFG::proj_config::cycles * CFG::proj_config::block], W *wo, B b[4][CFG::embed_dim], ET *et,
+                RT *rt) {
+    nnet::fp_attention_masked<X, ap_uint<1>, Y, CFG>(x, mask, y, w[0], b[0], w[1], b[1], w[2], b[2], wo, b[3], et, rt);
+}
+template <class CFG, class X, class Y, class W, class B, class ET, class RT>
+void call_layer(kind_tag<false>, X *x, ap_uint<1> *mask, Y *y,
+                W w[3][CFG::proj_config::cycles * CFG::proj_config::block], W *wo, B b[4][CFG::embed_dim], ET *et,
+                RT *rt) {
+    nnet::had_attention_masked<X, ap_uint<1>, Y, CFG>(x, mask, y, w[0], b[0], w[1], b[1], w[2], b[2], wo, b[3], et, rt);
+}
+template <class CFG, class X, class Y, bool FP>
+void run_layer(const char *name, int trials, double scale, const typename CFG::exp_t *et_size_hint) {
     const unsigned L = CFG::seq_len, E = CFG::embed_dim;
+    const unsigned NW = CFG::proj_config::cycles * CFG::proj_config::block;
+    const unsigned NWO = CFG::wo_config::cycles * CFG::wo_config::block;
+    const unsigned T = FP ? 1024 : CFG::head_dim + 1;
     static X x[L * E];
     static Y y[L * E];
-    static bool valid[L];
-    static typename CFG::weight_t w[4][E * E];
+    static ap_uint<1> mask[L];
+    static typename CFG::weight_t w[3][NW], wo[NWO];
     static typename CFG::bias_t b[4][E];
-    typename CFG::exp_t et[CFG::head_dim + 1];
+    static typename CFG::exp_t et[T];
     static typename CFG::recip_t rt[1 << CFG::recip_index_bits];
-    flag(name, nnet::had_fast<X, Y, CFG>::ok);
+    (void)et_size_hint;
     for (int t = 0; t < trials; t++) {
-        for (int k = 0; k < 4; k++) {
-            fill(w[k], E * E, 0.3);
-            fill(b[k], E, 0.3);
-        }
-        for (unsigned i = 0; i <= CFG::head_dim; i++) et[i] = (unsigned)(rng() % (1u << 18));
+        for (int k = 0; k < 3; k++) fill(w[k], NW, 0.3);
+        fill(wo, NWO, 0.3);
+        for (int k = 0; k < 4; k++) fill(b[k], E, 0.3);
+        for (unsigned i = 0; i < T; i++) et[i] = (unsigned)(rng() % (1u << 18));
         for (unsigned i = 0; i < (1u << CFG::recip_index_bits); i++) rt[i] = (unsigned)(rng() % (1u << 18));
         if (t % 5 == 4) raw_fill(x, L * E);
         else fill(x, L * E, scale);
         const unsigned pad = t % 4 == 3 ? L : (unsigned)(rng() % (L / 2 + 1)); // t % 4 == 3: every key padded
-        for (unsigned j = 0; j < L; j++) valid[j] = j + pad < L;
-        nnet::had_attention_core<X, Y, CFG>(x, valid, y, w[0], b[0], w[1], b[1], w[2], b[2], w[3], b[3], et, rt);
+        for (unsigned j = 0; j < L; j++) mask[j] = j + pad < L ? 0 : 1;
+        call_layer<CFG, X, Y>(kind_tag<FP>(), x, mask, y, w, wo, b, et, rt);
         put(name, y, L * E);
     }
 }
-
-// ---- FP attention baseline: the same shapes and edge cases (padding, all keys padded, raw bit patterns)
-template <unsigned L_, unsigned H_, unsigned D_> struct fp_cfg : att_cfg<L_, H_, D_, L_> {
-    static const unsigned qk_width = 16, exp_table_size = 1024, index_shift = 31;
-    static const unsigned long inv_sqrt_d = 131072 / (D_ == 4 ? 2 : (D_ == 16 ? 4 : 6));
-    typedef ap_fixed<16, 6, AP_RND, AP_SAT> qk_t;
-    typedef ap_int<2 * 16 + 7> score_t;
-    typedef ap_int<2 * 16 + 8> score_diff_t;
-    typedef ap_int<2 * 16 + 8 + 18> index_prod_t;
-    typedef ap_uint<30> sum_t;
-    static const unsigned sum_width = 30;
-};
+template <class CFG, class X, class Y> void run_attention(const char *name, int trials, double scale) {
+    flag(name, nnet::had_fast<X, Y, CFG>::ok);
+    run_layer<CFG, X, Y, false>(name, trials, scale, 0);
+}
 template <class CFG, class X, class Y> void run_fp(const char *name, int trials, double scale) {
-    const unsigned L = CFG::seq_len, E = CFG::embed_dim;
-    static X x[L * E];
-    static Y y[L * E];
-    static bool valid[L];
-    static typename CFG::weight_t w[4][E * E];
-    static typename CFG::bias_t b[4][E];
-    static typename CFG::exp_t et[CFG::exp_table_size];
-    static typename CFG::recip_t rt[1 << CFG::recip_index_bits];
     flag(name, nnet::fp_fast<X, Y, CFG>::ok);
-    for (int t = 0; t < trials; t++) {
-        for (int k = 0; k < 4; k++) {
-            fill(w[k], E * E, 0.3);
-            fill(b[k], E, 0.3);
-        }
-        for (unsigned i = 0; i < CFG::exp_table_size; i++) et[i] = (unsigned)(rng() % (1u << 18));
-        for (unsigned i = 0; i < (1u << CFG::recip_index_bits); i++) rt[i] = (unsigned)(rng() % (1u << 18));
-        if (t % 5 == 4) raw_fill(x, L * E);
-        else fill(x, L * E, scale);
-        const unsigned pad = t % 4 == 3 ? L : (unsigned)(rng() % (L / 2 + 1));
-        for (unsigned j = 0; j < L; j++) valid[j] = j + pad < L;
-        nnet::fp_attention_core<X, Y, CFG>(x, valid, y, w[0], b[0], w[1], b[1], w[2], b[2], w[3], b[3], et, rt);
-        put(name, y, L * E);
-    }
+    run_layer<CFG, X, Y, true>(name, trials, scale, 0);
 }
 
 // ---- conversions: random raw bits of a wide accumulator into rounding / saturating / unsigned / wrapping types
@@ -261,12 +242,12 @@ int main() {
     run_gelu<ap_fixed<12, 5>, ap_fixed<7, 2, AP_RND, AP_SAT> >("gelu_sat", 10);
     run_dense<ap_fixed<18, 8>, ap_fixed<18, 8> >("dense", 8);
     run_dense<ap_fixed<16, 6>, ap_fixed<9, 3, AP_RND, AP_SAT> >("dense_sat", 8);
-    run_attention<att_cfg<11, 3, 4, 5>, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("att", 10, 1);
+    run_attention<config1, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("att", 10, 1);
     typedef ap_fixed<16, 6, AP_RND, AP_SAT> in_sat_t;
-    run_attention<att_cfg<9, 2, 32, 9>, in_sat_t, ap_fixed<12, 3, AP_TRN, AP_SAT> >("att_d32", 10, 8);
-    run_attention<att_cfg<13, 1, 64, 1>, ap_fixed<16, 6>, ap_fixed<16, 6> >("att_d64", 6, 2);
-    run_fp<fp_cfg<11, 3, 4>, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("fp", 10, 1);
-    run_fp<fp_cfg<9, 2, 16>, in_sat_t, ap_fixed<12, 3, AP_TRN, AP_SAT> >("fp_d16", 10, 8);
+    run_attention<config2, in_sat_t, ap_fixed<12, 3, AP_TRN, AP_SAT> >("att_d32", 10, 8);
+    run_attention<config3, ap_fixed<16, 6>, ap_fixed<16, 6> >("att_d64", 6, 2);
+    run_fp<config4, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("fp", 10, 1);
+    run_fp<config5, in_sat_t, ap_fixed<12, 3, AP_TRN, AP_SAT> >("fp_d16", 10, 8);
     run_copy<ap_fixed<40, 16>, ap_fixed<8, 3, AP_RND, AP_SAT> >("rnd_sat", 20000);
     run_copy<ap_fixed<40, 16>, ap_ufixed<7, 2, AP_RND, AP_SAT> >("u_rnd_sat", 20000);
     run_copy<ap_fixed<40, 16>, ap_fixed<10, 4> >("trn_wrap", 20000);
@@ -281,12 +262,40 @@ LAYERS = (
 )  # fmt: skip
 
 
+# (name, L, E, H, N, kind, lanes, ReuseFactor, Strategy): every projection schedule, P = 2, 3, 4
+ATTENTION = [
+    ("config1", 11, 12, 3, 5, "had", 4, None, "resource"),
+    ("config2", 9, 64, 2, 9, "had", 3, 128, "resource"),  # ReuseFactor 2 n_in: output blocks
+    ("config3", 13, 64, 1, 1, "had", 4, 4, "latency"),  # one step of all MACs at II = 4
+    ("config4", 11, 12, 3, 11, "fp", 2, None, "resource"),
+    ("config5", 9, 32, 2, 9, "fp", 4, 32, "resource"),
+]
+
+
+def _configs() -> tuple[str, str, str]:
+    """The attention config structs (had_hls.hls.attention_layers) and the encoder Linear plans of the TB."""
+    structs = []
+    for name, seq, embed, heads, top_n, kind, lanes, rf, strategy in ATTENTION:
+        layer = seeded_layer(embed, heads, top_n if kind == "had" else None, mode="hard" if kind == "had" else "float")
+        spec = spec_from_module(layer, kind, seq, Precision(), False)
+        sched = attention_schedule(spec, lanes, rf, strategy)
+        base = "had_attention_config" if kind == "had" else "fp_attention_config"
+        text = config_struct(spec, sched, int(name[6:]), base, "ap_fixed<16,4>", "ap_fixed<16,6>", "io_parallel")
+        structs.append(text)
+    dense = "\n".join(ProjectionPlan.for_reuse(13, 7, 91, "resource").config_lines())
+    embed = "\n".join(ProjectionPlan.for_reuse(11, 6, 1, "resource").config_lines())
+    return "\n".join(structs), dense, embed
+
+
 def _build_and_run(tmp_path: Path) -> tuple[list[str], list[str]]:
     ap_types = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
+    nnet_utils = Path(hls4ml.__file__).parent / "templates" / "vivado" / "nnet_utils"
     src = tmp_path / "tb.cpp"
-    src.write_text(TB)
-    base = ["g++", "-O1", "-std=c++17", "-w", f"-I{ap_types}", f"-I{REPO / 'templates' / 'hls'}", str(src)]
-    builds = {"fast": [], "plain": ["-DHAD_HLS_NO_FAST_CSIM"]}
+    configs, dense, embed = _configs()
+    text = TB.replace("// CONFIGS (written by the test from had_hls.hls.attention_layers.config_struct)", configs)
+    src.write_text(text.replace("// DENSE_PLAN", dense).replace("// EMBED_PLAN", embed))
+    base = ["g++", "-O1", "-w", f"-I{ap_types}", f"-I{nnet_utils}", f"-I{REPO / 'templates' / 'hls'}", str(src)]
+    builds = {"fast": ["-std=c++17", "-DHAD_HLS_FAST_CSIM_ENABLE"], "plain": ["-std=c++0x"]}
     procs = {k: subprocess.Popen([*base, *flags, "-o", str(tmp_path / k)], stderr=subprocess.PIPE, text=True)
              for k, flags in builds.items()}  # fmt: skip
     for name, proc in procs.items():

@@ -1,7 +1,8 @@
 """The encoder layers of whole-model projects (had_hls/hls/encoder_layers.py, templates/hls/nnet_had_encoder.h),
 C-simulated with real hls4ml + g++ against torch, each within a tolerance derived from its types and table sizes;
 hls4ml 1.3.0's own LayerNorm is pinned as wrong for var > 1 (why had-hls has its own); the g++-only exact int64
-fast path of project_token (templates/hls/nnet_attention_common.h) is compared bit for bit with the ap_fixed loop.
+fast projection of the C-sim (fast_project_token, templates/hls/nnet_attention_common.h) is compared bit for bit
+with the ap_fixed loop.
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ def test_project_token_fast_csim_path_is_bit_exact(tmp_path: Path) -> None:
     src = tmp_path / "tb.cpp"
     src.write_text(FAST_PATH_TB)
     exe = tmp_path / "tb"
-    cmd = ["g++", "-O1", "-std=c++17", f"-I{ap_types}", f"-I{REPO / 'templates' / 'hls'}", str(src), "-o", str(exe)]
+    cmd = ["g++", "-O1", "-std=c++17", "-DHAD_HLS_FAST_CSIM_ENABLE", f"-I{ap_types}", f"-I{REPO / 'templates' / 'hls'}",
+           str(src), "-o", str(exe)]
     subprocess.run(cmd, check=True, capture_output=True)
     out = [int(v) for v in subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split()]
     assert out == [0, 0, 0, 0, -1, -1]

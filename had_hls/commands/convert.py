@@ -31,4 +31,6 @@ def run(args: argparse.Namespace) -> int:
     report = run_convert(project, args.out)
     print(f"convert {report['name']}: {report['headline']}")
     print(f"Vitis: {report['vitis_command']}")
-    return 0
+    for line in report["check"]["violations"]:
+        print(f"VIOLATION {line}")
+    return 0 if report["check"]["ok"] else 1

@@ -33,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
         from had_hls.verify.accuracy import format_accuracy
 
         print(format_accuracy(report))
+    for line in report["check"]["violations"]:
+        print(f"VIOLATION {line}")
     ok = report["golden_mismatches"] == 0 and report["fp_baseline"]["golden_mismatches"] == 0
-    return 0 if ok else 1
+    return 0 if ok and report["check"]["ok"] else 1
 
 
 def format_summary(r: dict, out_dir) -> str:

@@ -1,9 +1,13 @@
-"""hls4ml IR layers, templates and PyTorch handler for the HAD and FP attention layers (io_parallel, fused).
+"""hls4ml IR layers, templates and PyTorch handler for the HAD and FP attention layers (io_parallel and io_stream).
 
 A :class:`had_hls.nn.HammingAttention` in a traced model becomes one ``HADAttention`` node (binary modes) or one
 ``FPAttention`` node (``float`` mode: the standard-attention baseline). Both carry their frozen
-:class:`had_hls.spec.AttentionSpec`; weights and tables are emitted from the spec as hls4ml weight variables, the
-config struct from the spec's types and widths, so C++ and golden share every integer.
+:class:`had_hls.spec.AttentionSpec` and their :class:`had_hls.hls.schedule.AttentionSchedule` (lanes P from the
+layer config key ``Lanes``, hls4ml's ``ReuseFactor`` and ``Strategy``); weights and tables are emitted from the spec
+as hls4ml weight variables (projections cycle-major, as the schedule reads them), the config struct from the spec's
+types and the schedule's numbers, so C++, golden and the design check share every integer. The C++ is one DATAFLOW
+region per layer (templates/hls/nnet_had_attention.h, nnet_fp_attention.h) with an io_parallel and an io_stream
+entry point.
 """
 
 from __future__ import annotations
@@ -12,38 +16,57 @@ from pathlib import Path
 
 import hls4ml
 from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
+from hls4ml.model.attributes import ConfigurableAttribute
 from hls4ml.model.layers import Layer
 
-from had_hls.hls import streaming
 from had_hls.hls.build import install_parallel_build
 from had_hls.hls.frontend_fixes import install_frontend_fixes
+from had_hls.hls.schedule import AttentionSchedule, ProjectionPlan, attention_schedule, strategy_name
 from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.binarize import BinarizeMode
+from had_hls.rtl.generate import DEFAULT_LANES
 from had_hls.spec import AttentionSpec, Precision, spec_from_module
 
 HLS_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "hls"
 HEADERS = (
     "nnet_attention_common.h",
+    "nnet_attention_stages.h",
     "nnet_hamming.h",
     "nnet_topn_select.h",
     "nnet_had_attention.h",
     "nnet_fp_attention.h",
-    "nnet_attention_stream_adapter.h",
-    "nnet_had_attention_stream.h",
 )
 BACKENDS = ("Vivado", "Vitis")
 TORCH_CLASS = "HammingAttention"
 
 
 class _AttentionLayer(Layer):
-    """Common IR: one input (L, E) (+ optional (L,) padding mask), one output (L, E), weights from the spec."""
+    """Common IR: one input (L, E) (+ optional (L,) padding mask), one output (L, E), weights from the spec.
+
+    ``reuse_factor`` (config key ReuseFactor) and ``lanes`` (config key Lanes, the RTL twin's P) are hls4ml
+    configurable attributes; Strategy is read as hls4ml reads it (layer name, then layer type, then model)."""
+
+    _expected_attributes = [
+        ConfigurableAttribute("reuse_factor", default=1, description="ReuseFactor of the Q/K/V projections"),
+        ConfigurableAttribute("lanes", default=DEFAULT_LANES, description="P: keys a cycle (the RTL twin's lanes)"),
+    ]
 
     def initialize(self) -> None:
         spec: AttentionSpec = self.get_attr("spec")
+        try:
+            strategy = strategy_name(self.model.config.get_strategy(self))
+            schedule = attention_schedule(
+                spec, int(self.get_attr("lanes")), int(self.get_attr("reuse_factor")), strategy
+            )
+        except ValueError as err:
+            raise ValueError(f"layer {self.name}: {err}") from None
+        self.set_attr("schedule", schedule)
+        self.set_attr("strategy", strategy)
         prec = spec.precision
         self.add_output_variable([spec.seq_len, spec.embed_dim], precision=hls_precision(prec.result))
-        for key in "qkvo":
-            add_projection_weights(self, spec, key)
+        for key in "qkv":
+            add_projection_weights(self, spec, key, schedule.proj)
+        add_projection_weights(self, spec, "o", schedule.wo)
         add_table_weights(self, spec)
 
 
@@ -56,10 +79,22 @@ class FPAttention(_AttentionLayer):
 
 
 # ------------------------------------------------------------------------------------------------ templates
-def config_struct(spec: AttentionSpec, index: int, base: str, weight_t: str, bias_t: str) -> str:
-    """The per-instance config struct: shapes, types and widths of spec.datapath_widths()."""
+def _projection_struct(name: str, plan: ProjectionPlan, weight_t: str, bias_t: str) -> str:
+    lines = [f"struct {name} : nnet::dense_token_config {{", *plan.config_lines()]
+    lines += [f"    typedef {weight_t} weight_t;", f"    typedef {bias_t} bias_t;", "};", ""]
+    return "\n".join(lines)
+
+
+def config_struct(
+    spec: AttentionSpec, schedule: AttentionSchedule, index: int, base: str, weight_t: str, bias_t: str, io_type: str
+) -> str:
+    """The per-instance config structs: the projections' (ReuseFactor, Strategy, steps) and the layer's (shapes,
+    types and widths of spec.datapath_widths(), the schedule's lanes and FIFO depths)."""
     p, w = spec.precision, spec.widths
+    proj, wo = f"config{index}_proj", f"config{index}_wo"
     lines = [
+        _projection_struct(proj, schedule.proj, weight_t, bias_t),
+        _projection_struct(wo, schedule.wo, weight_t, bias_t),
         f"struct config{index} : nnet::{base} {{",
         f"    static const unsigned seq_len = {spec.seq_len};",
         f"    static const unsigned embed_dim = {spec.embed_dim};",
@@ -73,6 +108,10 @@ def config_struct(spec: AttentionSpec, index: int, base: str, weight_t: str, bia
         f"    static const unsigned context_width = {p.context.width};",
         f"    static const unsigned context_frac = {p.context.frac};",
         f"    static const unsigned sum_width = {w['sum']};",
+        f"    static const unsigned io_type = nnet::{io_type};",
+        *schedule.config_lines(),
+        f"    typedef {proj} proj_config;",
+        f"    typedef {wo} wo_config;",
         f"    typedef {weight_t} weight_t;",
         f"    typedef {bias_t} bias_t;",
         f"    typedef {p.accum.cpp()} accum_t;",
@@ -85,6 +124,7 @@ def config_struct(spec: AttentionSpec, index: int, base: str, weight_t: str, bia
         f"    typedef ap_int<{w['norm_prod']}> norm_prod_t;",
         f"    typedef ap_uint<{w['ham']}> ham_t;",
         f"    typedef ap_uint<{w['count']}> count_t;",
+        f"    typedef ap_uint<{w['index']}> key_t;",
     ]
     if spec.kind == "fp":
         lines += [
@@ -109,10 +149,12 @@ def _make_templates(layer_cls: type[Layer], base: str, function: str):
         def format(self, node: Layer) -> str:
             return config_struct(
                 node.get_attr("spec"),
+                node.get_attr("schedule"),
                 node.index,
                 base,
                 node.get_weights("wq").type.name,
                 node.get_weights("bq").type.name,
+                node.model.config.get_config_value("IOType"),
             )
 
     class FunctionTemplate(FunctionCallTemplate):
@@ -155,6 +197,8 @@ def parse_hamming_attention(operation, layer_name, input_names, input_shapes, no
         raise ValueError(f"layer {layer_name}: HammingAttention expects a (batch, L, E) input, got {shape}")
     seq_len, embed = int(shape[1]), int(shape[2])
     kind = "fp" if class_object.mode is BinarizeMode.FLOAT else "had"
+    if kind == "had" and not class_object.top_n.enabled:
+        raise ValueError(f"layer {layer_name}: the HAD hardware layer needs top-N (top_n) enabled")
     precision = getattr(class_object, "hardware_precision", None) or Precision()
     spec = spec_from_module(
         class_object, kind, seq_len, precision=precision, key_padding_mask=len(input_names) > 1, name=layer_name
@@ -175,24 +219,22 @@ _registered = False
 
 
 def register() -> None:
-    """Register handlers, IR layers, templates and headers with hls4ml (Vivado and Vitis), and install the
-    front-end fixes. Idempotent."""
+    """Register the handler, IR layers, templates and headers with hls4ml (Vivado and Vitis), and install the
+    front-end fixes and the project-writer fixes. Idempotent."""
     global _registered
     if _registered:
         return
+    from had_hls.hls.top_style import install_writer_fixes
+
     install_frontend_fixes()  # [seq, feature] bugs of hls4ml 1.3.0's PyTorch front end (frontend_fixes.py)
     install_parallel_build()  # build_lib.sh compiles its two translation units concurrently (build.py)
+    install_writer_fixes()  # top-level ports, test bench that checks its outputs (top_style.py)
     hls4ml.converters.register_pytorch_layer_handler(TORCH_CLASS, parse_hamming_attention)
     hls4ml.model.layers.register_layer("HADAttention", HADAttention)
     hls4ml.model.layers.register_layer("FPAttention", FPAttention)
-    for torch_class, handler in streaming.HANDLERS.items():
-        hls4ml.converters.register_pytorch_layer_handler(torch_class, handler)
-    for ir_name, cls in streaming.LAYERS.items():
-        hls4ml.model.layers.register_layer(ir_name, cls)
     templates = [
         *_make_templates(HADAttention, "had_attention_config", "had_attention"),
         *_make_templates(FPAttention, "fp_attention_config", "fp_attention"),
-        *streaming._templates(),
     ]
     for name in BACKENDS:
         backend = hls4ml.backends.get_backend(name)

@@ -7,6 +7,10 @@ wrapper, ~5 s of parsing the ap_types headers). :func:`install_parallel_build` w
 network's compile in the background, compiles the bridge meanwhile and waits for both (a failure of either still
 fails the script: ``set -e`` applies to ``wait PID``). Same compiler, same flags, same objects: only the order
 changes. If hls4ml's script does not have the expected two lines, it is left as written.
+
+The script also defines HAD_HLS_FAST_CSIM_ENABLE: this g++ build (the Python bridge behind ``predict``) may take the
+integer fast paths of templates/hls (bit-exact with the ap_fixed code, tested); the project's own test bench,
+compiled by Vitis ``csim_design`` from build_prj.tcl, does not define it and simulates the code that is synthesized.
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ from hls4ml.writer.vivado_writer import VivadoWriter
 _MAIN = "-c firmware/${PROJECT}.cpp -o ${PROJECT}.o"
 _BRIDGE = "-c ${PROJECT}_bridge.cpp -o ${PROJECT}_bridge.o"
 _MARK = "_had_hls_parallel_build"
+_CFLAGS = 'CFLAGS="-O3 -fPIC"'
+_FAST = 'CFLAGS+=" -DHAD_HLS_FAST_CSIM_ENABLE"  # had-hls: integer C-sim fast paths in this g++ build only'
+
+
+def enable_fast_csim(text: str) -> str:
+    """build_lib.sh with HAD_HLS_FAST_CSIM_ENABLE after hls4ml's CFLAGS line (unchanged if it is not found)."""
+    if _FAST in text or _CFLAGS not in text:
+        return text
+    return text.replace(_CFLAGS, _CFLAGS + "\n" + _FAST, 1)
 
 
 def parallel_build_script(text: str) -> str:
@@ -44,7 +57,7 @@ def install_parallel_build() -> None:
         path = Path(model.config.get_output_dir()) / "build_lib.sh"
         if path.is_file():
             text = path.read_text()
-            new = parallel_build_script(text)
+            new = enable_fast_csim(parallel_build_script(text))
             if new != text:
                 path.write_text(new)
 

@@ -1,4 +1,4 @@
-"""hls4ml layers for the non-attention parts of a HAD encoder on ``[seq, feature]`` data (io_parallel).
+"""hls4ml layers for the non-attention parts of a HAD encoder on ``[seq, feature]`` data (io_stream and io_parallel).
 
 hls4ml 1.3.0's PyTorch front end covers Linear, ReLU and residual ``add`` on ``(L, E)`` (with
 :mod:`had_hls.hls.frontend_fixes`), but not the rest of a ViT encoder:
@@ -16,7 +16,10 @@ hls4ml 1.3.0's PyTorch front end covers Linear, ReLU and residual ``add`` on ``(
   much longer on its unrolled code; see model_convert's ``dense`` option.
 
 Each torch module is an ``HLS4MLModule`` leaf with the float semantics of the layer it replaces; its hardware
-knobs travel as the module attribute ``hw`` (a :class:`EncoderHW`). The C++ is templates/hls/nnet_had_encoder.h.
+knobs travel as the module attribute ``hw`` (a :class:`EncoderHW`). The C++ is templates/hls/nnet_had_encoder.h:
+each layer has an io_stream form (one token a stream word; the whole-model projects) and an io_parallel form. The
+Linear layers honour hls4ml's ReuseFactor and Strategy (a :class:`had_hls.hls.schedule.ProjectionPlan`: weights
+emitted cycle-major); HADGELU's ReuseFactor is its cycles a token.
 """
 
 from __future__ import annotations
@@ -31,14 +34,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
+from hls4ml.model.attributes import ConfigurableAttribute
 from hls4ml.model.layers import Layer
 from hls4ml.model.types import FixedPrecisionType
 from torch import nn
 
 from had_hls.fixed import FixedType
 from had_hls.hls.attention_layers import BACKENDS, HLS_TEMPLATE_DIR, hls_precision
+from had_hls.hls.schedule import ProjectionPlan, ceil_div, strategy_name
 
-HEADERS = ("nnet_attention_common.h", "nnet_had_encoder.h")
+HEADERS = ("nnet_attention_common.h", "nnet_attention_stages.h", "nnet_had_encoder.h")
 
 
 @dataclass(frozen=True)
@@ -169,19 +174,38 @@ def _weights(layer: Layer, name: str, data: np.ndarray, t: FixedType) -> None:
     )
 
 
-class HADTokenEmbed(Layer):
+_REUSE = ConfigurableAttribute("reuse_factor", default=1, description="ReuseFactor (cycles a token)")
+
+
+class _DenseLayer(Layer):
+    """A Linear per token: ReuseFactor / Strategy -> :class:`ProjectionPlan` (attr ``plan``), cycle-major weights."""
+
+    _expected_attributes = [_REUSE]
+
+    def plan(self) -> ProjectionPlan:
+        n_in, n_out = self.get_attr("n_in"), self.get_attr("n_out")
+        try:
+            strategy = strategy_name(self.model.config.get_strategy(self))
+            plan = ProjectionPlan.for_reuse(n_in, n_out, int(self.get_attr("reuse_factor")), strategy)
+        except ValueError as err:
+            raise ValueError(f"layer {self.name}: {err}") from None
+        self.set_attr("plan", plan)
+        return plan
+
+
+class HADTokenEmbed(_DenseLayer):
     def initialize(self) -> None:
         hw: EncoderHW = self.get_attr("hw")
         self.add_output_variable([self.get_attr("seq_len"), self.get_attr("n_out")])
-        _weights(self, "weight", self.get_attr("weight_data"), hw.weight)
+        _weights(self, "weight", self.plan().layout(self.get_attr("weight_data")), hw.weight)
         _weights(self, "bias2d", self.get_attr("bias2d_data"), hw.bias)
 
 
-class HADDenseSeq(Layer):
+class HADDenseSeq(_DenseLayer):
     def initialize(self) -> None:
         hw: EncoderHW = self.get_attr("hw")
         self.add_output_variable([self.get_attr("seq_len"), self.get_attr("n_out")])
-        _weights(self, "weight", self.get_attr("weight_data"), hw.weight)
+        _weights(self, "weight", self.plan().layout(self.get_attr("weight_data")), hw.weight)
         _weights(self, "bias", self.get_attr("bias_data"), hw.bias)
 
 
@@ -197,6 +221,10 @@ class HADLayerNorm(Layer):
 
 
 class HADGELU(Layer):
+    """GELU by table; ReuseFactor = cycles a token (ceil(F / RF) table reads a cycle in the io_stream form)."""
+
+    _expected_attributes = [_REUSE]
+
     def initialize(self) -> None:
         hw: EncoderHW = self.get_attr("hw")
         self.add_output_variable(list(self.get_attr("shape")))
@@ -233,8 +261,7 @@ def _config_lines(node: Layer) -> list[str]:
     if cls in ("HADTokenEmbed", "HADDenseSeq"):
         lines = [
             f"    static const unsigned seq_len = {node.get_attr('seq_len')};",
-            f"    static const unsigned n_in = {node.get_attr('n_in')};",
-            f"    static const unsigned n_out = {node.get_attr('n_out')};",
+            *node.get_attr("plan").config_lines(),
             f"    typedef {node.get_weights('weight').type.name} weight_t;",
             f"    typedef {hw.bias.cpp()} bias_t;",
             f"    typedef {_accum(hw)} accum_t;",
@@ -262,8 +289,15 @@ def _config_lines(node: Layer) -> list[str]:
             f"    typedef {hw.bias.cpp()} bias_t;",
         ]
     if cls == "HADGELU":
+        shape = node.get_attr("shape")
+        token = int(shape[-1])
+        lanes = ceil_div(token, max(1, min(int(node.get_attr("reuse_factor")), token)))
         return [
-            f"    static const unsigned n_in = {math.prod(node.get_attr('shape'))};",
+            f"    static const unsigned n_in = {math.prod(shape)};",
+            f"    static const unsigned n_token = {token};",
+            f"    static const unsigned n_tokens = {math.prod(shape) // token};",
+            f"    static const unsigned lanes = {lanes};",
+            f"    static const unsigned cycles = {ceil_div(token, lanes)};",
             f"    static const unsigned table_bits = {hw.gelu_table_bits};",
             f"    static const int range_bits = {hw.gelu_range_bits};",
             f"    typedef {hw.gelu_table.cpp()} table_t;",
@@ -309,7 +343,10 @@ def _templates() -> list[type]:
                 def format(self, node: Layer) -> str:
                     p = self._default_function_params(node)
                     args = [p["input"], p["output"], *(node.get_weights(w).name for w in weights)]
-                    return f"nnet::{function}<{p['input_t']}, {p['output_t']}, {p['config']}>({', '.join(args)});"
+                    stream = "_stream" if node.model.config.get_config_value("IOType") == "io_stream" else ""
+                    return (
+                        f"nnet::{function}{stream}<{p['input_t']}, {p['output_t']}, {p['config']}>({', '.join(args)});"
+                    )
 
             ConfigTemplate.__name__ = f"{layer_cls.__name__}ConfigTemplate"
             FunctionTemplate.__name__ = f"{layer_cls.__name__}FunctionTemplate"
@@ -444,7 +481,7 @@ def register() -> None:
         for template in templates:
             backend.register_template(template)
         for header in HEADERS:
-            if header != "nnet_attention_common.h":
+            if header == "nnet_had_encoder.h":
                 backend.register_source(Path(HLS_TEMPLATE_DIR) / header)
     _registered = True
 

@@ -16,11 +16,18 @@ Supported layout (the :class:`had_hls.models.vit.TinyViT` layout; any module wit
     pooling     : mean over tokens, or the CLS token (``cfg.pool`` / ``pool``)
     head        : nn.Linear(E, classes)
 
-hls4ml layers (io_parallel): TokenEmbedding -> HADTokenEmbed, LayerNorm -> HADLayerNorm, Linear on (L, E) ->
-HADDenseSeq, GELU -> HADGELU (table), ReLU -> hls4ml Activation, residual -> hls4ml Add, pooling -> HADTokenPool,
-head -> hls4ml Dense; HammingAttention -> HADAttention (binary modes) / FPAttention (float mode), bit-exact with
-had_hls.golden; ``attention="stock"`` builds every attention from stock hls4ml ops instead (hls4ml's own route,
+hls4ml layers: TokenEmbedding -> HADTokenEmbed, LayerNorm -> HADLayerNorm, Linear on (L, E) -> HADDenseSeq, GELU ->
+HADGELU (table), ReLU -> hls4ml Activation, residual -> hls4ml Add, pooling -> HADTokenPool, head -> hls4ml Dense;
+HammingAttention -> HADAttention (binary modes) / FPAttention (float mode), bit-exact with had_hls.golden;
+``attention="stock"`` builds every attention from stock hls4ml ops instead (hls4ml's own route,
 had_hls.hls.stock_attention). Types: :class:`ModelPrecision` (the project's ``convert:`` section).
+
+The generated project is io_stream (:data:`MODEL_IO_TYPE`): every layer is a DATAFLOW process reading and writing one
+token a stream word, the residual branches are hls4ml Clone streams (depth L, one sequence: the attention layer
+reads all L tokens before its first output), and every Linear / attention layer takes the target's ReuseFactor and
+Strategy (None: matched to the attention core's H ceil(L/P) cycles a token). io_parallel would need the residual
+arrays read by two DATAFLOW processes, which Vitis does not allow (one producer, one consumer per channel); the
+stock-op comparison route stays io_parallel (hls4ml's einsum and softmax layers).
 """
 
 from __future__ import annotations
@@ -38,9 +45,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from had_hls.config import ConfigError
 from had_hls.errors import UserError
 from had_hls.fixed import FixedType
-from had_hls.hls.convert import HLSTarget
+from had_hls.hls.convert import HLSTarget, configure_attention, target_for
 from had_hls.hls.encoder_layers import (
     LUTGELU,
     EncoderHW,
@@ -50,11 +58,13 @@ from had_hls.hls.encoder_layers import (
     TokenPool,
     register,
 )
+from had_hls.hls.top_style import apply_top_style
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import Precision
 
 AttentionRoute = Literal["native", "stock"]
+MODEL_IO_TYPE = "io_stream"
 
 SUPPORTED = (
     "Linear (token/patch embedding, FFN, classifier head), LayerNorm, HammingAttention, GELU, ReLU, "
@@ -266,9 +276,15 @@ def _check_types(precision: ModelPrecision) -> None:
 
 
 def model_config(
-    hw_model: HardwareEncoder, seq_shape: tuple[int, int], precision: ModelPrecision, backend: str
+    hw_model: HardwareEncoder,
+    seq_shape: tuple[int, int],
+    precision: ModelPrecision,
+    backend: str,
+    target: HLSTarget | None = None,
 ) -> dict[str, Any]:
-    """hls4ml config (granularity 'name') with the types of ``precision`` on every layer."""
+    """hls4ml config (granularity 'name') with the types of ``precision`` on every layer, and ``target``'s
+    ReuseFactor / Strategy / Lanes / PipelineStyle on the layers that take them."""
+    target = target or HLSTarget()
     cfg = hls4ml.utils.config_from_pytorch_model(
         hw_model,
         input_shape=tuple(seq_shape),
@@ -307,7 +323,38 @@ def model_config(
         if name not in layers:
             raise UserError(f"convert.layers.{name}: no such layer; layers: {', '.join(layers)}")
         result(name, t)
+    _reuse_config(cfg, hw_model, seq_shape, target)
     return cfg
+
+
+def _reuse_config(
+    cfg: dict[str, Any], hw_model: HardwareEncoder, seq_shape: tuple[int, int], target: HLSTarget
+) -> None:
+    """ReuseFactor / Strategy of every Linear and attention layer, Lanes of the attention layers, the GELU tables'
+    cycles a token: all matched to the attention core's row time H ceil(L/P) unless the target fixes ReuseFactor."""
+    layers = cfg["LayerName"]
+    seq = int(seq_shape[0]) + (1 if hw_model.embed.cls is not None else 0)
+    attn = [blk.attn for blk in hw_model.blocks if isinstance(blk.attn, HammingAttention)]
+    heads = attn[0].num_heads if attn else 1
+    rows = target.row_cycles(seq, heads)
+
+    def dense(name: str, n_in: int, n_out: int) -> None:
+        if name in layers:
+            layers[name].update(target.layer_config(name, n_in, n_out, rows))
+
+    dense("embed", hw_model.embed.linear.in_features, hw_model.embed.linear.out_features)
+    dense("head", hw_model.head.in_features, hw_model.head.out_features)
+    for i, blk in enumerate(hw_model.blocks):
+        p = f"blocks_{i}"
+        dense(f"{p}_fc1", blk.fc1.linear.in_features, blk.fc1.linear.out_features)
+        dense(f"{p}_fc2", blk.fc2.linear.in_features, blk.fc2.linear.out_features)
+        if isinstance(blk.attn, HammingAttention):
+            configure_attention(cfg, blk.attn, seq, target, f"{p}_attn")
+        if f"{p}_act" in layers and isinstance(blk.act, LUTGELU):
+            width = blk.fc1.linear.out_features
+            cycles = target.reuse_factor if target.reuse_factor is not None else rows
+            layers[f"{p}_act"]["ReuseFactor"] = max(1, min(cycles, width))
+    cfg["Model"]["PipelineStyle"] = target.pipeline_style  # Strategy per layer: hls4ml's einsum needs Latency
 
 
 def _stock_attention_types(layers: dict[str, dict[str, Any]], seq: int) -> None:
@@ -365,16 +412,14 @@ def convert_model(
 
     HammingAttention layers keep their mode: binary -> HADAttention (bit-exact with golden), float -> FPAttention;
     ``route='stock'`` builds them from stock hls4ml ops (float attention, no top-N). ``tb_inputs`` (N, L_in, K) /
-    ``tb_outputs`` (N, classes) become the project's tb_data. io_stream is not supported for whole models yet.
+    ``tb_outputs`` (N, classes) become the project's tb_data. ``target.io_type``: io_stream for the generated
+    projects (module docstring); the stock route needs io_parallel.
     """
     register()
-    target = target or HLSTarget()
+    target = target or HLSTarget(io_type=MODEL_IO_TYPE)
     precision = precision_cfg or ModelPrecision()
-    if target.io_type != "io_parallel":
-        raise UserError(
-            f"hls.io_type: {target.io_type!r} is not supported for whole-model projects yet; allowed: io_parallel "
-            "(io_stream covers single attention layers: had-hls csim)"
-        )
+    if route == "stock" and target.io_type != "io_parallel":
+        raise UserError(f"hls.io_type: {target.io_type!r} is not supported by the stock-op route; allowed: io_parallel")
     _check_types(precision)
     seq_in, k = (int(s) for s in seq_shape)
     parts = encoder_parts(model)
@@ -389,7 +434,9 @@ def convert_model(
     out.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.redirect_stdout(io.StringIO()):
         try:
-            cfg = model_config(hw_model, (seq_in, k), precision, target.backend)
+            cfg = model_config(hw_model, (seq_in, k), precision, target.backend, target)
+        except ConfigError:
+            raise
         except ValueError as err:  # a layer hls4ml or our handlers reject (e.g. types too wide for golden)
             raise UserError(f"hls4ml conversion failed: {err}") from None
         attn_names = [f"blocks_{i}_attn" for i in range(len(hw_model.blocks))] if route == "native" else []
@@ -419,8 +466,11 @@ def convert_model(
                     clock_period=target.clock_period,
                     **kwargs,
                 )
+            except ConfigError:
+                raise
             except ValueError as err:  # a layer hls4ml or our handlers reject (e.g. types too wide for golden)
                 raise UserError(f"hls4ml conversion failed: {err}") from None
+            apply_top_style(hls_model, target.pipeline_style)
             hls_model.write()
             # tb_data is written now; later writes (compile() writes again) must not look for the temporary files
             hls_model.config.config["InputData"] = None
@@ -464,12 +514,6 @@ VITIS_COMMAND = "vitis-run --mode hls --tcl build_prj.tcl"
 VITIS_HLS_COMMAND = "vitis_hls -f build_prj.tcl"
 
 
-def write_dat(path: Path, rows: np.ndarray) -> None:
-    """hls4ml's testbench format: one sample per line, values separated by spaces."""
-    rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
-    path.write_text("".join(" ".join(repr(float(v)) for v in row) + " \n" for row in rows))
-
-
 def _readme(name: str, samples: int, agree: float, acc: float) -> str:
     return f"""# {name}: whole HAD encoder, hls4ml project (Vitis HLS, io_parallel)
 
@@ -497,14 +541,15 @@ def run_convert(project: Any, out: str | Path | None = None, quiet: bool = True)
     """
     import time
 
+    from had_hls.hls.check import check_graphs, update_check
     from had_hls.hls.model_config import convert_section
     from had_hls.hls.model_project import load_models, parallel_predict, test_set
     from had_hls.io import staged_output, write_json
+    from had_hls.verify.testbench import write_dat
 
     sec = convert_section(project)
     precision = sec.model_precision(project)
-    h = project.hls
-    target = HLSTarget(backend=h.backend, io_type=h.io_type, part=h.part, clock_period=h.clock_period)
+    target = target_for(project, io_type=MODEL_IO_TYPE)
     models = load_models(project)
     patches, labels = test_set(project, models.student, sec.testbench_samples)
     out_dir = project.output_dir(out)
@@ -557,7 +602,10 @@ def run_convert(project: Any, out: str | Path | None = None, quiet: bool = True)
             "vitis_command": f"cd {out_dir / 'hls' / 'model'} && {VITIS_COMMAND}",
             "layers": layers,
         }
+        checks = check_graphs(project, {"hls/model": cm.hls_model})
+        report["check"] = {"ok": not checks[0].violations, "violations": list(checks[0].violations)}
         write_json(prj / "convert.json", report)
+    write_json(out_dir / "check.json", update_check(out_dir, checks))  # beside csim's entries for hls/had, hls/fp
     report["headline"] = (
         f"{out_dir / 'hls' / 'model'}: {len(layers)} layers, compile {compile_s:.0f} s, tb C-sim accuracy "
         f"{acc:.3f} (student {report['testbench_student_accuracy']:.3f}, argmax agreement {agree:.3f})"

@@ -1,4 +1,4 @@
-"""Spec -> hls4ml weight variables and precision types, shared by the fused and the io_stream attention layers."""
+"""Spec -> hls4ml weight variables and precision types of the HAD and FP attention layers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from hls4ml.model.layers import Layer
 from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, RoundingMode, SaturationMode
 
 from had_hls.fixed import FixedType
+from had_hls.hls.schedule import ProjectionPlan
 from had_hls.spec import AttentionSpec
 
 
@@ -23,15 +24,16 @@ def hls_precision(t: FixedType):
     )
 
 
-def add_projection_weights(layer: Layer, spec: AttentionSpec, key: str) -> None:
-    """w{key} (out, in) row-major and b{key} of projection ``key`` in 'qkvo', as exact dequantized values."""
+def add_projection_weights(layer: Layer, spec: AttentionSpec, key: str, plan: ProjectionPlan) -> None:
+    """w{key} and b{key} of projection ``key`` in 'qkvo', as exact dequantized values; the weights in the
+    cycle-major order of ``plan`` (ProjectionPlan.layout), the biases in output order."""
     prec = spec.precision
     proj = spec.projections()[key]
     layer.add_weights_variable(
         name=f"w{key}",
         var_name=f"w{key}{{index}}",
         precision=hls_precision(prec.weight),
-        data=prec.weight.to_float(proj.weight).reshape(-1),
+        data=prec.weight.to_float(plan.layout(proj.weight)),
     )
     layer.add_weights_variable(
         name=f"b{key}",

@@ -32,8 +32,8 @@ import numpy as np
 from had_hls import golden
 from had_hls.config import Project
 from had_hls.errors import UserError
-from had_hls.hls.convert import HLSTarget
-from had_hls.hls.model_convert import ConvertedModel, convert_model
+from had_hls.hls.convert import target_for
+from had_hls.hls.model_convert import MODEL_IO_TYPE, ConvertedModel, convert_model
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import AttentionSpec
@@ -134,8 +134,8 @@ def run_model_csim(
     if unknown:
         raise UserError(f"routes: {sorted(unknown)} not allowed; allowed: {', '.join(ROUTES)}")
     precision = convert_section(project).model_precision(project)
-    h = project.hls
-    target = HLSTarget(backend=h.backend, io_type="io_parallel", part=h.part, clock_period=h.clock_period)
+    io_types = {"had": MODEL_IO_TYPE, "fp": MODEL_IO_TYPE, "stock": "io_parallel"}  # stock: hls4ml's einsum / softmax
+    targets = {route: target_for(project, io_type=io_types[route]) for route in ROUTES}
     models = load_models(project)
     patches, labels = test_set(project, models.student, samples)
     n = len(patches)
@@ -151,7 +151,7 @@ def run_model_csim(
         model, how = sources[route]
         t1 = time.perf_counter()
         converted[route] = convert_model(
-            model, patches.shape[1:], work / route, precision, target, route=how, trace_attention=route == "had"
+            model, patches.shape[1:], work / route, precision, targets[route], route=how, trace_attention=route == "had"
         )
         if route == "had":
             converted[route].hls_model.config.trace_output = True

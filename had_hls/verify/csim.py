@@ -8,7 +8,9 @@ the float model with the hardware's dequantized weights against the provable bou
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import math
 import os
 import platform
@@ -25,12 +27,14 @@ from tqdm import tqdm
 from had_hls import golden
 from had_hls.config import ConfigError, Project
 from had_hls.errors import UserError
-from had_hls.hls.convert import HLSTarget, convert_attention
+from had_hls.hls.check import check_graphs, update_check
+from had_hls.hls.convert import HLSTarget, convert_attention, target_for
 from had_hls.io import staged_output, write_json
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import AttentionSpec, dequantized_weights, spec_from_module
 from had_hls.verify.bounds import output_error_bound
+from had_hls.verify.testbench import write_tb_data
 
 CALIBRATION_BATCHES = 8
 
@@ -173,13 +177,60 @@ class LayerResult:
 
 
 def _target(project: Project) -> HLSTarget:
-    h = project.hls
-    return HLSTarget(backend=h.backend, io_type=h.io_type, part=h.part, clock_period=h.clock_period)
+    return target_for(project)
 
 
 def wants_model_csim(project: Project) -> bool:
     """Whole-model C-sim on real data: a checkpoint, a dataset (teacher section) and csim.model."""
     return project.csim.model and project.model.checkpoint is not None and "teacher" in project.present
+
+
+@dataclass
+class LayerProjects:
+    """The HAD and FP layer projects of a project, written (not compiled), with golden on the test vectors."""
+
+    models: dict[str, Any]
+    specs: dict[str, AttentionSpec]
+    layers: dict[str, HammingAttention]
+    traces: dict[str, list[golden.GoldenTrace]]
+    golden: dict[str, np.ndarray]
+
+
+def write_layer_projects(
+    project: Project, folder: str | Path, x: np.ndarray, mask: np.ndarray | None, layer: HammingAttention | None = None
+) -> LayerProjects:
+    """Convert the project's layer (HAD) and its FP baseline into ``folder``/hls/{had,fp} (hls4ml, our layers),
+    write them, and give each tb_data: the inputs ``x`` (K, L, E) [+ ``mask`` (K, L)] and golden's outputs, so that
+    their own C test benches (Vitis ``csim_design``, had_hls.verify.testbench) check the synthesized code."""
+    target = _target(project)
+    layer = layer or build_layer(project)
+    had_spec, fp_spec = build_specs(project, layer)
+    fp_layer = copy.deepcopy(layer)
+    fp_layer.set_mode(BinarizeMode.FLOAT)
+    fp_layer.top_n = type(layer.top_n)()
+    k = len(x)
+    out = LayerProjects({}, {"had": had_spec, "fp": fp_spec}, {"had": layer, "fp": fp_layer}, {}, {})
+    for kind in ("had", "fp"):
+        spec = out.specs[kind]
+        prj = Path(folder) / "hls" / kind
+        model = convert_attention(
+            out.layers[kind],
+            project.model.seq_len,
+            prj,
+            project.precision,
+            target,
+            with_mask=mask is not None,
+            project_name=f"{kind}_attention",
+        )
+        with contextlib.redirect_stdout(io.StringIO()):  # hls4ml reports each file it writes
+            model.write()
+        traces = [golden.attention_trace(spec, x[i], None if mask is None else mask[i]) for i in range(k)]
+        out.traces[kind] = traces
+        out.golden[kind] = np.stack([spec.precision.result.to_float(t.y) for t in traces])
+        inputs = [x.reshape(k, -1)] + ([] if mask is None else [mask.reshape(k, -1).astype(np.float64)])
+        write_tb_data(prj, inputs, out.golden[kind].reshape(k, -1))
+        out.models[kind] = model
+    return out
 
 
 def run_csim(
@@ -200,40 +251,27 @@ def run_csim(
         raise UserError(f"--vectors: {k} is not allowed: must be >= 1")
     out_dir = project.output_dir(out_dir)
     layer = build_layer(project)
-    had_spec, fp_spec = build_specs(project, layer)
+    build_specs(project, layer)  # bad settings fail here, before any output
     x, mask = make_vectors(project, k)
-    fp_layer = copy.deepcopy(layer)
-    fp_layer.set_mode(BinarizeMode.FLOAT)
-    fp_layer.top_n = type(layer.top_n)()
 
     model_csim = wants_model_csim(project)
     bar = tqdm(total=5 if model_csim else 4, desc="csim", unit="step", disable=quiet, leave=False)
     with staged_output(out_dir) as stage:
         bar.set_postfix_str("convert (hls4ml)")
-        models = {}
-        for kind, mod in (("had", layer), ("fp", fp_layer)):
-            models[kind] = convert_attention(
-                mod,
-                project.model.seq_len,
-                stage / "hls" / kind,
-                project.precision,
-                target,
-                with_mask=mask is not None,
-                project_name=f"{kind}_attention",
-            )
+        lp = write_layer_projects(project, stage, x, mask, layer)
         bar.update()
         bar.set_postfix_str("compile (g++)")
-        compile_s = _compile_all(models)
+        compile_s = _compile_all(lp.models)
         bar.update()
         bar.set_postfix_str("run C-sim")
         results = {}
-        for kind, spec, mod in (("had", had_spec, layer), ("fp", fp_spec, fp_layer)):
+        for kind in ("had", "fp"):
+            spec, mod, traces = lp.specs[kind], lp.layers[kind], lp.traces[kind]
             t0 = time.perf_counter()
             inputs = x.reshape(k, -1) if mask is None else [x.reshape(k, -1), mask.astype(np.float64)]
-            y = np.asarray(models[kind].predict(inputs), dtype=np.float64).reshape(x.shape)
+            y = np.asarray(lp.models[kind].predict(inputs), dtype=np.float64).reshape(x.shape)
             run_s = time.perf_counter() - t0
-            traces = [golden.attention_trace(spec, x[i], None if mask is None else mask[i]) for i in range(k)]
-            g = np.stack([spec.precision.result.to_float(t.y) for t in traces])
+            g = lp.golden[kind]
             ref = torch_reference(mod, _quantized_inputs(spec, x), mask)
             ref_hw = torch_reference(with_hardware_weights(mod, spec), _quantized_inputs(spec, x), mask)
             bound = max(output_error_bound(spec, t) for t in traces)
@@ -247,8 +285,14 @@ def run_csim(
                 max_abs_err_vs_torch_hw_weights=float(np.abs(g - ref_hw).max()),
                 error_bound=bound,
             )
+        had_spec, models = lp.specs["had"], lp.models
         bar.update()
         report = _report(project, target, k, had_spec, results, compile_s, mask is not None)
+        checks = check_graphs(project, {f"hls/{kind}": models[kind] for kind in ("had", "fp")})
+        check = update_check(out_dir, checks)
+        write_json(stage / "check.json", check)
+        violations = [v for c in checks for v in c.violations]
+        report["check"] = {"ok": not violations, "violations": violations}
         if model_csim:
             from had_hls.verify.accuracy import run_model_csim
 

@@ -25,13 +25,16 @@ template <int W, class fixed_T> inline ap_int<W> mantissa_of(const fixed_T &x) {
 // integers (int64 / unsigned int64 / __int128), exactly the bits the ap_fixed code next to it computes: each value is
 // held as its two's-complement mantissa (value = m * 2^-F); a conversion to a type T floors (AP_TRN) or adds the
 // half LSB and floors (AP_RND), then wraps to W bits (AP_WRAP) or clamps (AP_SAT), as ap_fixed does; additions into
-// a wrapping type are exact modulo 2^W, so they wrap once at the end. A fast path is chosen at compile time only when
-// every type involved is one it models and no intermediate can exceed its integer width; otherwise (or with
-// -DHAD_HLS_NO_FAST_CSIM) the ap_fixed code runs. tests/test_model_convert_fast_csim.py compares both bit for bit.
-#ifdef HAD_HLS_NO_FAST_CSIM
-#define HAD_HLS_FAST_CSIM 0
-#else
+// a wrapping type are exact modulo 2^W, so they wrap once at the end. The fast paths are opt-in: only had-hls's own
+// g++ build (build_lib.sh, had_hls/hls/build.py) defines HAD_HLS_FAST_CSIM_ENABLE, so Vitis C simulation
+// (build_prj.tcl's csim_design) and every other compile run the ap_fixed code that is synthesized. Even when enabled,
+// a fast path is chosen at compile time only when every type involved is one it models and no intermediate can
+// exceed its integer width; -DHAD_HLS_NO_FAST_CSIM turns them off again. tests/test_model_convert_fast_csim.py
+// compares both bit for bit.
+#if defined(HAD_HLS_FAST_CSIM_ENABLE) && !defined(HAD_HLS_NO_FAST_CSIM)
 #define HAD_HLS_FAST_CSIM 1
+#else
+#define HAD_HLS_FAST_CSIM 0
 #endif
 
 template <class T> struct fixed_traits {
@@ -229,25 +232,6 @@ bool fast_project_token(const in_T x[N_IN], const w_T w[N_OUT * N_IN], const b_T
 #define HAD_CSIM_FAST_END
 #endif
 
-// Projection of one token: acc[o] = bias[o]; acc[o] += x[i] * w[o][i] for i = 0..N_IN-1 (w row-major (out, in)).
-// Each += converts to acc_T with its quantisation/overflow modes: exact when acc_T keeps all product bits.
-template <class in_T, class w_T, class b_T, class acc_T, unsigned N_IN, unsigned N_OUT>
-void project_token(const in_T x[N_IN], const w_T w[N_OUT * N_IN], const b_T b[N_OUT], acc_T acc[N_OUT]) {
-    HAD_CSIM_FAST((project_fast<in_T, w_T, b_T, acc_T, N_IN>::ok),
-                  (fast_project_token<in_T, w_T, b_T, acc_T, N_IN, N_OUT>(x, w, b, acc)))
-ProjOut:
-    for (unsigned o = 0; o < N_OUT; o++) {
-        acc_T a = b[o];
-    ProjIn:
-        for (unsigned i = 0; i < N_IN; i++) {
-            #pragma HLS PIPELINE II=1
-            a += x[i] * w[o * N_IN + i];
-        }
-        acc[o] = a;
-    }
-    HAD_CSIM_FAST_END
-}
-
 // floor(log2(s)) for s > 0: position of the leading one.
 template <int W> inline unsigned leading_one(const ap_uint<W> &s) {
     unsigned p = 0;
@@ -259,26 +243,24 @@ LeadingOne:
     return p;
 }
 
-// Softmax normalisation of one head of one query row.
-// acc[c] = sum_j e_j v_jc (exact, F_e + F_v fractional bits), s = sum_j e_j. With p = floor(log2 s) and
-// r = recip_table[the R bits of s below its leading one] ~ 2^p / s:
-//   ctx[c] = sat(round_half_up(acc[c] * r >> (F_v + F_r + p - F_ctx))),  s = 0 -> ctx = 0.
+// Softmax normalisation (golden.normalise_av), one element at a time: the normalise_row stage
+// (nnet_attention_stages.h) applies it to DN elements a cycle. acc = sum_j e_j v_jc (exact, F_e + F_v fractional
+// bits), s = sum_j e_j. With p = floor(log2 s) and r = recip_table[the R bits of s below its leading one] ~ 2^p / s:
+//   ctx = sat(round_half_up(acc * r >> (F_v + F_r + p - F_ctx))),  s = 0 -> ctx = 0.
+template <typename CONFIG_T> struct norm_scale {
+    typename CONFIG_T::recip_t r;
+    unsigned shift;
+    bool zero; // s = 0: no key kept, the context is 0
+};
+
+// r and the shift of one row and head, from s (a leading-one search and one reciprocal-table read).
 template <typename CONFIG_T>
-void normalise_row(const typename CONFIG_T::sum_t s, const typename CONFIG_T::av_acc_t acc[CONFIG_T::head_dim],
-                   const typename CONFIG_T::recip_t recip_table[1 << CONFIG_T::recip_index_bits],
-                   typename CONFIG_T::context_t ctx[CONFIG_T::head_dim]) {
+norm_scale<CONFIG_T> normalise_scale(const typename CONFIG_T::sum_t s,
+                                     const typename CONFIG_T::recip_t recip_table[1 << CONFIG_T::recip_index_bits]) {
+    #pragma HLS INLINE
     const int R = CONFIG_T::recip_index_bits;
-    const int W_CTX = CONFIG_T::context_width;
-    const ap_int<W_CTX + 1> ctx_max = (ap_int<W_CTX + 1>(1) << (W_CTX - 1)) - 1;
-    const ap_int<W_CTX + 1> ctx_min = -(ap_int<W_CTX + 1>(1) << (W_CTX - 1));
-    if (s == 0) {
-    NoKey:
-        for (unsigned c = 0; c < CONFIG_T::head_dim; c++) {
-            #pragma HLS UNROLL
-            ctx[c] = 0;
-        }
-        return;
-    }
+    norm_scale<CONFIG_T> out;
+    out.zero = s == 0;
     unsigned p = leading_one<CONFIG_T::sum_width>(s);
     ap_uint<R> idx;
     if ((int)p >= R) {
@@ -286,28 +268,37 @@ void normalise_row(const typename CONFIG_T::sum_t s, const typename CONFIG_T::av
     } else {
         idx = (s << (R - p)).range(R - 1, 0);
     }
-    typename CONFIG_T::recip_t r = recip_table[idx];
-    unsigned shift = CONFIG_T::value_frac + CONFIG_T::recip_frac + p - CONFIG_T::context_frac;
-Normalise:
-    for (unsigned c = 0; c < CONFIG_T::head_dim; c++) {
-        #pragma HLS PIPELINE II=1
-        typename CONFIG_T::norm_prod_t prod = acc[c] * r;
-        prod += typename CONFIG_T::norm_prod_t(1) << (shift - 1);
-        prod >>= shift;
-        ap_int<W_CTX + 1> y;
-        if (prod > ctx_max) {
-            y = ctx_max;
-        } else if (prod < ctx_min) {
-            y = ctx_min;
-        } else {
-            y = prod;
-        }
-        ctx[c].range(W_CTX - 1, 0) = y.range(W_CTX - 1, 0);
+    out.r = recip_table[idx];
+    out.shift = CONFIG_T::value_frac + CONFIG_T::recip_frac + p - CONFIG_T::context_frac;
+    return out;
+}
+
+// ctx = sat(round_half_up(acc * r >> shift)) in context_t (exactly context_width bits, signed).
+template <typename CONFIG_T>
+typename CONFIG_T::context_t normalise_element(const typename CONFIG_T::av_acc_t acc, const norm_scale<CONFIG_T> &sc) {
+    #pragma HLS INLINE
+    const int W_CTX = CONFIG_T::context_width;
+    const ap_int<W_CTX + 1> ctx_max = (ap_int<W_CTX + 1>(1) << (W_CTX - 1)) - 1;
+    const ap_int<W_CTX + 1> ctx_min = -(ap_int<W_CTX + 1>(1) << (W_CTX - 1));
+    typename CONFIG_T::context_t ctx = 0;
+    if (sc.zero) return ctx;
+    typename CONFIG_T::norm_prod_t prod = acc * sc.r;
+    prod += typename CONFIG_T::norm_prod_t(1) << (sc.shift - 1);
+    prod >>= sc.shift;
+    ap_int<W_CTX + 1> y;
+    if (prod > ctx_max) {
+        y = ctx_max;
+    } else if (prod < ctx_min) {
+        y = ctx_min;
+    } else {
+        y = prod;
     }
+    ctx.range(W_CTX - 1, 0) = y.range(W_CTX - 1, 0);
+    return ctx;
 }
 
 #ifndef __SYNTHESIS__
-// normalise_row on integers (had_fast / the tests check when it applies): s = the sum_t bits, av = the av_acc_t
+// normalise_scale + normalise_element over a head on integers (had_fast / the tests check when it applies): s = the sum_t bits, av = the av_acc_t
 // mantissas; ctx = the context_t mantissas (context_t signed, exactly context_width bits wide).
 template <typename CONFIG_T>
 void fast_normalise_row(unsigned long long s, const long long av[CONFIG_T::head_dim],

@@ -1,13 +1,24 @@
-// had-hls: HAD multi-head self-attention, io_parallel (projections, Hamming scores, top-N and sparse softmax-AV
-// fused in one layer). Mirrors golden.attention_trace (kind 'had') stage by stage; contract in had_hls/spec.py.
+// had-hls: HAD multi-head self-attention, the RTL twin's machine in HLS (io_stream and io_parallel).
+// Mirrors golden.attention_trace (kind 'had'); contract in had_hls/spec.py; every parameter below comes from the
+// config struct, derived once in had_hls/hls/schedule.py (docs/hls.md has the stage table).
 //
-// Per token: Q/K projections keep only their sign bits (L x d bits per head: the K memory), V is kept in value_t.
-// Per head and query row: Hamming distances to all keys -> counting top-N -> e_j = exp_table[ham_j - ham_min]
-// -> S and AV accumulated over the kept keys only -> reciprocal-table normalisation -> context; then Wo.
+// One input: `had_load` fills the memories, then the stages run as one DATAFLOW region (UG1399 canonical form:
+// process calls joined by local channels, one producer and one consumer each). One job per (query row i, head h),
+// G = ceil(L/P) beats of P keys; a job enters every G cycles, so a query row costs H*G cycles in steady state and
+// the stages of consecutive jobs overlap:
+//
+//   x tokens -> had_load --(Q bits, K bits banked by lane, key valid, V: single memories, as the RTL twin's)-->
+//     hamming_unit --beats--> topn_hist --scores (2G + SC)--> topn_keep --kept--> topn_compact + softmax_av_lanes
+//     --{S, acc}--> normalise_row --context--> out_proj -> y tokens
+//
+// had_load projects each token with hls4ml's ReuseFactor / Strategy (proj_config): Q and K keep only their sign bits
+// (L x d bits per head), V is kept in value_t, PA copies (one read port per AV lane). There is no L x L buffer:
+// the distances of a job live in the score FIFO for about two jobs.
 #ifndef NNET_HAD_ATTENTION_H_
 #define NNET_HAD_ATTENTION_H_
 
 #include "nnet_attention_common.h"
+#include "nnet_attention_stages.h"
 #include "nnet_hamming.h"
 #include "nnet_topn_select.h"
 
@@ -98,7 +109,7 @@ bool fast_had_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_
     unsigned kept[L]; // indices of the kept keys, in key order
     for (unsigned h = 0; h < H; h++) {
         for (unsigned i = 0; i < L; i++) {
-            // topn_select_row: histogram of the valid keys' distances, threshold, keys in order
+            // counting top-N (topn_hist + topn_keep): histogram of the valid keys' distances, threshold, keys in order
             unsigned hist[D + 1];
             for (unsigned b = 0; b <= D; b++) hist[b] = 0;
             const unsigned long long q = qbits[i][h];
@@ -152,119 +163,344 @@ bool fast_had_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_
 }
 #endif
 
-template <class data_T, class res_T, typename CONFIG_T>
-void had_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim], const bool valid[CONFIG_T::seq_len],
-                        res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim],
-                        const typename CONFIG_T::weight_t wq[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                        const typename CONFIG_T::bias_t bq[CONFIG_T::embed_dim],
-                        const typename CONFIG_T::weight_t wk[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                        const typename CONFIG_T::bias_t bk[CONFIG_T::embed_dim],
-                        const typename CONFIG_T::weight_t wv[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                        const typename CONFIG_T::bias_t bv[CONFIG_T::embed_dim],
-                        const typename CONFIG_T::weight_t wo[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                        const typename CONFIG_T::bias_t bo[CONFIG_T::embed_dim],
-                        const typename CONFIG_T::exp_t exp_table[CONFIG_T::head_dim + 1],
-                        const typename CONFIG_T::recip_t recip_table[1 << CONFIG_T::recip_index_bits]) {
-    HAD_CSIM_FAST((had_fast<data_T, res_T, CONFIG_T>::ok),
-                  (fast_had_attention_core<data_T, res_T, CONFIG_T>(x, valid, y, wq, bq, wk, bk, wv, bv, wo, bo, exp_table,
-                                                                    recip_table)))
-    const unsigned L = CONFIG_T::seq_len, E = CONFIG_T::embed_dim, H = CONFIG_T::num_heads, D = CONFIG_T::head_dim;
+
+// ------------------------------------------------------------------------------------------------ load
+// Tokens t = 0..L-1, each in proj_config::cycles steps (II = proj_config::ii): the three projections of the token
+// share its steps (3 * block MACs a step); after the last step Q/K sign bits, the key-valid bit and V are stored.
+template <class data_T, typename CONFIG_T>
+void had_load(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid_in,
+              ap_uint<CONFIG_T::embed_dim> q[CONFIG_T::seq_len],
+              ap_uint<CONFIG_T::embed_dim> k[CONFIG_T::lanes][CONFIG_T::groups],
+              bool key_valid[CONFIG_T::lanes][CONFIG_T::groups],
+              typename CONFIG_T::value_t v[CONFIG_T::av_lanes][CONFIG_T::seq_len][CONFIG_T::embed_dim],
+              const typename CONFIG_T::weight_t wq[CONFIG_T::proj_config::cycles * CONFIG_T::proj_config::block],
+              const typename CONFIG_T::bias_t bq[CONFIG_T::embed_dim],
+              const typename CONFIG_T::weight_t wk[CONFIG_T::proj_config::cycles * CONFIG_T::proj_config::block],
+              const typename CONFIG_T::bias_t bk[CONFIG_T::embed_dim],
+              const typename CONFIG_T::weight_t wv[CONFIG_T::proj_config::cycles * CONFIG_T::proj_config::block],
+              const typename CONFIG_T::bias_t bv[CONFIG_T::embed_dim]) {
+    typedef typename CONFIG_T::proj_config PC;
     typedef typename CONFIG_T::accum_t accum_t;
-    typedef typename CONFIG_T::ham_t ham_t;
-
-    static ap_uint<D> qbits[L][H], kbits[L][H]; // the K bit memory: L x H x d bits
-    static typename CONFIG_T::value_t v[L][E];
-    static typename CONFIG_T::context_t ctx[L][E];
-    accum_t acc[E];
-
-Tokens:
-    for (unsigned t = 0; t < L; t++) {
-        project_token<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, accum_t, E, E>(&x[t * E], wq, bq, acc);
-        for (unsigned h = 0; h < H; h++) qbits[t][h] = sign_bits<accum_t, D>(&acc[h * D]);
-        project_token<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, accum_t, E, E>(&x[t * E], wk, bk, acc);
-        for (unsigned h = 0; h < H; h++) kbits[t][h] = sign_bits<accum_t, D>(&acc[h * D]);
-        project_token<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, accum_t, E, E>(&x[t * E], wv, bv, acc);
-        for (unsigned o = 0; o < E; o++) v[t][o] = acc[o];
-    }
-
-Heads:
-    for (unsigned h = 0; h < H; h++) {
-    Queries:
-        for (unsigned i = 0; i < L; i++) {
-            ham_t ham[L];
-            bool kept[L];
-        Scores:
-            for (unsigned j = 0; j < L; j++) {
-                #pragma HLS PIPELINE II=1
-                ham[j] = hamming_distance<D, ham_t>(qbits[i][h], kbits[j][h]);
+    typedef typename data_T::value_type in_t;
+    const unsigned E = CONFIG_T::embed_dim, P = CONFIG_T::lanes, STEPS = PC::cycles, WB = PC::block;
+    #pragma HLS ARRAY_RESHAPE variable=wq cyclic factor=WB
+    #pragma HLS ARRAY_RESHAPE variable=wk cyclic factor=WB
+    #pragma HLS ARRAY_RESHAPE variable=wv cyclic factor=WB
+    #pragma HLS ARRAY_PARTITION variable=bq complete
+    #pragma HLS ARRAY_PARTITION variable=bk complete
+    #pragma HLS ARRAY_PARTITION variable=bv complete
+    in_t tok[E];
+    #pragma HLS ARRAY_PARTITION variable=tok complete
+    accum_t aq[E], ak[E], av[E];
+    #pragma HLS ARRAY_PARTITION variable=aq complete
+    #pragma HLS ARRAY_PARTITION variable=ak complete
+    #pragma HLS ARRAY_PARTITION variable=av complete
+    const unsigned MULS = 3 * PC::multiplier_limit; // Q, K and V: 3 n_in n_out / ReuseFactor multipliers
+    #pragma HLS ALLOCATION operation instances=mul limit=MULS
+    const ap_uint<CONFIG_T::seq_len> valid = valid_in.read();
+    unsigned t = 0, s = 0, bank = 0, row = 0;
+LoadTokens:
+    for (unsigned c = 0; c < CONFIG_T::seq_len * STEPS; c++) {
+        #pragma HLS PIPELINE II=PC::ii
+        if (s == 0) {
+            const data_T in = x.read();
+        LoadToken:
+            for (unsigned e = 0; e < E; e++) {
+                #pragma HLS UNROLL
+                tok[e] = in[e];
             }
-            topn_select_row<CONFIG_T>(ham, valid, kept);
-            ham_t hmin = D;
-        MinScore:
-            for (unsigned j = 0; j < L; j++) {
-                #pragma HLS PIPELINE II=1
-                if (kept[j] && ham[j] < hmin) hmin = ham[j];
+        }
+        dense_token_step<in_t, accum_t, PC>(s, tok, aq, wq, bq);
+        dense_token_step<in_t, accum_t, PC>(s, tok, ak, wk, bk);
+        dense_token_step<in_t, accum_t, PC>(s, tok, av, wv, bv);
+        if (s == STEPS - 1) {
+            q[t] = sign_bits<accum_t, CONFIG_T::embed_dim>(aq);
+            k[bank][row] = sign_bits<accum_t, CONFIG_T::embed_dim>(ak);
+            key_valid[bank][row] = valid[t];
+        LoadValue:
+            for (unsigned a = 0; a < CONFIG_T::av_lanes; a++) {
+                #pragma HLS UNROLL
+                for (unsigned e = 0; e < E; e++) {
+                    #pragma HLS UNROLL
+                    v[a][t][e] = av[e];
+                }
             }
-            typename CONFIG_T::sum_t s = 0;
-            typename CONFIG_T::av_acc_t av[D];
-            for (unsigned c = 0; c < D; c++) av[c] = 0;
-        SparseAV:
-            for (unsigned j = 0; j < L; j++) {
-                #pragma HLS PIPELINE II=1
-                if (!kept[j]) continue;
-                typename CONFIG_T::exp_t e = exp_table[ham[j] - hmin];
-                s += e;
-                for (unsigned c = 0; c < D; c++) av[c] += e * mantissa_of<CONFIG_T::value_width>(v[j][h * D + c]);
+            t++;
+            if (++bank == P) {
+                bank = 0;
+                row++;
             }
-            normalise_row<CONFIG_T>(s, av, recip_table, &ctx[i][h * D]);
+            s = 0;
+        } else {
+            s++;
         }
     }
+}
 
-Output:
-    for (unsigned t = 0; t < L; t++) {
-        project_token<typename CONFIG_T::context_t, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, accum_t, E, E>(
-            ctx[t], wo, bo, acc);
-        for (unsigned o = 0; o < E; o++) y[t * E + o] = acc[o];
+// ------------------------------------------------------------------------------------------------ compaction + AV
+// topn_compact and softmax_av_lanes share the slot buffer (N slots {key, ham - hmin} per half, ping-pong by job
+// parity), so they are one process: iteration c compacts beat g of job c / G into its half and spends AV step g
+// (g < NA) on the previous job's half. softmax_av_lanes: PA slots a cycle, e = exp_table[ham - hmin] (d + 1 entries,
+// registers), S += e, acc[c] += e v[key][h d + c] (exact integers: the order of the kept keys does not matter); V copy
+// a serves lane a. A job's {S, acc} word leaves after its NA steps.
+template <typename CONFIG_T>
+void softmax_av_lanes(const unsigned g, const unsigned n_kept, const unsigned h, const unsigned half,
+                      const typename CONFIG_T::key_t slot_key[2][CONFIG_T::lanes * CONFIG_T::slot_rows],
+                      const typename CONFIG_T::ham_t slot_delta[2][CONFIG_T::lanes * CONFIG_T::slot_rows],
+                      const typename CONFIG_T::value_t v[CONFIG_T::av_lanes][CONFIG_T::seq_len][CONFIG_T::embed_dim],
+                      const typename CONFIG_T::exp_t exp_table[CONFIG_T::head_dim + 1], typename CONFIG_T::sum_t &s,
+                      typename CONFIG_T::av_acc_t acc[CONFIG_T::head_dim]) {
+    #pragma HLS INLINE
+    const unsigned D = CONFIG_T::head_dim;
+AVLanes:
+    for (unsigned a = 0; a < CONFIG_T::av_lanes; a++) {
+        #pragma HLS UNROLL
+        const unsigned pos = g * CONFIG_T::av_lanes + a;
+        if (pos < n_kept) {
+            const unsigned key = slot_key[half][pos];
+            const typename CONFIG_T::exp_t e = exp_table[slot_delta[half][pos]];
+            s += e;
+        AVElements:
+            for (unsigned c = 0; c < D; c++) {
+                #pragma HLS UNROLL
+                acc[c] += e * mantissa_of<CONFIG_T::value_width>(v[a][key][h * D + c]);
+            }
+        }
     }
+}
+
+template <typename CONFIG_T>
+void topn_compact_softmax_av(hls::stream<kept_beat<CONFIG_T> > &kept,
+                             const typename CONFIG_T::value_t v[CONFIG_T::av_lanes][CONFIG_T::seq_len]
+                                                              [CONFIG_T::embed_dim],
+                             const typename CONFIG_T::exp_t exp_table[CONFIG_T::head_dim + 1],
+                             hls::stream<av_word<CONFIG_T> > &avs) {
+    #pragma HLS ARRAY_PARTITION variable=exp_table complete
+    const unsigned G = CONFIG_T::groups, NA = CONFIG_T::av_cycles, JOBS = CONFIG_T::jobs, D = CONFIG_T::head_dim;
+    typename CONFIG_T::key_t slot_key[2][CONFIG_T::lanes * CONFIG_T::slot_rows];
+    typename CONFIG_T::ham_t slot_delta[2][CONFIG_T::lanes * CONFIG_T::slot_rows];
+    #pragma HLS ARRAY_PARTITION variable=slot_key complete dim=0
+    #pragma HLS ARRAY_PARTITION variable=slot_delta complete dim=0
+    unsigned n_kept[2] = {0, 0};
+    #pragma HLS ARRAY_PARTITION variable=n_kept complete
+    typename CONFIG_T::sum_t s = 0;
+    typename CONFIG_T::av_acc_t acc[D];
+    #pragma HLS ARRAY_PARTITION variable=acc complete
+    unsigned job = 0, g = 0, h_prev = 0, h = 0;
+CompactAV:
+    for (unsigned c = 0; c < JOBS * G + NA; c++) {
+        #pragma HLS PIPELINE II=1
+        const unsigned half = job & 1;
+        if (job < JOBS) {
+            const kept_beat<CONFIG_T> b = kept.read();
+            n_kept[half] = topn_compact<CONFIG_T>(b, g, half, g == 0 ? 0 : n_kept[half], slot_key, slot_delta);
+        }
+        if (job > 0 && g < NA) { // AV step g of job - 1 (head h_prev)
+            if (g == 0) {
+                s = 0;
+            AVClear:
+                for (unsigned k = 0; k < D; k++) {
+                    #pragma HLS UNROLL
+                    acc[k] = 0;
+                }
+            }
+            softmax_av_lanes<CONFIG_T>(g, n_kept[half ^ 1], h_prev, half ^ 1, slot_key, slot_delta, v, exp_table, s,
+                                       acc);
+            if (g == NA - 1) {
+                av_word<CONFIG_T> w;
+                w.s = s;
+            AVWord:
+                for (unsigned k = 0; k < D; k++) {
+                    #pragma HLS UNROLL
+                    w.acc[k] = acc[k];
+                }
+                avs.write(w);
+            }
+        }
+        if (++g == G) {
+            g = 0;
+            job++;
+            h_prev = h;
+            h = h == CONFIG_T::num_heads - 1 ? 0 : h + 1;
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ the core
+// The core's stages: one DATAFLOW region over the memories that had_load filled (read-only here, one reader each).
+template <class res_T, typename CONFIG_T>
+void had_attention_stages(const ap_uint<CONFIG_T::embed_dim> q[CONFIG_T::seq_len],
+                          const ap_uint<CONFIG_T::embed_dim> k[CONFIG_T::lanes][CONFIG_T::groups],
+                          const bool key_valid[CONFIG_T::lanes][CONFIG_T::groups],
+                          const typename CONFIG_T::value_t v[CONFIG_T::av_lanes][CONFIG_T::seq_len]
+                                                            [CONFIG_T::embed_dim],
+                          hls::stream<res_T> &y, const typename CONFIG_T::weight_t *wo,
+                          const typename CONFIG_T::bias_t *bo, const typename CONFIG_T::exp_t *exp_table,
+                          const typename CONFIG_T::recip_t *recip_table) {
+    #pragma HLS DATAFLOW
+    const unsigned BEATS_DEPTH = CONFIG_T::beats_fifo_depth, SCORES_DEPTH = CONFIG_T::scores_fifo_depth;
+    const unsigned THRESH_DEPTH = CONFIG_T::thresholds_fifo_depth, KEPT_DEPTH = CONFIG_T::kept_fifo_depth;
+    const unsigned AV_DEPTH = CONFIG_T::av_fifo_depth, CTX_DEPTH = CONFIG_T::context_fifo_depth;
+    hls::stream<ham_beat<CONFIG_T> > beats("had_beats");
+    hls::stream<ham_beat<CONFIG_T> > scores("had_scores");
+    hls::stream<topn_threshold<CONFIG_T> > thresholds("had_thresholds");
+    hls::stream<kept_beat<CONFIG_T> > kept("had_kept");
+    hls::stream<av_word<CONFIG_T> > avs("had_av");
+    hls::stream<context_word<CONFIG_T> > ctx("had_context");
+    #pragma HLS STREAM variable=beats depth=BEATS_DEPTH
+    #pragma HLS STREAM variable=scores depth=SCORES_DEPTH
+    #pragma HLS STREAM variable=thresholds depth=THRESH_DEPTH
+    #pragma HLS STREAM variable=kept depth=KEPT_DEPTH
+    #pragma HLS STREAM variable=avs depth=AV_DEPTH
+    #pragma HLS STREAM variable=ctx depth=CTX_DEPTH
+    hamming_unit<CONFIG_T>(q, k, key_valid, beats);
+    topn_hist<CONFIG_T>(beats, scores, thresholds);
+    topn_keep<CONFIG_T>(scores, thresholds, kept);
+    topn_compact_softmax_av<CONFIG_T>(kept, v, exp_table, avs);
+    normalise_row<CONFIG_T>(avs, recip_table, ctx);
+    out_proj<res_T, CONFIG_T>(ctx, y, wo, bo);
+}
+
+// One input: had_load fills Q, K (banked by lane), the key-valid bits and V, then the stages run. As in the RTL twin
+// the memories are single (written while the stages are idle): no ping-pong copy of the L x E memories.
+template <class data_T, class res_T, typename CONFIG_T>
+void had_attention_dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid,
+                            hls::stream<res_T> &y,
+                            const typename CONFIG_T::weight_t *wq, const typename CONFIG_T::bias_t *bq,
+                            const typename CONFIG_T::weight_t *wk, const typename CONFIG_T::bias_t *bk,
+                            const typename CONFIG_T::weight_t *wv, const typename CONFIG_T::bias_t *bv,
+                            const typename CONFIG_T::weight_t *wo, const typename CONFIG_T::bias_t *bo,
+                            const typename CONFIG_T::exp_t *exp_table, const typename CONFIG_T::recip_t *recip_table) {
+    const unsigned L = CONFIG_T::seq_len, E = CONFIG_T::embed_dim, P = CONFIG_T::lanes, G = CONFIG_T::groups;
+    HAD_CSIM_STATIC ap_uint<E> q[L];
+    HAD_CSIM_STATIC ap_uint<E> k[P][G];
+    HAD_CSIM_STATIC bool key_valid[P][G];
+    HAD_CSIM_STATIC typename CONFIG_T::value_t v[CONFIG_T::av_lanes][L][E];
+    #pragma HLS ARRAY_PARTITION variable=k dim=1 complete
+    #pragma HLS ARRAY_PARTITION variable=key_valid dim=1 complete
+    #pragma HLS ARRAY_PARTITION variable=v dim=1 complete
+    #pragma HLS ARRAY_RESHAPE variable=v dim=3 complete
+    had_load<data_T, CONFIG_T>(x, valid, q, k, key_valid, v, wq, bq, wk, bk, wv, bv);
+    had_attention_stages<res_T, CONFIG_T>(q, k, key_valid, v, y, wo, bo, exp_table, recip_table);
+}
+
+#ifndef __SYNTHESIS__
+// The fast C-sim core on arrays (weights back in (out, in) order); mask: null = no padding, else mask[j] != 0 pads
+// key j. Called only when had_fast<...>::ok (its types are modelled); returns that.
+template <class data_T, class res_T, typename CONFIG_T, class mask_T>
+bool had_attention_fast(const data_T *x, const mask_T *mask, res_T *y, const typename CONFIG_T::weight_t *wq,
+                        const typename CONFIG_T::bias_t *bq, const typename CONFIG_T::weight_t *wk,
+                        const typename CONFIG_T::bias_t *bk, const typename CONFIG_T::weight_t *wv,
+                        const typename CONFIG_T::bias_t *bv, const typename CONFIG_T::weight_t *wo,
+                        const typename CONFIG_T::bias_t *bo, const typename CONFIG_T::exp_t *exp_table,
+                        const typename CONFIG_T::recip_t *recip_table) {
+    typedef typename CONFIG_T::proj_config PC;
+    typedef typename CONFIG_T::wo_config WC_T;
+    bool valid[CONFIG_T::seq_len];
+    for (unsigned j = 0; j < CONFIG_T::seq_len; j++) valid[j] = mask == 0 || mask[j] == 0;
+    return fast_had_attention_core<data_T, res_T, CONFIG_T>(
+        x, valid, y, row_major_weights<PC>(wq), bq, row_major_weights<PC>(wk), bk, row_major_weights<PC>(wv), bv,
+        row_major_weights<WC_T>(wo), bo, exp_table, recip_table);
+}
+
+// The same on the L tokens of a stream layer and its mask word (mask null: no mask stream).
+template <class data_T, class mask_T, class res_T, typename CONFIG_T>
+bool had_attention_fast_stream(hls::stream<data_T> &x, hls::stream<mask_T> *mask, hls::stream<res_T> &y,
+                               const typename CONFIG_T::weight_t *wq, const typename CONFIG_T::bias_t *bq,
+                               const typename CONFIG_T::weight_t *wk, const typename CONFIG_T::bias_t *bk,
+                               const typename CONFIG_T::weight_t *wv, const typename CONFIG_T::bias_t *bv,
+                               const typename CONFIG_T::weight_t *wo, const typename CONFIG_T::bias_t *bo,
+                               const typename CONFIG_T::exp_t *exp_table,
+                               const typename CONFIG_T::recip_t *recip_table) {
+    static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::embed_dim];
+    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::embed_dim];
+    ap_uint<1> pad[CONFIG_T::seq_len];
+    for (unsigned j = 0; j < CONFIG_T::seq_len; j++) pad[j] = 0;
+    if (mask) {
+        const mask_T m = mask->read();
+        for (unsigned j = 0; j < CONFIG_T::seq_len; j++) pad[j] = m[j] != 0;
+    }
+    csim_read_tokens<data_T, CONFIG_T>(x, xa);
+    const bool ok = had_attention_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
+        xa, pad, ya, wq, bq, wk, bk, wv, bv, wo, bo, exp_table, recip_table);
+    csim_write_tokens<res_T, CONFIG_T>(ya, y);
+    return ok;
+}
+#endif
+
+// ------------------------------------------------------------------------------------------------ layer functions
+// io_parallel: x (L, E) row-major, one token per word of the port (hls4ml's top reshapes it cyclic factor=E).
+#define HAD_ATTENTION_WEIGHT_PARAMS                                                                                    \
+    const typename CONFIG_T::weight_t *wq, const typename CONFIG_T::bias_t *bq, const typename CONFIG_T::weight_t *wk, \
+        const typename CONFIG_T::bias_t *bk, const typename CONFIG_T::weight_t *wv,                                    \
+        const typename CONFIG_T::bias_t *bv, const typename CONFIG_T::weight_t *wo,                                    \
+        const typename CONFIG_T::bias_t *bo, const typename CONFIG_T::exp_t *exp_table,                                \
+        const typename CONFIG_T::recip_t *recip_table
+#define HAD_ATTENTION_WEIGHT_ARGS wq, bq, wk, bk, wv, bv, wo, bo, exp_table, recip_table
+
+template <class data_T, class res_T, typename CONFIG_T>
+void had_attention(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim],
+                   res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim], HAD_ATTENTION_WEIGHT_PARAMS) {
+    HAD_CSIM_FAST((had_fast<data_T, res_T, CONFIG_T>::ok),
+                  (had_attention_fast<data_T, res_T, CONFIG_T>(x, (const ap_uint<1> *)0, y, HAD_ATTENTION_WEIGHT_ARGS)))
+    #pragma HLS DATAFLOW
+    hls::stream<array<data_T, CONFIG_T::embed_dim> > xs("had_tokens_in");
+    hls::stream<ap_uint<CONFIG_T::seq_len> > valid("had_valid");
+    hls::stream<array<res_T, CONFIG_T::embed_dim> > ys("had_tokens_out");
+    tokens_from_array<data_T, CONFIG_T>(x, xs);
+    valid_word_all<CONFIG_T>(valid);
+    had_attention_dataflow<array<data_T, CONFIG_T::embed_dim>, array<res_T, CONFIG_T::embed_dim>, CONFIG_T>(
+        xs, valid, ys, HAD_ATTENTION_WEIGHT_ARGS);
+    tokens_to_array<res_T, CONFIG_T>(ys, y);
     HAD_CSIM_FAST_END
 }
 
-// No padding: every key is valid.
-template <class data_T, class res_T, typename CONFIG_T>
-void had_attention(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim], res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim],
-                   const typename CONFIG_T::weight_t wq[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                   const typename CONFIG_T::bias_t bq[CONFIG_T::embed_dim],
-                   const typename CONFIG_T::weight_t wk[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                   const typename CONFIG_T::bias_t bk[CONFIG_T::embed_dim],
-                   const typename CONFIG_T::weight_t wv[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                   const typename CONFIG_T::bias_t bv[CONFIG_T::embed_dim],
-                   const typename CONFIG_T::weight_t wo[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                   const typename CONFIG_T::bias_t bo[CONFIG_T::embed_dim],
-                   const typename CONFIG_T::exp_t exp_table[CONFIG_T::head_dim + 1],
-                   const typename CONFIG_T::recip_t recip_table[1 << CONFIG_T::recip_index_bits]) {
-    bool valid[CONFIG_T::seq_len];
-    for (unsigned j = 0; j < CONFIG_T::seq_len; j++) valid[j] = true;
-    had_attention_core<data_T, res_T, CONFIG_T>(x, valid, y, wq, bq, wk, bk, wv, bv, wo, bo, exp_table, recip_table);
-}
-
-// Key padding mask as a second input: mask[j] != 0 marks key j as padding (never attended).
+// io_parallel with a key padding mask as a second input: mask[j] != 0 marks key j as padding (never attended).
 template <class data_T, class mask_T, class res_T, typename CONFIG_T>
 void had_attention_masked(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_dim], const mask_T mask[CONFIG_T::seq_len],
-                          res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim],
-                          const typename CONFIG_T::weight_t wq[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                          const typename CONFIG_T::bias_t bq[CONFIG_T::embed_dim],
-                          const typename CONFIG_T::weight_t wk[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                          const typename CONFIG_T::bias_t bk[CONFIG_T::embed_dim],
-                          const typename CONFIG_T::weight_t wv[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                          const typename CONFIG_T::bias_t bv[CONFIG_T::embed_dim],
-                          const typename CONFIG_T::weight_t wo[CONFIG_T::embed_dim * CONFIG_T::embed_dim],
-                          const typename CONFIG_T::bias_t bo[CONFIG_T::embed_dim],
-                          const typename CONFIG_T::exp_t exp_table[CONFIG_T::head_dim + 1],
-                          const typename CONFIG_T::recip_t recip_table[1 << CONFIG_T::recip_index_bits]) {
-    bool valid[CONFIG_T::seq_len];
-    for (unsigned j = 0; j < CONFIG_T::seq_len; j++) valid[j] = mask[j] == 0;
-    had_attention_core<data_T, res_T, CONFIG_T>(x, valid, y, wq, bq, wk, bk, wv, bv, wo, bo, exp_table, recip_table);
+                          res_T y[CONFIG_T::seq_len * CONFIG_T::embed_dim], HAD_ATTENTION_WEIGHT_PARAMS) {
+    HAD_CSIM_FAST((had_fast<data_T, res_T, CONFIG_T>::ok),
+                  (had_attention_fast<data_T, res_T, CONFIG_T>(x, mask, y, HAD_ATTENTION_WEIGHT_ARGS)))
+    #pragma HLS DATAFLOW
+    hls::stream<array<data_T, CONFIG_T::embed_dim> > xs("had_tokens_in");
+    hls::stream<ap_uint<CONFIG_T::seq_len> > valid("had_valid");
+    hls::stream<array<res_T, CONFIG_T::embed_dim> > ys("had_tokens_out");
+    tokens_from_array<data_T, CONFIG_T>(x, xs);
+    valid_word_from_array<mask_T, CONFIG_T>(mask, valid);
+    had_attention_dataflow<array<data_T, CONFIG_T::embed_dim>, array<res_T, CONFIG_T::embed_dim>, CONFIG_T>(
+        xs, valid, ys, HAD_ATTENTION_WEIGHT_ARGS);
+    tokens_to_array<res_T, CONFIG_T>(ys, y);
+    HAD_CSIM_FAST_END
 }
+
+// io_stream: L tokens of E values in, L out (hls4ml's nnet::array stream words).
+template <class data_T, class res_T, typename CONFIG_T>
+void had_attention_stream(hls::stream<data_T> &x, hls::stream<res_T> &y, HAD_ATTENTION_WEIGHT_PARAMS) {
+    HAD_CSIM_FAST((had_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::ok),
+                  (had_attention_fast_stream<data_T, array<ap_uint<1>, 1>, res_T, CONFIG_T>(x, 0, y,
+                                                                                HAD_ATTENTION_WEIGHT_ARGS)))
+    #pragma HLS DATAFLOW
+    hls::stream<ap_uint<CONFIG_T::seq_len> > valid("had_valid");
+    valid_word_all<CONFIG_T>(valid);
+    had_attention_dataflow<data_T, res_T, CONFIG_T>(x, valid, y, HAD_ATTENTION_WEIGHT_ARGS);
+    HAD_CSIM_FAST_END
+}
+
+// io_stream with the padding mask as one stream word of L flags.
+template <class data_T, class mask_T, class res_T, typename CONFIG_T>
+void had_attention_stream_masked(hls::stream<data_T> &x, hls::stream<mask_T> &mask, hls::stream<res_T> &y,
+                                 HAD_ATTENTION_WEIGHT_PARAMS) {
+    HAD_CSIM_FAST((had_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::ok),
+                  (had_attention_fast_stream<data_T, mask_T, res_T, CONFIG_T>(x, &mask, y, HAD_ATTENTION_WEIGHT_ARGS)))
+    #pragma HLS DATAFLOW
+    hls::stream<ap_uint<CONFIG_T::seq_len> > valid("had_valid");
+    valid_word_from_stream<mask_T, CONFIG_T>(mask, valid);
+    had_attention_dataflow<data_T, res_T, CONFIG_T>(x, valid, y, HAD_ATTENTION_WEIGHT_ARGS);
+    HAD_CSIM_FAST_END
+}
+
+#undef HAD_ATTENTION_WEIGHT_PARAMS
+#undef HAD_ATTENTION_WEIGHT_ARGS
 
 } // namespace nnet
 

@@ -1,8 +1,13 @@
-// had-hls: the non-attention layers of a HAD encoder on [seq, feature] data (io_parallel), for whole-model projects.
+// had-hls: the non-attention layers of a HAD encoder on [seq, feature] data, for whole-model projects; each in an
+// io_stream form (`<name>_stream`: one token per stream word, the form had-hls convert generates) and an io_parallel
+// form (arrays, used by the comparison routes of the whole-model C-sim):
 //   token_embed     Linear over each patch/token vector + positional table (+ CLS row): (L_in, K) -> (L, E)
+//   dense_seq       the same Linear on every token
 //   layernorm_seq   LayerNorm over the feature axis of every token, 1/sqrt by a (mantissa, parity) table
 //   gelu_lut        GELU by a table over [-2^RB, 2^RB); identity above, 0 below
 //   token_pool      mean over tokens, or the CLS token: (L, E) -> (E)
+// The Linear layers take hls4ml's ReuseFactor / Strategy (dense_token_step, nnet_attention_stages.h: n_in*n_out/RF
+// multipliers, RF cycles a token, weights cycle-major); GELU reads `lanes` table entries a cycle (a multi-port ROM).
 // The Python side (table contents, types) is had_hls/hls/encoder_layers.py. hls4ml 1.3.0's own LayerNormalization
 // indexes its 1/sqrt table linearly over var in [0, 2^-table_range_power2] <= [0, 1] and clamps above: a residual
 // stream with var > 1 (every ViT here) gets a wrong scale; its PyTorch front end has no GELU and no mean over tokens.
@@ -11,7 +16,9 @@
 
 #include "ap_fixed.h"
 #include "ap_int.h"
+#include "hls_stream.h"
 #include "nnet_attention_common.h"
+#include "nnet_attention_stages.h"
 
 namespace nnet {
 
@@ -30,13 +37,14 @@ template <class data_T, class res_T, typename CONFIG_T> struct dense_fast {
 // Linear over TOKENS tokens: res[l][o] = res_T(acc_T(bias row l + sum_i x[l][i] w[o][i])); bias row l at
 // bias + l * bias_stride.
 template <class data_T, class res_T, typename CONFIG_T, unsigned TOKENS>
-bool fast_dense_tokens(const data_T *data, res_T *res, const typename CONFIG_T::weight_t *w,
+bool fast_dense_tokens(const data_T *data, res_T *res, const typename CONFIG_T::weight_t *w_cycle_major,
                        const typename CONFIG_T::bias_t *bias, unsigned bias_stride) {
     typedef typename CONFIG_T::accum_t accum_t;
     typedef typename CONFIG_T::weight_t weight_t;
     typedef typename CONFIG_T::bias_t bias_t;
     const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out;
     if (!dense_fast<data_T, res_T, CONFIG_T>::ok) return false;
+    const weight_t *w = row_major_weights<CONFIG_T>(w_cycle_major);
     static double xm[TOKENS * NI];
     static long long acc[TOKENS * NO];
     for (unsigned k = 0; k < TOKENS * NI; k++) xm[k] = (double)fixed_mantissa(data[k]);
@@ -47,11 +55,9 @@ bool fast_dense_tokens(const data_T *data, res_T *res, const typename CONFIG_T::
 #endif
 
 // ------------------------------------------------------------------------------------------------ token embedding
-struct token_embed_config {
-    static const unsigned seq_in = 4;   // patches/tokens in
-    static const unsigned seq_len = 4;  // tokens out (seq_in + 1 with a CLS row first)
-    static const unsigned n_in = 16;
-    static const unsigned n_out = 16;
+struct token_embed_config : dense_token_config {
+    static const unsigned seq_in = 4;  // patches/tokens in
+    static const unsigned seq_len = 4; // tokens out (seq_in + 1 with a CLS row first)
     static const bool cls = false;
     typedef ap_fixed<16, 4> weight_t;
     typedef ap_fixed<16, 6> bias_t;
@@ -73,10 +79,94 @@ bool fast_token_embed(const data_T *data, res_T *res, const typename CONFIG_T::w
 #endif
 
 // res[l][o] = bias2d[l][o] + sum_i x[l'][i] w[o][i]  (l' = l - cls; the CLS row is bias2d[0] = cls + pos[0]).
-// bias2d folds the Linear bias and the positional table; w is (out, in) row-major as torch stores it.
+// bias2d folds the Linear bias and the positional table; w is cycle-major (dense_token_step).
+#ifndef __SYNTHESIS__
+// The io_stream layers' fast C-sim: all tokens of the stream as arrays for the array-form integer paths.
+template <class data_T, unsigned TOKENS, unsigned N>
+void csim_stream_to_array(hls::stream<data_T> &data, typename data_T::value_type *xa) {
+    for (unsigned l = 0; l < TOKENS; l++) {
+        const data_T in = data.read();
+        for (unsigned i = 0; i < N; i++) xa[l * N + i] = in[i];
+    }
+}
+template <class res_T, unsigned TOKENS, unsigned N>
+void csim_array_to_stream(const typename res_T::value_type *ya, hls::stream<res_T> &res) {
+    for (unsigned l = 0; l < TOKENS; l++) {
+        res_T out;
+        for (unsigned i = 0; i < N; i++) out[i] = ya[l * N + i];
+        res.write(out);
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_token_embed_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const typename CONFIG_T::weight_t *w,
+                             const typename CONFIG_T::bias_t *bias2d) {
+    static typename data_T::value_type xa[CONFIG_T::seq_in * CONFIG_T::n_in];
+    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_out];
+    csim_stream_to_array<data_T, CONFIG_T::seq_in, CONFIG_T::n_in>(data, xa);
+    const bool ok = fast_token_embed<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(xa, ya, w, bias2d);
+    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_out>(ya, res);
+    return ok;
+}
+#endif
+
+template <class data_T, class res_T, typename CONFIG_T>
+void token_embed_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                        const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
+                        const typename CONFIG_T::bias_t bias2d[CONFIG_T::seq_len * CONFIG_T::n_out]) {
+    typedef typename data_T::value_type in_t;
+    const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out, STEPS = CONFIG_T::cycles, WB = CONFIG_T::block;
+    const unsigned first = CONFIG_T::cls ? 1 : 0;
+    HAD_CSIM_FAST((dense_fast<in_t, typename res_T::value_type, CONFIG_T>::ok),
+                  (fast_token_embed_stream<data_T, res_T, CONFIG_T>(data, res, w, bias2d)))
+    #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=WB
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
+    if (CONFIG_T::cls) {
+        res_T out;
+    ClsRow:
+        for (unsigned o = 0; o < NO; o++) {
+            #pragma HLS UNROLL
+            out[o] = bias2d[o];
+        }
+        res.write(out);
+    }
+    in_t tok[NI];
+    #pragma HLS ARRAY_PARTITION variable=tok complete
+    typename CONFIG_T::accum_t acc[NO];
+    #pragma HLS ARRAY_PARTITION variable=acc complete
+    unsigned l = first, s = 0;
+EmbedTokens:
+    for (unsigned c = 0; c < CONFIG_T::seq_in * STEPS; c++) {
+        #pragma HLS PIPELINE II=CONFIG_T::ii
+        if (s == 0) {
+            const data_T in = data.read();
+        EmbedRead:
+            for (unsigned i = 0; i < NI; i++) {
+                #pragma HLS UNROLL
+                tok[i] = in[i];
+            }
+        }
+        dense_token_step<in_t, typename CONFIG_T::accum_t, CONFIG_T>(s, tok, acc, w, &bias2d[l * NO]);
+        if (s == STEPS - 1) {
+            res_T out;
+        EmbedWrite:
+            for (unsigned o = 0; o < NO; o++) {
+                #pragma HLS UNROLL
+                out[o] = acc[o];
+            }
+            res.write(out);
+            l++;
+            s = 0;
+        } else {
+            s++;
+        }
+    }
+    HAD_CSIM_FAST_END
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void token_embed(const data_T data[CONFIG_T::seq_in * CONFIG_T::n_in], res_T res[CONFIG_T::seq_len * CONFIG_T::n_out],
-                 const typename CONFIG_T::weight_t w[CONFIG_T::n_out * CONFIG_T::n_in],
+                 const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
                  const typename CONFIG_T::bias_t bias2d[CONFIG_T::seq_len * CONFIG_T::n_out]) {
     const unsigned first = CONFIG_T::cls ? 1 : 0;
     HAD_CSIM_FAST((dense_fast<data_T, res_T, CONFIG_T>::ok), (fast_token_embed<data_T, res_T, CONFIG_T>(data, res, w, bias2d)))
@@ -90,45 +180,93 @@ void token_embed(const data_T data[CONFIG_T::seq_in * CONFIG_T::n_in], res_T res
 EmbedTokens:
     for (unsigned l = first; l < CONFIG_T::seq_len; l++) {
         typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
-        project_token<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, typename CONFIG_T::accum_t,
-                      CONFIG_T::n_in, CONFIG_T::n_out>(&data[(l - first) * CONFIG_T::n_in], w,
-                                                       &bias2d[l * CONFIG_T::n_out], acc);
-    EmbedStore:
-        for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
-            #pragma HLS UNROLL
-            res[l * CONFIG_T::n_out + o] = acc[o];
-        }
+        for (unsigned s = 0; s < CONFIG_T::cycles; s++)
+            dense_token_step<data_T, typename CONFIG_T::accum_t, CONFIG_T>(s, &data[(l - first) * CONFIG_T::n_in], acc, w,
+                                                                          &bias2d[l * CONFIG_T::n_out]);
+        for (unsigned o = 0; o < CONFIG_T::n_out; o++) res[l * CONFIG_T::n_out + o] = acc[o];
     }
     HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ dense per token
-struct dense_seq_config {
+struct dense_seq_config : dense_token_config {
     static const unsigned seq_len = 4;
-    static const unsigned n_in = 16;
-    static const unsigned n_out = 16;
     typedef ap_fixed<16, 4> weight_t;
     typedef ap_fixed<16, 6> bias_t;
     typedef ap_fixed<40, 16> accum_t;
 };
 
-// res[l][o] = b[o] + sum_i x[l][i] w[o][i]: the same Linear on every token (w (out, in) row-major).
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_dense_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const typename CONFIG_T::weight_t *w,
+                           const typename CONFIG_T::bias_t *b) {
+    static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::n_in];
+    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_out];
+    csim_stream_to_array<data_T, CONFIG_T::seq_len, CONFIG_T::n_in>(data, xa);
+    const bool ok = fast_dense_tokens<typename data_T::value_type, typename res_T::value_type, CONFIG_T,
+                                      CONFIG_T::seq_len>(xa, ya, w, b, 0);
+    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_out>(ya, res);
+    return ok;
+}
+#endif
+
+// res[l][o] = b[o] + sum_i x[l][i] w[o][i]: the same Linear on every token (w cycle-major, dense_token_step).
+template <class data_T, class res_T, typename CONFIG_T>
+void dense_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                      const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
+                      const typename CONFIG_T::bias_t b[CONFIG_T::n_out]) {
+    typedef typename data_T::value_type in_t;
+    const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out, STEPS = CONFIG_T::cycles, WB = CONFIG_T::block;
+    HAD_CSIM_FAST((dense_fast<in_t, typename res_T::value_type, CONFIG_T>::ok),
+                  (fast_dense_seq_stream<data_T, res_T, CONFIG_T>(data, res, w, b)))
+    #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=WB
+    #pragma HLS ARRAY_PARTITION variable=b complete
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
+    in_t tok[NI];
+    #pragma HLS ARRAY_PARTITION variable=tok complete
+    typename CONFIG_T::accum_t acc[NO];
+    #pragma HLS ARRAY_PARTITION variable=acc complete
+    unsigned s = 0;
+DenseTokens:
+    for (unsigned c = 0; c < CONFIG_T::seq_len * STEPS; c++) {
+        #pragma HLS PIPELINE II=CONFIG_T::ii
+        if (s == 0) {
+            const data_T in = data.read();
+        DenseRead:
+            for (unsigned i = 0; i < NI; i++) {
+                #pragma HLS UNROLL
+                tok[i] = in[i];
+            }
+        }
+        dense_token_step<in_t, typename CONFIG_T::accum_t, CONFIG_T>(s, tok, acc, w, b);
+        if (s == STEPS - 1) {
+            res_T out;
+        DenseWrite:
+            for (unsigned o = 0; o < NO; o++) {
+                #pragma HLS UNROLL
+                out[o] = acc[o];
+            }
+            res.write(out);
+            s = 0;
+        } else {
+            s++;
+        }
+    }
+    HAD_CSIM_FAST_END
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void dense_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T res[CONFIG_T::seq_len * CONFIG_T::n_out],
-               const typename CONFIG_T::weight_t w[CONFIG_T::n_out * CONFIG_T::n_in],
+               const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
                const typename CONFIG_T::bias_t b[CONFIG_T::n_out]) {
     HAD_CSIM_FAST((dense_fast<data_T, res_T, CONFIG_T>::ok),
                   (fast_dense_tokens<data_T, res_T, CONFIG_T, CONFIG_T::seq_len>(data, res, w, b, 0)))
 DenseTokens:
     for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
         typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
-        project_token<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, typename CONFIG_T::accum_t,
-                      CONFIG_T::n_in, CONFIG_T::n_out>(&data[l * CONFIG_T::n_in], w, b, acc);
-    DenseStore:
-        for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
-            #pragma HLS UNROLL
-            res[l * CONFIG_T::n_out + o] = acc[o];
-        }
+        for (unsigned s = 0; s < CONFIG_T::cycles; s++)
+            dense_token_step<data_T, typename CONFIG_T::accum_t, CONFIG_T>(s, &data[l * CONFIG_T::n_in], acc, w, b);
+        for (unsigned o = 0; o < CONFIG_T::n_out; o++) res[l * CONFIG_T::n_out + o] = acc[o];
     }
     HAD_CSIM_FAST_END
 }
@@ -241,8 +379,63 @@ bool fast_layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], r
 }
 #endif
 
-// y = (x - mean) * rsqrt(var + eps) * gamma + beta per token. var + eps = m 2^(2k), m in [1, 4) (parity bit = m >= 2),
-// rsqrt = table[parity][R bits below the leading one] * 2^-k, table[p][j] = 1/sqrt(2^p (1 + (j + 1/2) 2^-R)).
+// y = (x - mean) * rsqrt(var + eps) * gamma + beta of one token. var + eps = m 2^(2k), m in [1, 4) (parity bit =
+// m >= 2), rsqrt = table[parity][R bits below the leading one] * 2^-k, table[p][j] = 1/sqrt(2^p (1 + (j + 1/2) 2^-R)).
+template <class data_T, class res_T, typename CONFIG_T>
+void layernorm_token(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in],
+                     const typename CONFIG_T::scale_t scale[CONFIG_T::n_in],
+                     const typename CONFIG_T::bias_t bias[CONFIG_T::n_in], const typename CONFIG_T::var_t epsilon[1],
+                     const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
+    #pragma HLS INLINE
+    const unsigned N = CONFIG_T::n_in;
+    const int R = CONFIG_T::table_bits;
+    const int VW = CONFIG_T::var_width;
+    const typename CONFIG_T::inv_n_t inv_n = 1.0 / N;
+    typename CONFIG_T::accum_t sum = 0;
+LayerNormSum:
+    for (unsigned i = 0; i < N; i++) {
+        #pragma HLS UNROLL
+        sum += x[i];
+    }
+    typename CONFIG_T::accum_t mean = sum * inv_n;
+    typename CONFIG_T::accum_t diff[N];
+    #pragma HLS ARRAY_PARTITION variable=diff complete
+    typename CONFIG_T::var_t sq = 0;
+LayerNormVar:
+    for (unsigned i = 0; i < N; i++) {
+        #pragma HLS UNROLL
+        diff[i] = x[i] - mean;
+        sq += diff[i] * diff[i];
+    }
+    typename CONFIG_T::var_t var = sq * inv_n;
+    var += epsilon[0];
+    ap_uint<VW> m = var.range(VW - 1, 0);
+    if (m == 0) m = 1;
+    int p = (int)leading_one<VW>(m);
+    int e = p - (int)CONFIG_T::var_frac; // var in [2^e, 2^(e+1))
+    int k = e >= 0 ? e / 2 : -((1 - e) / 2);
+    unsigned parity = (unsigned)(e - 2 * k);
+    ap_uint<R> idx;
+    if (p >= R) {
+        idx = (m >> (p - R)).range(R - 1, 0);
+    } else {
+        idx = (m << (R - p)).range(R - 1, 0);
+    }
+    typename CONFIG_T::inv_std_t inv_std = rsqrt_table[(parity << R) | idx];
+    if (k > 0) {
+        inv_std >>= k;
+    } else {
+        inv_std <<= -k;
+    }
+LayerNormOut:
+    for (unsigned i = 0; i < N; i++) {
+        #pragma HLS UNROLL
+        typename CONFIG_T::norm_t n = diff[i] * inv_std;
+        y[i] = n * scale[i] + bias[i];
+    }
+}
+
+// Every token of (L, E) (io_parallel form).
 template <class data_T, class res_T, typename CONFIG_T>
 void layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T res[CONFIG_T::seq_len * CONFIG_T::n_in],
                    const typename CONFIG_T::scale_t scale[CONFIG_T::n_in],
@@ -251,60 +444,75 @@ void layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T 
                    const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
     HAD_CSIM_FAST((layernorm_fast<data_T, res_T, CONFIG_T>::ok),
                   (fast_layernorm_seq<data_T, res_T, CONFIG_T>(data, res, scale, bias, epsilon, rsqrt_table)))
-    const unsigned N = CONFIG_T::n_in;
-    const int R = CONFIG_T::table_bits;
-    const int VW = CONFIG_T::var_width;
-    const typename CONFIG_T::inv_n_t inv_n = 1.0 / N;
 LayerNormTokens:
     for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
-        typename CONFIG_T::accum_t sum = 0;
-    LayerNormSum:
+        layernorm_token<data_T, res_T, CONFIG_T>(&data[l * CONFIG_T::n_in], &res[l * CONFIG_T::n_in], scale, bias,
+                                                 epsilon, rsqrt_table);
+    }
+    HAD_CSIM_FAST_END
+}
+
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                               const typename CONFIG_T::scale_t *scale, const typename CONFIG_T::bias_t *bias,
+                               const typename CONFIG_T::var_t *epsilon, const typename CONFIG_T::table_t *rsqrt_table) {
+    static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::n_in];
+    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_in];
+    csim_stream_to_array<data_T, CONFIG_T::seq_len, CONFIG_T::n_in>(data, xa);
+    const bool ok = fast_layernorm_seq<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
+        xa, ya, scale, bias, epsilon, rsqrt_table);
+    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_in>(ya, res);
+    return ok;
+}
+#endif
+
+// One token a cycle (II = 1; E-wide sums, E multipliers for the squares and E for the output).
+template <class data_T, class res_T, typename CONFIG_T>
+void layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                          const typename CONFIG_T::scale_t scale[CONFIG_T::n_in],
+                          const typename CONFIG_T::bias_t bias[CONFIG_T::n_in],
+                          const typename CONFIG_T::var_t epsilon[1],
+                          const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
+    typedef typename data_T::value_type in_t;
+    typedef typename res_T::value_type out_t;
+    const unsigned N = CONFIG_T::n_in;
+    HAD_CSIM_FAST((layernorm_fast<in_t, out_t, CONFIG_T>::ok),
+                  (fast_layernorm_seq_stream<data_T, res_T, CONFIG_T>(data, res, scale, bias, epsilon, rsqrt_table)))
+    #pragma HLS ARRAY_PARTITION variable=scale complete
+    #pragma HLS ARRAY_PARTITION variable=bias complete
+LayerNormTokens:
+    for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
+        #pragma HLS PIPELINE II=1
+        const data_T in = data.read();
+        in_t x[N];
+        out_t y[N];
+        #pragma HLS ARRAY_PARTITION variable=x complete
+        #pragma HLS ARRAY_PARTITION variable=y complete
+    LayerNormRead:
         for (unsigned i = 0; i < N; i++) {
             #pragma HLS UNROLL
-            sum += data[l * N + i];
+            x[i] = in[i];
         }
-        typename CONFIG_T::accum_t mean = sum * inv_n;
-        typename CONFIG_T::accum_t diff[N];
-        typename CONFIG_T::var_t sq = 0;
-    LayerNormVar:
+        layernorm_token<in_t, out_t, CONFIG_T>(x, y, scale, bias, epsilon, rsqrt_table);
+        res_T out;
+    LayerNormWrite:
         for (unsigned i = 0; i < N; i++) {
             #pragma HLS UNROLL
-            diff[i] = data[l * N + i] - mean;
-            sq += diff[i] * diff[i];
+            out[i] = y[i];
         }
-        typename CONFIG_T::var_t var = sq * inv_n;
-        var += epsilon[0];
-        ap_uint<VW> m = var.range(VW - 1, 0);
-        if (m == 0) m = 1;
-        int p = (int)leading_one<VW>(m);
-        int e = p - (int)CONFIG_T::var_frac;  // var in [2^e, 2^(e+1))
-        int k = e >= 0 ? e / 2 : -((1 - e) / 2);
-        unsigned parity = (unsigned)(e - 2 * k);
-        ap_uint<R> idx;
-        if (p >= R) {
-            idx = (m >> (p - R)).range(R - 1, 0);
-        } else {
-            idx = (m << (R - p)).range(R - 1, 0);
-        }
-        typename CONFIG_T::inv_std_t inv_std = rsqrt_table[(parity << R) | idx];
-        if (k > 0) {
-            inv_std >>= k;
-        } else {
-            inv_std <<= -k;
-        }
-    LayerNormOut:
-        for (unsigned i = 0; i < N; i++) {
-            #pragma HLS UNROLL
-            typename CONFIG_T::norm_t n = diff[i] * inv_std;
-            res[l * N + i] = n * scale[i] + bias[i];
-        }
+        res.write(out);
     }
     HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ GELU
 struct gelu_lut_config {
-    static const unsigned n_in = 16;
+    static const unsigned n_in = 16;        // elements of the whole tensor (io_parallel form)
+    static const unsigned n_token = 16;     // elements of one token (io_stream form: one stream word)
+    static const unsigned n_tokens = 1;     // tokens (stream words)
+    static const unsigned lanes = 16;       // elements a cycle in the io_stream form (table reads a cycle)
+    static const unsigned cycles = 1;       // ceil(n_token / lanes) cycles a token
     static const unsigned table_bits = 11;  // 2^TB entries over [-2^RB, 2^RB)
     static const int range_bits = 2;        // RB
     typedef ap_fixed<18, 5> table_t;
@@ -346,25 +554,83 @@ bool fast_gelu_lut(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
 
 // x in [-2^RB, 2^RB): table[floor((x + 2^RB) 2^(TB - RB - 1))] (GELU at the bin centre); x >= 2^RB: x; below: 0.
 template <class data_T, class res_T, typename CONFIG_T>
-void gelu_lut(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
-              const typename CONFIG_T::table_t table[1 << CONFIG_T::table_bits]) {
-    HAD_CSIM_FAST((gelu_fast<data_T, res_T, CONFIG_T>::ok), (fast_gelu_lut<data_T, res_T, CONFIG_T>(data, res, table)))
+res_T gelu_element(const data_T x, const typename CONFIG_T::table_t table[1 << CONFIG_T::table_bits]) {
+    #pragma HLS INLINE
     const int TB = CONFIG_T::table_bits;
     const int RB = CONFIG_T::range_bits;
     typedef ap_fixed<data_T::width + TB + 2, data_T::iwidth + TB + 2> wide_t;
+    res_T y;
+    if (x >= data_T(1 << RB)) {
+        y = x;
+    } else if (x < data_T(-(1 << RB))) {
+        y = 0;
+    } else {
+        wide_t t = x;
+        t += wide_t(1 << RB);
+        t <<= (TB - RB - 1);
+        y = table[t.to_uint()];
+    }
+    return y;
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void gelu_lut(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
+              const typename CONFIG_T::table_t table[1 << CONFIG_T::table_bits]) {
+    HAD_CSIM_FAST((gelu_fast<data_T, res_T, CONFIG_T>::ok), (fast_gelu_lut<data_T, res_T, CONFIG_T>(data, res, table)))
 GeluLoop:
-    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
-        #pragma HLS UNROLL
-        data_T x = data[i];
-        if (x >= data_T(1 << RB)) {
-            res[i] = x;
-        } else if (x < data_T(-(1 << RB))) {
-            res[i] = 0;
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) res[i] = gelu_element<data_T, res_T, CONFIG_T>(data[i], table);
+    HAD_CSIM_FAST_END
+}
+
+// One token of the stream form as the array form's config (n_in = the token's elements).
+template <typename CONFIG_T> struct gelu_token_config : CONFIG_T {
+    static const unsigned n_in = CONFIG_T::n_token;
+};
+
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T>
+bool fast_gelu_lut_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                          const typename CONFIG_T::table_t *table) {
+    static typename data_T::value_type xa[CONFIG_T::n_token];
+    static typename res_T::value_type ya[CONFIG_T::n_token];
+    bool ok = true;
+    for (unsigned l = 0; l < CONFIG_T::n_tokens; l++) {
+        csim_stream_to_array<data_T, 1, CONFIG_T::n_token>(data, xa);
+        ok = fast_gelu_lut<typename data_T::value_type, typename res_T::value_type, gelu_token_config<CONFIG_T> >(
+                 xa, ya, table) && ok;
+        csim_array_to_stream<res_T, 1, CONFIG_T::n_token>(ya, res);
+    }
+    return ok;
+}
+#endif
+
+// A token in `cycles` steps of `lanes` elements (II = 1; `lanes` table reads a cycle from a multi-port ROM).
+template <class data_T, class res_T, typename CONFIG_T>
+void gelu_lut_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                     const typename CONFIG_T::table_t table[1 << CONFIG_T::table_bits]) {
+    typedef typename data_T::value_type in_t;
+    typedef typename res_T::value_type out_t;
+    const unsigned N = CONFIG_T::n_token, LANES = CONFIG_T::lanes, STEPS = CONFIG_T::cycles;
+    HAD_CSIM_FAST((gelu_fast<in_t, out_t, CONFIG_T>::ok), (fast_gelu_lut_stream<data_T, res_T, CONFIG_T>(data, res, table)))
+    #pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
+    data_T in;
+    res_T out;
+    unsigned s = 0;
+GeluTokens:
+    for (unsigned c = 0; c < CONFIG_T::n_tokens * STEPS; c++) {
+        #pragma HLS PIPELINE II=1
+        if (s == 0) in = data.read();
+    GeluLanes:
+        for (unsigned k = 0; k < LANES; k++) {
+            #pragma HLS UNROLL
+            const unsigned i = s * LANES + k;
+            if (i < N) out[i] = gelu_element<in_t, out_t, CONFIG_T>(in[i], table);
+        }
+        if (s == STEPS - 1) {
+            res.write(out);
+            s = 0;
         } else {
-            wide_t t = x;
-            t += wide_t(1 << RB);
-            t <<= (TB - RB - 1);
-            res[i] = table[t.to_uint()];
+            s++;
         }
     }
     HAD_CSIM_FAST_END
@@ -397,6 +663,38 @@ PoolFeatures:
             res[c] = acc * inv_n;
         }
     }
+}
+
+// The stream form: L tokens in, one word of E out; the same sums (per feature, tokens in order).
+template <class data_T, class res_T, typename CONFIG_T>
+void token_pool_stream(hls::stream<data_T> &data, hls::stream<res_T> &res) {
+    const unsigned N = CONFIG_T::n_in;
+    const typename CONFIG_T::inv_n_t inv_n = 1.0 / CONFIG_T::seq_len;
+    typename CONFIG_T::accum_t acc[N];
+    #pragma HLS ARRAY_PARTITION variable=acc complete
+    res_T out;
+PoolTokens:
+    for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
+        #pragma HLS PIPELINE II=1
+        const data_T in = data.read();
+    PoolFeatures:
+        for (unsigned c = 0; c < N; c++) {
+            #pragma HLS UNROLL
+            if (CONFIG_T::cls) {
+                if (l == 0) out[c] = in[c];
+            } else {
+                acc[c] = l == 0 ? typename CONFIG_T::accum_t(in[c]) : typename CONFIG_T::accum_t(acc[c] + in[c]);
+            }
+        }
+    }
+    if (!CONFIG_T::cls) {
+    PoolMean:
+        for (unsigned c = 0; c < N; c++) {
+            #pragma HLS UNROLL
+            out[c] = acc[c] * inv_n;
+        }
+    }
+    res.write(out);
 }
 
 } // namespace nnet
