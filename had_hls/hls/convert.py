@@ -12,6 +12,7 @@ import hls4ml
 import torch
 from torch import nn
 
+from had_hls.hls import frontend_fixes
 from had_hls.hls.attention_layers import register
 from had_hls.hls.streaming import StreamingHammingAttention
 from had_hls.nn.attention import HammingAttention
@@ -67,7 +68,7 @@ def convert_attention(
         attn = StreamingHammingAttention(attn, seq_len)  # three layers joined by hls::stream
     model = (MaskedAttentionOnly(attn) if with_mask else AttentionOnly(attn)).eval()
     shapes = [(seq_len, embed_dim)] + ([(seq_len,)] if with_mask else [])
-    with contextlib.redirect_stdout(io.StringIO()):  # hls4ml prints its topology walk
+    with contextlib.redirect_stdout(io.StringIO()), frontend_fixes.enabled():  # hls4ml prints its topology walk
         return _convert(model, shapes, with_mask, precision, target, output_dir, project_name)
 
 

@@ -1,0 +1,116 @@
+"""had-hls's layers in hls4ml: one entry point, cheap at ``import had_hls``, and scoped to had-hls's models.
+
+:func:`register` (idempotent) registers every PyTorch handler, IR layer, template and header of had-hls with hls4ml
+(Vivado and Vitis backends): ``attention_layers.register()`` (HAD/FP attention, the io_stream stages) and
+``encoder_layers.register()`` (the whole-encoder layers). What it changes for models that hold no had-hls layer:
+nothing (the front-end fixes, headers and build script apply to had-hls models only; see
+:mod:`had_hls.hls.frontend_fixes` and :mod:`had_hls.hls.build`).
+
+``import had_hls`` calls :func:`register_when_hls4ml_loads`: if hls4ml is already imported it registers at once;
+otherwise it registers right after hls4ml's own import finishes (a post-import hook on ``sys.meta_path``), so that
+``import had_hls`` alone does not import hls4ml or torch (the ``had-hls`` command starts fast) while
+``import had_hls; import hls4ml`` finds HammingAttention registered, as a user of hls4ml expects.
+
+:func:`require_conversion_off` is the check of the HammingAttention handler: had-hls layers take ``(L, E)``
+token-major tensors, and hls4ml's default ``channels_last_conversion='full'`` would treat L as channels and insert
+a transpose in front of them (silently wrong numbers), so any other setting stops with one clear error.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import sys
+import threading
+import warnings
+from typing import Any
+
+_lock = threading.RLock()
+_registered = False
+_hook: _AfterImport | None = None
+
+
+class ChannelsLastError(ValueError):
+    """A had-hls layer converted with hls4ml's ``channels_last_conversion`` other than ``'off'``."""
+
+
+def register() -> None:
+    """Register all of had-hls with hls4ml (handlers, IR layers, templates, headers, build wrappers). Idempotent."""
+    global _registered
+    with _lock:
+        if _registered:
+            return
+        from had_hls.hls import encoder_layers
+
+        encoder_layers.register()  # registers the attention layers first
+        _registered = True
+
+
+def is_registered() -> bool:
+    return _registered
+
+
+def require_conversion_off(config: dict[str, Any], layer_name: str, torch_class: str) -> None:
+    """ChannelsLastError unless the conversion's ``ChannelsLastConversion`` is ``'off'`` (module docstring)."""
+    from had_hls.hls.frontend_fixes import conversion_mode
+
+    mode = conversion_mode(config)
+    if mode != "off":
+        raise ChannelsLastError(
+            f"layer {layer_name!r} ({torch_class}): channels_last_conversion={mode!r} is not supported: had-hls "
+            "layers take (L, E) token-major inputs; pass channels_last_conversion='off' to "
+            "hls4ml.utils.config_from_pytorch_model, or use had_hls.convert_from_pytorch_model"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ import hook
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself; when ``hls4ml`` is about to be imported it wraps the real loader so that
+    :func:`register` runs right after hls4ml's ``__init__`` has finished, then removes itself."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None):  # noqa: D102
+        if fullname != "hls4ml":
+            return None
+        _remove_hook()
+        spec = importlib.util.find_spec("hls4ml")
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        loader = spec.loader
+        real_exec = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            real_exec(module)
+            loader.exec_module = real_exec
+            _register_quietly()
+
+        loader.exec_module = exec_module
+        return spec
+
+
+def _remove_hook() -> None:
+    global _hook
+    with _lock:
+        if _hook is not None and _hook in sys.meta_path:
+            sys.meta_path.remove(_hook)
+        _hook = None
+
+
+def _register_quietly() -> None:
+    try:
+        register()
+    except Exception as err:  # noqa: BLE001 - a broken registration must not break `import hls4ml`
+        warnings.warn(f"had-hls could not register its layers with hls4ml: {err}", RuntimeWarning, stacklevel=2)
+
+
+def register_when_hls4ml_loads() -> None:
+    """Register now if hls4ml is imported, else right after it is (module docstring)."""
+    global _hook
+    with _lock:
+        if _registered:
+            return
+        if "hls4ml" in sys.modules:
+            _register_quietly()
+            return
+        if _hook is None:
+            _hook = _AfterImport()
+            sys.meta_path.insert(0, _hook)
