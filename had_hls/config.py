@@ -238,6 +238,8 @@ def load_project(path: str | Path) -> Project:
 
     for module in SECTION_MODULES:
         importlib.import_module(module)
+    if not str(path).strip():
+        raise ConfigError(f"project file {str(path)!r} is not allowed: give the path of a project YAML")
     path = Path(path)
     try:
         raw = load_yaml_text(read_text_file(path, "project file"), f"project file {str(path)!r}")
@@ -277,28 +279,28 @@ def parse_project(raw: Any, path: Path) -> Project:
 
 
 def check_datapath(project: Project) -> None:
-    """The rules that join sections: the precision against the layer's shape (internal widths, shifts), and the
-    memory the layer's C-simulation needs against this machine's (had_hls.limits)."""
+    """The rules that join sections: the memory the layer's C-simulation needs against this machine's
+    (had_hls.limits), rtl.lanes against seq_len, and the precision against the layer's shape (internal widths,
+    shifts). Memory first: a seq_len of 10^9 is too large, whatever the types."""
+    from had_hls.errors import UserError
     from had_hls.limits import check_layer_memory
 
     m = project.model
+    try:
+        check_layer_memory(m.seq_len, m.embed_dim, m.num_heads, project.csim.vectors, "csim.vectors")
+    except UserError as err:
+        raise ConfigError(str(err)) from None
+    rtl = project.sections.get("rtl")
+    if rtl is not None and "rtl" in project.present:
+        from had_hls.rtl.config import check_lanes
+
+        check_lanes(rtl.lanes, m.seq_len)
     prec = project.precision
     for kind in ("had", "fp"):
         try:
             check_precision(kind, m.seq_len, m.head_dim, m.top_n, prec)
         except PrecisionError as err:
             raise precision_config_error(err) from None
-    rtl = project.sections.get("rtl")
-    if rtl is not None and "rtl" in project.present:
-        from had_hls.rtl.config import check_lanes
-
-        check_lanes(rtl.lanes, m.seq_len)
-    from had_hls.errors import UserError
-
-    try:
-        check_layer_memory(m.seq_len, m.embed_dim, m.num_heads, project.csim.vectors, "csim.vectors")
-    except UserError as err:
-        raise ConfigError(str(err)) from None
 
 
 def build_section(cls: type, raw: Any, path: str) -> Any:

@@ -276,9 +276,26 @@ def stop_on_signals() -> Iterator[None]:
         yield
     finally:
         kill_children()
+        if _stopping is not None:
+            reap_children()
         for s, handler in previous.items():
             signal.signal(s, handler)
         _stopping = None
+
+
+def reap_children(timeout: float = 5.0) -> None:
+    """Wait for every child of this process that has been killed (as subreaper, orphans of the tree are children
+    too), so that none is left as a zombie; gives up after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # no child left
+        if pid == 0:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
 
 
 @contextlib.contextmanager

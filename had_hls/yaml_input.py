@@ -80,17 +80,17 @@ def _join(path: str, key: Any) -> str:
 
 def _check_duplicates(node: yaml.Node, path: str, source: str) -> None:
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
+        seen: dict[Any, str] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is not None and key != "<<":
-                line = key_node.start_mark.line + 1
+                where = f"line {key_node.start_mark.line + 1}, column {key_node.start_mark.column + 1}"
                 if key in seen:
                     raise YamlInputError(
-                        f"{_join(path, key)}: duplicate key at line {line} (first at line {seen[key]}) in {source}: "
+                        f"{_join(path, key)}: duplicate key at {where} (first at {seen[key]}) in {source}: "
                         "each key may appear once"
                     )
-                seen[key] = line
+                seen[key] = where
             _check_duplicates(value_node, _join(path, key if key is not None else "?"), source)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):

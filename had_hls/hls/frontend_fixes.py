@@ -122,19 +122,26 @@ def add_had_torch_classes(names: list[str] | tuple[str, ...]) -> None:
 
 
 def holds_had_module(model: Any) -> bool:
-    """True when the torch model (or one of its submodules) is of a class in :func:`add_had_torch_classes`."""
+    """True when the torch model (or one of its submodules) is of a had-hls class in :func:`add_had_torch_classes`."""
     if model is None or not hasattr(model, "modules"):
         return False
     try:
         return _holds_cache[model]
     except (KeyError, TypeError):
         pass
-    found = any(type(m).__name__ in _HAD_TORCH_CLASSES for m in model.modules())
+    found = any(_is_had_module(m) for m in model.modules())
     try:
         _holds_cache[model] = found
     except TypeError:
         pass
     return found
+
+
+def _is_had_module(module: Any) -> bool:
+    """A module of a had-hls class: registered name *and* defined in the had_hls package (a user's own class of the
+    same name is not one)."""
+    cls = type(module)
+    return cls.__name__ in _HAD_TORCH_CLASSES and cls.__module__.split(".")[0] == "had_hls"
 
 
 def fixes_apply(config: dict[str, Any], data_reader: Any = None) -> bool:

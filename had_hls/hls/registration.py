@@ -6,10 +6,13 @@
 nothing (the front-end fixes, headers and build script apply to had-hls models only; see
 :mod:`had_hls.hls.frontend_fixes` and :mod:`had_hls.hls.build`).
 
-``import had_hls`` calls :func:`register_when_hls4ml_loads`: if hls4ml is already imported it registers at once;
-otherwise it registers right after hls4ml's own import finishes (a post-import hook on ``sys.meta_path``), so that
-``import had_hls`` alone does not import hls4ml or torch (the ``had-hls`` command starts fast) while
-``import had_hls; import hls4ml`` finds HammingAttention registered, as a user of hls4ml expects.
+``import had_hls`` calls :func:`register_when_hls4ml_loads`, which imports neither hls4ml nor torch: if hls4ml is
+already imported it installs the light part at once, otherwise right after hls4ml's own import finishes (a
+post-import hook on ``sys.meta_path``). The light part is the front-end fix wrappers and, for every torch class of
+:data:`TORCH_CLASSES`, a stand-in handler that runs :func:`register` on first use and hands over to the real handler.
+So ``import had_hls; import hls4ml`` finds HammingAttention supported, as a user of hls4ml expects, and the
+heavy registration (it imports torch and had_hls.nn, which itself imports hls4ml) never runs in the middle of an
+import.
 
 :func:`require_conversion_off` is the check of the HammingAttention handler: had-hls layers take ``(L, E)``
 token-major tensors, and hls4ml's default ``channels_last_conversion='full'`` would treat L as channels and insert
@@ -27,7 +30,23 @@ from typing import Any
 
 _lock = threading.RLock()
 _registered = False
+_light = False
 _hook: _AfterImport | None = None
+
+#: Every torch class had-hls registers a PyTorch handler for (checked against the real registration by
+#: tests/test_api.py): the user-facing layer, the io_stream stages, the whole-encoder leaves.
+TORCH_CLASSES = (
+    "HammingAttention",
+    "HammingScoreStage",
+    "TopNSelectStage",
+    "SparseSoftmaxAVStage",
+    "TokenEmbedding",
+    "SeqLinear",
+    "SeqLayerNorm",
+    "LUTGELU",
+    "TokenPool",
+)
+_STUB = "_had_hls_stub"
 
 
 class ChannelsLastError(ValueError):
@@ -40,10 +59,47 @@ def register() -> None:
     with _lock:
         if _registered:
             return
+        _remove_hook()
+        handlers = _handlers()
+        for name in TORCH_CLASSES:  # the stand-ins make way for the real handlers
+            if getattr(handlers.get(name), _STUB, False):
+                del handlers[name]
         from had_hls.hls import encoder_layers
 
         encoder_layers.register()  # registers the attention layers first
         _registered = True
+
+
+def _handlers() -> dict[str, Any]:
+    import importlib
+
+    return importlib.import_module("hls4ml.converters.pytorch_to_hls").layer_handlers
+
+
+def _stub(name: str):
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        register()
+        return _handlers()[name](*args, **kwargs)
+
+    handler.__name__ = f"had_hls_lazy_{name}"
+    setattr(handler, _STUB, True)
+    return handler
+
+
+def _install_light() -> None:
+    """The front-end fix wrappers and the stand-in handlers (no torch, no had_hls.nn)."""
+    global _light
+    with _lock:
+        if _light or _registered:
+            return
+        from had_hls.hls import frontend_fixes
+
+        frontend_fixes.install_frontend_fixes()
+        frontend_fixes.add_had_torch_classes(TORCH_CLASSES)
+        handlers = _handlers()
+        for name in TORCH_CLASSES:
+            handlers.setdefault(name, _stub(name))
+        _light = True
 
 
 def is_registered() -> bool:
@@ -81,7 +137,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         def exec_module(module: Any) -> None:
             real_exec(module)
             loader.exec_module = real_exec
-            _register_quietly()
+            _install_quietly()
 
         loader.exec_module = exec_module
         return spec
@@ -95,21 +151,21 @@ def _remove_hook() -> None:
         _hook = None
 
 
-def _register_quietly() -> None:
+def _install_quietly() -> None:
     try:
-        register()
+        _install_light()
     except Exception as err:  # noqa: BLE001 - a broken registration must not break `import hls4ml`
         warnings.warn(f"had-hls could not register its layers with hls4ml: {err}", RuntimeWarning, stacklevel=2)
 
 
 def register_when_hls4ml_loads() -> None:
-    """Register now if hls4ml is imported, else right after it is (module docstring)."""
+    """Install the light registration now if hls4ml is imported, else right after it is (module docstring)."""
     global _hook
     with _lock:
-        if _registered:
+        if _registered or _light:
             return
         if "hls4ml" in sys.modules:
-            _register_quietly()
+            _install_quietly()
             return
         if _hook is None:
             _hook = _AfterImport()
