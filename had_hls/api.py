@@ -104,10 +104,11 @@ def config_from_pytorch_model(
 
     ``input_shape``: ``(L, E)`` (one sample, no batch axis), or ``[(L, E), (L,)]`` for a model whose second input is
     the key padding mask (True = padded key; typed ``ap_uint<1>``). Every argument has hls4ml's default but
-    ``channels_last_conversion``, which is always ``'off'``: (L, E) is already channels-last. ``default_precision`` defaults to the HAD layer's input type
-    (``precision.input``, ``ap_fixed<16,6>``), so the model input is quantized exactly as the layer expects.
-    ``precision``: the attention datapath types (:class:`had_hls.spec.Precision`, or a dict spelled like the
-    project file's ``hls.precision``). Edit the returned dict as with hls4ml, then pass it as ``hls_config``.
+    ``channels_last_conversion``, which is always ``'off'``: (L, E) is already channels-last.
+    ``default_precision`` defaults to the HAD layer's input type (``precision.input``, ``ap_fixed<16,6>``, also
+    hls4ml's default), so the model input is quantized exactly as the layer expects. ``precision``: the attention
+    datapath types (:class:`had_hls.spec.Precision`, or a dict spelled like the project file's
+    ``hls.precision``). Edit the returned dict as with hls4ml, then pass it as ``hls_config``.
     """
     import contextlib
     import io

@@ -17,6 +17,7 @@ from hls4ml.model.layers import Layer
 from had_hls.hls import streaming
 from had_hls.hls.build import add_layer_classes, add_sources, install_project_build
 from had_hls.hls.frontend_fixes import add_had_torch_classes, install_frontend_fixes
+from had_hls.hls.registration import set_pytorch_handler
 from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import AttentionSpec, Precision, spec_from_module
@@ -189,11 +190,11 @@ def register() -> None:
     add_had_torch_classes([TORCH_CLASS, *streaming.HANDLERS])
     add_layer_classes(["HADAttention", "FPAttention", *streaming.LAYERS])
     add_sources([HLS_TEMPLATE_DIR / header for header in HEADERS])
-    hls4ml.converters.register_pytorch_layer_handler(TORCH_CLASS, parse_hamming_attention)
+    set_pytorch_handler(TORCH_CLASS, parse_hamming_attention)
     hls4ml.model.layers.register_layer("HADAttention", HADAttention)
     hls4ml.model.layers.register_layer("FPAttention", FPAttention)
     for torch_class, handler in streaming.HANDLERS.items():
-        hls4ml.converters.register_pytorch_layer_handler(torch_class, handler)
+        set_pytorch_handler(torch_class, handler)
     for ir_name, cls in streaming.LAYERS.items():
         hls4ml.model.layers.register_layer(ir_name, cls)
     templates = [

@@ -432,13 +432,14 @@ def register() -> None:
     from had_hls.hls.attention_layers import register as register_attention
     from had_hls.hls.build import add_layer_classes, add_sources
     from had_hls.hls.frontend_fixes import add_had_torch_classes
+    from had_hls.hls.registration import set_pytorch_handler
 
     register_attention()
     add_had_torch_classes(list(HANDLERS))
     add_layer_classes(list(LAYERS))
     add_sources([Path(HLS_TEMPLATE_DIR) / header for header in HEADERS])
     for torch_class, handler in HANDLERS.items():
-        hls4ml.converters.register_pytorch_layer_handler(torch_class, handler)
+        set_pytorch_handler(torch_class, handler)
     for ir_name, cls in LAYERS.items():
         hls4ml.model.layers.register_layer(ir_name, cls)
     templates = _templates()

@@ -60,14 +60,24 @@ def register() -> None:
         if _registered:
             return
         _remove_hook()
-        handlers = _handlers()
-        for name in TORCH_CLASSES:  # the stand-ins make way for the real handlers
-            if getattr(handlers.get(name), _STUB, False):
-                del handlers[name]
         from had_hls.hls import encoder_layers
 
         encoder_layers.register()  # registers the attention layers first
         _registered = True
+
+
+def set_pytorch_handler(torch_class: str, handler: Any) -> None:
+    """hls4ml's ``register_pytorch_layer_handler``, except that it replaces had-hls's stand-in for ``torch_class``
+    (hls4ml refuses a second handler for a name). Idempotent for the same handler."""
+    import hls4ml
+
+    handlers = _handlers()
+    current = handlers.get(torch_class)
+    if current is handler:
+        return
+    if getattr(current, _STUB, False):
+        del handlers[torch_class]
+    hls4ml.converters.register_pytorch_layer_handler(torch_class, handler)
 
 
 def _handlers() -> dict[str, Any]:

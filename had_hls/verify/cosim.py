@@ -27,6 +27,7 @@ from had_hls import golden
 from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.io import staged_output, write_json
+from had_hls.procs import kill_tree, processes_in
 from had_hls.rtl.config import RtlSection
 from had_hls.rtl.generate import DEFAULT_LANES, RtlDesign, design_for
 from had_hls.rtl.sim import SimResult, default_simulator, find_simulator, run_simulation, simulator_version
@@ -197,7 +198,11 @@ def run_cosim(
         # the two cores build and simulate in separate folders and processes: side by side
         with ThreadPoolExecutor(max_workers=2) as pool:
             futs = {kind: pool.submit(one, kind, spec) for kind, spec in (("had", had_spec), ("fp", fp_spec))}
-            layers = {kind: f.result() for kind, f in futs.items()}
+            try:
+                layers = {kind: f.result() for kind, f in futs.items()}
+            except BaseException:  # one core failed (or a stop): the other's simulator must not run on
+                kill_tree(processes_in(stage))
+                raise
         had, fp = layers["had"], layers["fp"]
         keys = ("golden_mismatches", "ctx_mismatches", "csim_mismatches", "cycles_per_query",
                 "cycles_per_query_model", "latency_cycles", "query_latency_cycles", "build_s", "run_s", "vcd")
