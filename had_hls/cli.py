@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
 from had_hls import __version__
@@ -76,7 +75,7 @@ def _one_line(err: BaseException) -> str:
 
 
 def _program(argv: list[str]) -> int:
-    from had_hls.procs import Stopped, stop_on_signals
+    from had_hls.procs import Stopped, exit_now, stop_on_signals
 
     try:
         with stop_on_signals():
@@ -84,11 +83,8 @@ def _program(argv: list[str]) -> int:
     except Stopped as stop:  # a signal outside a command's run (while parsing, or while cleaning up)
         print(f"had-hls: stopped by {stop.name}", file=sys.stderr)
         code = stop.exit_code
-    if code >= 128:
-        # stopped: children are killed and temporary folders removed; worker threads may still be unwinding
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    if code >= 128:  # stopped: children are killed and temporary folders removed; threads may still be unwinding
+        exit_now(code)
     return code
 
 

@@ -158,9 +158,20 @@ def kill_tree(roots: Iterable[int], include_roots: bool = True) -> list[int]:
     return frozen
 
 
-def kill_children() -> list[int]:
-    """Kill every descendant of this process (not the process itself)."""
-    return kill_tree(descendants(os.getpid()))
+def kill_children(spare_resource_tracker: bool = False) -> list[int]:
+    """Kill every descendant of this process (not the process itself). ``spare_resource_tracker``: leave
+    multiprocessing's resource tracker alive (the pool's semaphores unregister with it while the stop unwinds;
+    killed early, it is relaunched and prints tracebacks); it is killed with the rest when the program ends."""
+    spared = _resource_tracker_pid() if spare_resource_tracker else None
+    return kill_tree([p for p in descendants(os.getpid()) if p != spared])
+
+
+def _resource_tracker_pid() -> int | None:
+    import sys
+
+    module = sys.modules.get("multiprocessing.resource_tracker")
+    tracker = getattr(module, "_resource_tracker", None)
+    return getattr(tracker, "_pid", None)
 
 
 def become_subreaper() -> bool:
@@ -259,7 +270,7 @@ def _on_signal(signum: int, frame: object) -> None:
         first = _stopping is None
         if first:
             _stopping = signum
-    kill_children()  # at once: a wait of the main thread (or of a worker thread) returns now
+    kill_children(spare_resource_tracker=True)  # at once: a wait of the main thread (or a worker thread) returns now
     if first:
         raise Stopped(signum)
 
@@ -275,27 +286,41 @@ def stop_on_signals() -> Iterator[None]:
     try:
         yield
     finally:
-        kill_children()
+        kill_children(spare_resource_tracker=True)
         if _stopping is not None:
-            reap_children()
+            reap_children(spared=(_resource_tracker_pid(),))
         for s, handler in previous.items():
             signal.signal(s, handler)
         _stopping = None
 
 
-def reap_children(timeout: float = 5.0) -> None:
-    """Wait for every child of this process that has been killed (as subreaper, orphans of the tree are children
-    too), so that none is left as a zombie; gives up after ``timeout`` seconds."""
+def reap_children(timeout: float = 5.0, spared: tuple[int | None, ...] = ()) -> None:
+    """Wait for the killed children of this process (as subreaper, orphans of the tree are children too) so that
+    none is left as a zombie; returns when only ``spared`` ones live, or after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             pid, _status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return  # no child left
-        if pid == 0:
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.02)
+        if pid:
+            continue
+        if not [p for p in descendants(os.getpid()) if p not in spared] or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+def exit_now(code: int) -> None:
+    """Leave at once with ``code`` after a stop: stdio flushed, multiprocessing's resource tracker killed last (a
+    tracker killed earlier is relaunched by the next semaphore finalizer, which then prints tracebacks)."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    tracker = _resource_tracker_pid()
+    if tracker is not None:
+        _signal(tracker, signal.SIGKILL)
+    os._exit(code)
 
 
 @contextlib.contextmanager

@@ -289,13 +289,21 @@ def run_sweep(points: list[SweepPoint], out_dir: str | Path, opts: SweepOptions 
     cache = out / "cache"
     made = [d for d in (out, cache) if not d.exists()]
     cache.mkdir(parents=True, exist_ok=True)
+    _remove_partial_writes(cache)  # of a sweep killed (SIGKILL) while writing an entry
     try:
         return _run_sweep(points, out, cache, opts, jobs, cluster, quiet, scratch_dir)
     except BaseException:
+        _remove_partial_writes(cache)  # a worker killed while writing an entry
         for d in reversed(made):  # a stop before the first finished point leaves no empty folders
             with contextlib.suppress(OSError):
                 d.rmdir()
         raise
+
+
+def _remove_partial_writes(cache: Path) -> None:
+    """Temporary files of atomic writes (had_hls.io.atomic_write_text) whose writer was killed."""
+    for tmp in cache.glob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
 
 
 def _cached_point(path: Path) -> dict[str, Any] | None:
