@@ -112,12 +112,16 @@ def staged_output(out_dir: str | os.PathLike[str], flag: str = "--out") -> Itera
 @contextlib.contextmanager
 def scratch_dir(beside: str | os.PathLike[str], label: str = "work") -> Iterator[Path]:
     """A temporary working folder beside ``beside`` (same filesystem), removed on exit with every process still
-    working in it."""
+    working in it. The log of a tool that failed in it (:class:`had_hls.procs.ToolError`) is kept under
+    ``beside/logs/``, as with :func:`staged_output`."""
     target = Path(os.path.abspath(os.fspath(beside)))
     created = _make_parents(target.parent)
     work = _make_temp_dir(target.parent, f".{target.name}.{label}-")
     try:
         yield work
+    except BaseException as err:
+        _keep_tool_log(err, work, target)
+        raise
     finally:
         _discard(work)
         _remove_empty(created)
