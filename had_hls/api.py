@@ -266,12 +266,14 @@ def run_report(
     activity and cycles of the HAD core against the FP core. Writes report.json (returned), report.md and plots."""
     import math
 
+    from had_hls.config import check_datapath
     from had_hls.errors import UserError
     from had_hls.estimate.report import run_report as _run
     from had_hls.io import check_output_dir
     from had_hls.rtl.config import check_lanes
 
     p = _project(project)
+    check_datapath(p, vectors, "vectors" if vectors is not None else "csim.vectors")
     if lanes is not None:
         check_lanes(lanes, p.model.seq_len, "lanes")
     if fmax_timeout is not None and not (math.isfinite(fmax_timeout) and fmax_timeout >= 0):

@@ -107,7 +107,7 @@ class PrecisionSection:
                 try:
                     value = FixedType.parse(value)
                 except ValueError as err:
-                    why = str(err) if str(err).startswith(repr(value)) else f"{value!r}: {err}"
+                    why = str(err) if str(err).startswith(repr(value)) else f"{value!r} is not allowed: {err}"
                     raise ConfigError(f"{path}.{f.name}: {why}") from None
             kwargs[f.name] = value
         try:
@@ -273,21 +273,22 @@ def parse_project(raw: Any, path: Path) -> Project:
     if not NAME_RE.match(name):
         raise ConfigError(f"name: {name!r} is not allowed: letters, digits, '_', '-', '.' (no spaces or slashes)")
     sections = {key: build_section(cls, raw.get(key), key) for key, cls in _SECTIONS.items()}
-    project = Project(name=name, path=path.resolve(), sections=sections, present=frozenset(raw))
-    check_datapath(project)
-    return project
+    return Project(name=name, path=path.resolve(), sections=sections, present=frozenset(raw))
 
 
-def check_datapath(project: Project) -> None:
-    """The rules that join sections: the memory the layer's C-simulation needs against this machine's
+def check_datapath(project: Project, vectors: int | None = None, vectors_key: str = "csim.vectors") -> None:
+    """The rules that join sections, for the commands that build the hardware layer (csim, cosim, report, sweep):
+    the memory the layer's simulation on ``vectors`` inputs (default ``csim.vectors``) needs against this machine's
     (had_hls.limits), rtl.lanes against seq_len, and the precision against the layer's shape (internal widths,
-    shifts). Memory first: a seq_len of 10^9 is too large, whatever the types."""
+    shifts), each a ConfigError naming the key. Memory first: a seq_len of 10^9 is too large, whatever the types.
+    (Not part of :func:`parse_project`: distill and eval never build the hardware layer.)"""
     from had_hls.errors import UserError
     from had_hls.limits import check_layer_memory
 
     m = project.model
     try:
-        check_layer_memory(m.seq_len, m.embed_dim, m.num_heads, project.csim.vectors, "csim.vectors")
+        k = project.csim.vectors if vectors is None else vectors
+        check_layer_memory(m.seq_len, m.embed_dim, m.num_heads, k, vectors_key)
     except UserError as err:
         raise ConfigError(str(err)) from None
     rtl = project.sections.get("rtl")

@@ -83,7 +83,7 @@ CASES = [
     ("fp table size 0", {"p.yaml": OK + "hls: {precision: {fp_exp_table_size: 0}}\n"}, ["csim", "{d}/p.yaml"],
      ["hls.precision.fp_exp_table_size: 0", "1..65536"]),
     ("type too wide", {"p.yaml": OK + "hls: {precision: {weight: 'ap_fixed<100,4>'}}\n"}, ["csim", "{d}/p.yaml"],
-     ["hls.precision.weight", "'ap_fixed<100,4>'", "1..62"]),
+     ["hls.precision.weight: 'ap_fixed<100,4>' is not allowed", "1..62"]),
     ("internal width > 62", {"p.yaml": OK + "hls: {precision: {exp_table: 'ap_ufixed<48,1>'}}\n"},
      ["csim", "{d}/p.yaml"], ["hls.precision.value: ap_fixed<16,6,AP_RND,AP_SAT>", "av_acc needs", "62"]),
     # ------------------------------------------------------------------ flags

@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import math
 
+    from had_hls.config import check_datapath
     from had_hls.errors import UserError
     from had_hls.estimate.report import format_summary, run_report
     from had_hls.io import check_output_dir
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.vectors is not None and args.vectors < 1:
         raise UserError(f"--vectors: {args.vectors} is not allowed: must be >= 1")
     project = load_project(args.project)
+    check_datapath(project, args.vectors, "--vectors" if args.vectors is not None else "csim.vectors")
     if args.lanes is not None:
         check_lanes(args.lanes, project.model.seq_len, "--lanes")
     check_output_dir(project.output_dir(args.out))

@@ -281,6 +281,7 @@ def run_teacher_only(project: Project, out: str | Path | None = None, quiet: boo
     """Train (or find the cached) teacher of a project; returns its info with val_acc."""
     tune_malloc()
     d: DistillSection = project.section("distill")
+    check_output_dir(project.output_dir(out))
     device = pick_device(d.device)
     data = load_project_data(project)
     teacher, info = get_teacher(project, project.output_dir(out), data, device, quiet)

@@ -114,14 +114,14 @@ def check_cluster_address(address: str) -> str:
 def check_points(points: list[SweepPoint], opts: SweepOptions) -> None:
     """Before any work: every point fits this machine's memory (had_hls.limits: one vector, one head, E = d), and
     the precision suits every point's shape (the project schema's rules, e.g. internal widths <= 62 bits)."""
-    from had_hls.config import ConfigError
+    from had_hls.config import ConfigError, check_datapath
     from had_hls.limits import check_layer_memory
 
     for p in points:
         check_layer_memory(p.seq_len, p.head_dim, 1, 1, keys={"seq_len": "--seq-len", "embed_dim": "--head-dim",
                                                               "vectors": "vectors"})
         try:
-            _project(p, opts, Path(f"sweep_{p.label}.yaml"))
+            check_datapath(_project(p, opts, Path(f"sweep_{p.label}.yaml")))
         except ConfigError as err:
             raise UserError(f"{err} (sweep point {p.label}; --precision sets hls.precision)") from None
 

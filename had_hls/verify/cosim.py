@@ -164,17 +164,15 @@ def run_cosim(
     quiet: bool = False,
 ) -> dict[str, Any]:
     """The whole co-simulation (HAD + FP baseline); returns the cosim.json dict, written to ``<out>/cosim.json``."""
+    from had_hls.config import check_datapath
     from had_hls.io import check_output_dir
-    from had_hls.limits import check_layer_memory
     from had_hls.rtl.config import check_lanes
     from had_hls.verify.csim import build_specs
 
     cfg = rtl_section(project)
     if vectors is not None and vectors < 1:
         raise UserError(f"--vectors: {vectors} is not allowed: must be >= 1")
-    if vectors is not None:
-        m = project.model
-        check_layer_memory(m.seq_len, m.embed_dim, m.num_heads, vectors, "--vectors")
+    check_datapath(project, vectors, "--vectors" if vectors is not None else "csim.vectors")
     lanes = check_lanes(lanes, project.model.seq_len, "--lanes") if lanes is not None else cfg.lanes
     simulator = simulator or cfg.simulator or default_simulator()
     find_simulator(simulator)

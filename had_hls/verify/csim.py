@@ -23,13 +23,13 @@ import torch
 from tqdm import tqdm
 
 from had_hls import golden
-from had_hls.config import ConfigError, Project
+from had_hls.config import ConfigError, Project, precision_config_error
 from had_hls.errors import UserError
 from had_hls.hls.convert import HLSTarget, convert_attention
 from had_hls.io import staged_output, write_json
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
-from had_hls.spec import AttentionSpec, dequantized_weights, spec_from_module
+from had_hls.spec import AttentionSpec, PrecisionError, dequantized_weights, spec_from_module
 from had_hls.verify.bounds import output_error_bound
 
 CALIBRATION_BATCHES = 8
@@ -100,6 +100,8 @@ def build_specs(project: Project, layer: HammingAttention | None = None) -> tupl
     try:
         had = spec_from_module(layer, "had", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_had")
         fp = spec_from_module(layer, "fp", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_fp")
+    except PrecisionError as err:
+        raise precision_config_error(err) from None
     except ValueError as err:
         raise ConfigError(f"hls.precision: {err}") from None
     return had, fp
@@ -191,8 +193,8 @@ def run_csim(
     The attention layer (HAD and FP) runs on K seeded vectors, bit for bit against golden; with a checkpoint and a
     dataset the whole model also runs on the test split (had_hls.verify.accuracy) and ``accuracy`` is added.
     """
+    from had_hls.config import check_datapath
     from had_hls.io import check_output_dir
-    from had_hls.limits import check_layer_memory
     from had_hls.procs import require_tool
 
     target = _target(project)
@@ -201,8 +203,7 @@ def run_csim(
         raise UserError(f"--vectors: {k} is not allowed: must be >= 1")
     if samples is not None and samples < 1:
         raise UserError(f"--samples: {samples} is not allowed: must be >= 1")
-    m = project.model
-    check_layer_memory(m.seq_len, m.embed_dim, m.num_heads, k, "--vectors" if vectors is not None else "csim.vectors")
+    check_datapath(project, k, "--vectors" if vectors is not None else "csim.vectors")
     out_dir = project.output_dir(out_dir)
     check_output_dir(out_dir)
     require_tool("g++", "the C-simulation build")
