@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from had_hls import procs
 from had_hls.errors import MissingToolError, UserError
 from had_hls.golden import GoldenTrace
-from had_hls.procs import run_tool
 from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, TB_DIR, TB_SOURCE, RtlDesign
 
 SIMULATORS = ("verilator", "icarus")
@@ -151,12 +151,12 @@ def run_simulation(
     vcd_args = ["+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}", f"+stop={vcd_cycles}", f"+start={vcd_start}"]
     t0 = time.perf_counter()
     if simulator == "icarus":
-        _run([tools["iverilog"], "-g2005", "-I", str(workdir), "-s", "tb", "-o", "sim.vvp", tb, *srcs], workdir)
+        run_tool([tools["iverilog"], "-g2005", "-I", str(workdir), "-s", "tb", "-o", "sim.vvp", tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
         if vcd:
-            _run([tools["vvp"], "-n", "sim.vvp", *vcd_args], workdir)
+            run_tool([tools["vvp"], "-n", "sim.vvp", *vcd_args], workdir)
         t1 = time.perf_counter()
-        _run([tools["vvp"], "-n", "sim.vvp"], workdir)
+        run_tool([tools["vvp"], "-n", "sim.vvp"], workdir)
     else:
         cmd = [
             tools["verilator"], "--cc", "--exe", "--build", "--timing", "--main", "-j", str(os.cpu_count() or 1),
@@ -166,22 +166,22 @@ def run_simulation(
         ]
         if vcd:
             cmd += ["--trace", "--no-trace-params"]  # parameters are constants, not hardware
-        _run([*cmd, tb, *srcs], workdir)
+        run_tool([*cmd, tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
         if vcd:
-            _run([str(workdir / "obj_dir" / "Vtb"), *vcd_args], workdir)
+            run_tool([str(workdir / "obj_dir" / "Vtb"), *vcd_args], workdir)
         t1 = time.perf_counter()
-        _run([str(workdir / "obj_dir" / "Vtb")], workdir)
+        run_tool([str(workdir / "obj_dir" / "Vtb")], workdir)
     run_s = time.perf_counter() - t1
     return _parse(design, out, k, simulator, build_s, run_s, (workdir / "activity.vcd") if vcd else None)
 
 
-def _run(cmd: list[str], cwd: Path) -> None:
+def run_tool(cmd: list[str], cwd: Path) -> None:
     """Run one step with its output appended to ``cwd/sim.log``; ToolError (tool, status or signal, log) on failure,
     the step's process tree killed on any exception (had_hls.procs.run_tool)."""
     name = Path(cmd[0]).name
     tool = f"{name} (the compiled Verilator model)" if name == "Vtb" else name
-    run_tool(cmd, cwd, cwd / "sim.log", tool=tool)
+    procs.run_tool(cmd, cwd, cwd / "sim.log", tool=tool)
 
 
 def _parse(design: RtlDesign, path: Path, k: int, simulator: str, build_s: float, run_s: float,
