@@ -98,7 +98,10 @@ def test_api_config_and_ir_for_mask_and_stream(tmp_path: Path) -> None:
     masked = had_hls.convert_from_pytorch_model(_layer(), input_shape=[(L, E), (L,)], output_dir=tmp_path / "m")
     assert [layer.class_name for layer in masked.get_layers()][-1] == "HADAttention"
     stream = had_hls.convert_from_pytorch_model(
-        _layer(), input_shape=(L, E), output_dir=tmp_path / "s", io_type="io_stream",
+        _layer(),
+        input_shape=(L, E),
+        output_dir=tmp_path / "s",
+        io_type="io_stream",
         precision={"exp_table": "ap_ufixed<16,1>"},
     )
     classes = [layer.class_name for layer in stream.get_layers()]

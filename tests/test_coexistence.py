@@ -24,7 +24,7 @@ from torch import nn
 
 pytestmark = pytest.mark.slow
 
-PROBE = r'''
+PROBE = r"""
 import hashlib, json, sys
 from pathlib import Path
 import numpy as np
@@ -64,7 +64,7 @@ for name in MODELS:
         entry["predict"] = np.asarray(hls_model.predict(np.ascontiguousarray(x))).tolist()
     report[name] = entry
 print("REPORT " + json.dumps(report))
-'''
+"""
 
 
 class EinsumDot(nn.Module):
@@ -101,8 +101,13 @@ MODELS = {
     "einsum_single_input": {
         "cls": EinsumDot,
         "shape": (8,),
-        "config": {"input_shape": [(None, 8)], "default_precision": "ap_fixed<32,12>",
-                   "channels_last_conversion": "internal", "transpose_outputs": False, "granularity": "name"},
+        "config": {
+            "input_shape": [(None, 8)],
+            "default_precision": "ap_fixed<32,12>",
+            "channels_last_conversion": "internal",
+            "transpose_outputs": False,
+            "granularity": "name",
+        },
         "compile": True,
     },
     "linear_off": {
@@ -129,11 +134,13 @@ def build(name: str) -> tuple[nn.Module, np.ndarray]:
 def _probe(mode: str, out: Path) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, mode, str(out), str(Path(__file__).parent)],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(line for line in proc.stdout.splitlines() if line.startswith("REPORT "))
-    return json.loads(line[len("REPORT "):])
+    return json.loads(line[len("REPORT ") :])
 
 
 @pytest.fixture(scope="module")

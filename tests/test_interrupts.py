@@ -22,9 +22,16 @@ pytestmark = pytest.mark.slow
 
 HAD_HLS = Path(sys.executable).with_name("had-hls")
 MICRO = [  # tiny fixed-point types: a point's cores synthesize in seconds (tests/test_report.py MICRO_PRECISION)
-    "value=ap_fixed<8,3,AP_RND,AP_SAT>", "qk=ap_fixed<8,3,AP_RND,AP_SAT>", "context=ap_fixed<8,3,AP_RND,AP_SAT>",
-    "result=ap_fixed<8,3,AP_RND,AP_SAT>", "exp_table=ap_ufixed<10,1>", "recip_table=ap_ufixed<10,1>",
-    "recip_index_bits=3", "fp_exp_table_size=32", "fp_exp_step_bits=3", "fp_inv_sqrt_frac=8",
+    "value=ap_fixed<8,3,AP_RND,AP_SAT>",
+    "qk=ap_fixed<8,3,AP_RND,AP_SAT>",
+    "context=ap_fixed<8,3,AP_RND,AP_SAT>",
+    "result=ap_fixed<8,3,AP_RND,AP_SAT>",
+    "exp_table=ap_ufixed<10,1>",
+    "recip_table=ap_ufixed<10,1>",
+    "recip_index_bits=3",
+    "fp_exp_table_size=32",
+    "fp_exp_step_bits=3",
+    "fp_inv_sqrt_frac=8",
 ]
 
 
@@ -46,10 +53,14 @@ def _group(pgid: int) -> list[tuple[int, str]]:
 
 
 def _start(argv: list[str], cwd: Path) -> subprocess.Popen:
-    cmd = [str(HAD_HLS)] if HAD_HLS.exists() else [sys.executable, "-c", "import sys; from had_hls.cli import main; "
-                                                                        "sys.exit(main())"]
-    return subprocess.Popen([*cmd, *argv], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    cmd = (
+        [str(HAD_HLS)]
+        if HAD_HLS.exists()
+        else [sys.executable, "-c", "import sys; from had_hls.cli import main; sys.exit(main())"]
+    )
+    return subprocess.Popen(
+        [*cmd, *argv], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
 
 
 def _wait_for(proc: subprocess.Popen, want, timeout: float = 240.0) -> None:
@@ -103,8 +114,23 @@ def test_stop_csim_while_compiling(tmp_path: Path, project_file, sig: int) -> No
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
 def test_stop_sweep_with_busy_workers(tmp_path: Path, sig: int) -> None:
     out = tmp_path / "sweep"
-    argv = ["sweep", "--seq-len", "8,16", "--head-dim", "4", "--top-n", "2", "--lanes", "2", "--jobs", "2",
-            "--no-power", "--out", str(out), "--quiet"]
+    argv = [
+        "sweep",
+        "--seq-len",
+        "8,16",
+        "--head-dim",
+        "4",
+        "--top-n",
+        "2",
+        "--lanes",
+        "2",
+        "--jobs",
+        "2",
+        "--no-power",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     for item in MICRO:
         argv += ["--precision", item]
     proc = _start(argv, tmp_path)

@@ -11,14 +11,24 @@ from had_hls.errors import UserError
 from had_hls.estimate.sweep import _cached_point, _remove_partial_writes, check_cluster_address, grid
 
 
-@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://sched.example.org:8786",
-                                     "tcp://[::1]:8786", "inproc://10.0.0.1/1234/1"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://127.0.0.1:8786",
+        "127.0.0.1:8786",
+        "tls://sched.example.org:8786",
+        "tcp://[::1]:8786",
+        "inproc://10.0.0.1/1234/1",
+    ],
+)
 def test_cluster_addresses_accepted(address: str) -> None:
     assert check_cluster_address(address) == address
 
 
-@pytest.mark.parametrize("address", ["foo", "tcp://host", "tcp://:8786", "http://h:80", "tcp://h:0", "tcp://h:x",
-                                     "tcp://h:65536", "", "inproc://"])
+@pytest.mark.parametrize(
+    "address",
+    ["foo", "tcp://host", "tcp://:8786", "http://h:80", "tcp://h:0", "tcp://h:x", "tcp://h:65536", "", "inproc://"],
+)
 def test_malformed_cluster_addresses_refused(address: str) -> None:
     with pytest.raises(UserError, match=r"--cluster: .* is not allowed"):
         check_cluster_address(address)

@@ -15,7 +15,7 @@ import pytest
 
 from had_hls.cli import main
 
-CRASH = "#!/bin/sh\necho \"$0: about to crash\" >&2\nkill -SEGV $$\n"
+CRASH = '#!/bin/sh\necho "$0: about to crash" >&2\nkill -SEGV $$\n'
 
 
 @pytest.fixture
