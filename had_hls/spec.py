@@ -30,7 +30,7 @@ Array layouts: weights (out, in) row-major, as torch stores them; activations (L
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
@@ -99,6 +99,18 @@ class Precision:
             v = getattr(self, f.name)
             out[f.name] = v.cpp() if isinstance(v, FixedType) else v
         return out
+
+
+# The strong FP baseline (what an FPGA engineer builds for fixed-point attention): Q and K at 8 bits, so that two
+# score products share a DSP48E2 (the RTL packs them); +-4 at 1/32 covers LayerNorm'd projections, and rounding
+# with saturation bounds the error of the rare outlier.
+STRONG_FP_QK = FixedType(8, 3, quant="AP_RND", overflow="AP_SAT")
+
+
+def strong_fp_precision(prec: Precision) -> Precision:
+    """The strong FP baseline's types: ``prec`` with Q/K at 8 bits (``STRONG_FP_QK``); every internal width follows
+    from it (spec.datapath_widths: the exact scores need 2 * 8 + log2(d + 1) bits)."""
+    return replace(prec, qk=STRONG_FP_QK)
 
 
 @dataclass(frozen=True)

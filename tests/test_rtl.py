@@ -19,7 +19,7 @@ from had_hls import golden
 from had_hls.errors import MissingToolError
 from had_hls.rtl.generate import design_for
 from had_hls.rtl.sim import available_simulators, find_simulator, run_simulation
-from had_hls.spec import AttentionSpec, build_spec
+from had_hls.spec import AttentionSpec, Precision, build_spec, strong_fp_precision
 
 SIMS = available_simulators()
 needs_icarus = pytest.mark.skipif("icarus" not in SIMS, reason="iverilog/vvp not installed (apt-get install iverilog)")
@@ -115,6 +115,40 @@ def test_fp_bit_exact_icarus(tmp_path, L, E, H, N, P):
     run, ctx, y, _ = cosim(spec, x, masks, tmp_path, "icarus", P)
     assert (run.ctx != ctx).sum() == 0
     assert (run.y != y).sum() == 0
+
+
+@needs_icarus
+@pytest.mark.parametrize("kind", ["had", "fp"])
+@pytest.mark.parametrize("L,E,H,N,P", [(7, 8, 1, 1, 3), (24, 16, 2, 4, 8)], ids=["P3-G3", "P8-H2"])
+def test_pipeline_depth_model_is_the_measured_one(tmp_path, kind, L, E, H, N, P):
+    """RtlDesign.pipeline_depth (the register stages, stage by stage) equals the co-simulated cycles from the last
+    key loaded to the last context row, beyond L H ceil(L/P)."""
+    spec = make_spec(kind, L, E, H, N)
+    x, _ = make_inputs(L, E, 1)
+    run, ctx, _, _ = cosim(spec, x, [None], tmp_path, "icarus", P)
+    assert (run.ctx != ctx).sum() == 0
+    design = design_for(spec, P)
+    core = int(run.ctx_cycles[0, -1] - run.in_cycles[0, -1])
+    assert core - L * H * design.groups == design.pipeline_depth
+
+
+@needs_icarus
+@pytest.mark.parametrize("L,E,H,N,P", [(9, 16, 2, 9, 4), (7, 8, 1, 7, 3)], ids=["P4-H2", "P3-odd-lane"])
+def test_strong_fp_baseline_bit_exact(tmp_path, L, E, H, N, P):
+    """The strong FP baseline: 8-bit Q/K with two score products per multiplier (PACK) and an exp table per pair
+    of lanes (ESH = 2) computes the golden model of its spec bit for bit, at the modelled depth."""
+    rng = np.random.default_rng(3)
+    w = {k: (rng.normal(0, 0.35, (E, E)), rng.normal(0, 0.1, E)) for k in "qkvo"}
+    spec = build_spec("fp", seq_len=L, num_heads=H, top_n=N, sigma_q=1.0, sigma_k=1.0, weights=w,
+                      key_padding_mask=True, precision=strong_fp_precision(Precision()))
+    x, masks = make_inputs(L, E, 4)
+    traces = [golden.attention_trace(spec, x[i], masks[i]) for i in range(len(x))]
+    design = design_for(spec, P, fp_baseline="strong")
+    assert (design.params["PACK"], design.params["ESH"]) == (1, 2)
+    run = run_simulation(design, traces, masks, tmp_path, "icarus")
+    assert (run.ctx != np.stack([t.ctx for t in traces])).sum() == 0
+    assert (run.y != np.stack([t.y for t in traces])).sum() == 0
+    assert int(run.ctx_cycles[0, -1] - run.in_cycles[0, -1]) - L * H * design.groups == design.pipeline_depth
 
 
 @needs_icarus

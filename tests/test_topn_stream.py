@@ -175,3 +175,23 @@ def test_gate_level_netlist_keeps_the_same_keys(tmp_path):
     )
     check_rule(run, scores, N)
     assert Path(netlist[0]).read_text().count("FDRE") > 50  # a real mapped netlist, not the RTL
+
+
+@needs_icarus
+def test_insertion_sort_baseline_keeps_the_same_keys(tmp_path):
+    """The baseline of benchmarks/topn_synth.py (a register insertion sort, one key per clock) obeys the rule too."""
+    from had_hls.estimate.synth import INSERTION_SORT_SOURCE
+
+    L, D, N = 19, 6, 5
+    scores = tie_heavy_rows(L, D, per_kind=2, seed=5)
+    run = simulate_topn(
+        scores,
+        lanes=1,
+        head_dim=D,
+        top_n=N,
+        workdir=tmp_path,
+        dut_sources=[INSERTION_SORT_SOURCE],
+        module="insertion_topn",
+        stall_pct=20,
+    )
+    check_rule(run, scores, N)

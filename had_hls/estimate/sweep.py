@@ -64,6 +64,8 @@ class SweepOptions:
     part: str = "xcvu13p-flga2577-2-e"
     precision: dict[str, Any] | None = None  # hls.precision overrides (C++ spellings), None = defaults
     seed: int = 0
+    strong_fp: bool = False  # also the strong FP baseline (8-bit Q/K, packed DSPs, shared exp tables)
+    hierarchical: bool = False  # synthesis: each distinct module once (had_hls.estimate.synth.prepare_xilinx)
 
 
 def grid(seq_lens: list[int], head_dims: list[int], top_ns: list[int] | None, lanes: list[int],
@@ -121,12 +123,13 @@ def check_points(points: list[SweepPoint], opts: SweepOptions) -> None:
         check_layer_memory(p.seq_len, p.head_dim, 1, 1, keys={"seq_len": "--seq-len", "embed_dim": "--head-dim",
                                                               "vectors": "vectors"})
         try:
-            check_datapath(_project(p, opts, Path(f"sweep_{p.label}.yaml")))
+            check_datapath(point_project(p, opts, Path(f"sweep_{p.label}.yaml")))
         except ConfigError as err:
             raise UserError(f"{err} (sweep point {p.label}; --precision sets hls.precision)") from None
 
 
-def _project(point: SweepPoint, opts: SweepOptions, path: Path):
+def point_project(point: SweepPoint, opts: SweepOptions, path: Path):
+    """The project of one point: a single-head layer (E = d) with seeded random weights."""
     from had_hls.config import parse_project
 
     raw: dict[str, Any] = {
@@ -145,10 +148,12 @@ def point_key(point: SweepPoint, opts: SweepOptions) -> str:
     """Cache key of a point: the point, the options, the RTL sources, the test bench, the power model and the tool
     versions."""
     from had_hls.estimate import power
+    from had_hls.estimate.levels import LEVELS_VERSION
     from had_hls.estimate.synth import yosys_version
     from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, TB_DIR, TB_SOURCE
 
-    h = hashlib.sha256(json.dumps([asdict(point), asdict(opts), yosys_version()], sort_keys=True).encode())
+    h = hashlib.sha256(json.dumps([asdict(point), asdict(opts), yosys_version(), LEVELS_VERSION],
+                                  sort_keys=True).encode())
     for path in [*(RTL_TEMPLATE_DIR / name for name in RTL_SOURCES), TB_DIR / TB_SOURCE, Path(power.__file__)]:
         h.update(path.read_bytes())
     return h.hexdigest()[:20]
@@ -158,20 +163,22 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     """Everything of one point (runs in a worker process); returns its JSON-able result."""
     import had_hls.rtl  # noqa: F401
     from had_hls.estimate import area
-    from had_hls.estimate.point import fmax_point, synth_point
+    from had_hls.estimate.point import fmax_point, synth_point, topn_point, with_precision
     from had_hls.estimate.power import power_mw, vcd_activity
     from had_hls.estimate.report import memory_bits
-    from had_hls.estimate.synth import synth_topn
     from had_hls.rtl.generate import design_for
     from had_hls.rtl.sim import default_simulator
+    from had_hls.spec import strong_fp_precision
     from had_hls.verify.cosim import cosim_layer
     from had_hls.verify.csim import build_specs, make_vectors
 
     t0 = time.perf_counter()
     wdir = Path(work) / point.label
     cdir = Path(cache)
-    project = _project(point, opts, wdir / "project.yaml")
+    project = point_project(point, opts, wdir / "project.yaml")
     specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
+    if opts.strong_fp:
+        specs["fp_strong"] = with_precision(specs["fp"], strong_fp_precision(specs["fp"].precision))
     res: dict[str, Any] = {**asdict(point), "label": point.label}
     sim_ok = opts.power and point.seq_len <= opts.power_max_seq_len
     x = mask = None
@@ -179,8 +186,8 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         x, mask = make_vectors(project, 1)
         simulator = opts.simulator or default_simulator()
     for kind, spec in specs.items():
-        design = design_for(spec, point.lanes)
-        syn = synth_point(design, wdir / kind / "xcup", cdir)
+        design = design_for(spec, point.lanes, "strong" if kind == "fp_strong" else "standard")
+        syn = synth_point(design, wdir / kind / "xcup", cdir, hierarchical=opts.hierarchical)
         r: dict[str, Any] = {k: syn[k] for k in ("lut", "ff", "dsp", "bram", "carry", "uram")}
         r["lut_equivalents"] = area.lut_equivalents(syn, opts.part)
         r["k_memory_bits"] = memory_bits(syn["memories"], "kmem")
@@ -192,7 +199,7 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         if sim_ok:
             start = point.seq_len + 8  # first input loaded: the window holds attention only
             cs = cosim_layer(spec, x, mask, None, wdir / kind / "sim", simulator, point.lanes, vcd_vectors=1,
-                             vcd_start=start, vcd_cycles=start + opts.power_window)
+                             vcd_start=start, vcd_cycles=start + opts.power_window, design=design)
             if cs["golden_mismatches"] or cs["ctx_mismatches"]:
                 raise RuntimeError(f"{point.label} {kind}: co-simulation differs from golden")
             r["cycles_per_query"] = cs["cycles_per_query"]
@@ -207,13 +214,19 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
                     shutil.rmtree(p, ignore_errors=True)
                 else:
                     p.unlink(missing_ok=True)
+        r["logic_levels"] = syn["timing"]["logic_levels"]
+        r["fmax_model_mhz"] = syn["timing"]["fmax_model_mhz"]
         if kind == "had":
-            tn = synth_topn(point.head_dim, point.lanes, point.top_n, point.seq_len, wdir / "topn")
-            r["topn_lut"], r["topn_ff"] = tn.lut, tn.ff
+            tn = topn_point(point.head_dim, point.lanes, point.top_n, point.seq_len, wdir / "topn", cdir)
+            r["topn_lut"], r["topn_ff"], r["topn_bram"] = tn["lut"], tn["ff"], tn["bram"]
         res[kind] = r
     res["area_reduction"] = 1.0 - res["had"]["lut_equivalents"] / res["fp"]["lut_equivalents"]
     pw = (res["had"]["power_mw"], res["fp"]["power_mw"])
     res["power_reduction"] = None if None in pw else 1.0 - pw[0] / pw[1]
+    if "fp_strong" in res:
+        res["area_reduction_vs_strong_fp"] = 1.0 - res["had"]["lut_equivalents"] / res["fp_strong"]["lut_equivalents"]
+        pw = (res["had"]["power_mw"], res["fp_strong"]["power_mw"])
+        res["power_reduction_vs_strong_fp"] = None if None in pw else 1.0 - pw[0] / pw[1]
     res["seconds"] = round(time.perf_counter() - t0, 1)
     return res
 

@@ -90,7 +90,7 @@ class RtlDesign:
             keep = topn_keep_stages(self.lanes)
             # A1, Hamming lanes, scan, B0 beats, B1, keep, compaction, AV0..AV2, AV, normaliser, context register
             return 1 + hamming_latency(d) + scan + g + 1 + keep + 1 + self.av_cycles + 2 + av + norm + 1
-        score = 1 + tree_latency(d)  # fp_score_unit: products, adder tree
+        score = 1 + self.params["PACK"] + tree_latency(d)  # fp_score_unit: products, [unpack], adder tree
         index = 3 + mul_wide_latency(s.widths["score"] + 1)  # fp_exp_index: diff, product, shift, clamp
         # A1, score lanes, max tree, B0 beats, B1, exp index, table + V read, AV, normaliser, context register
         return 1 + score + tree_latency(self.lanes) + g + 1 + index + 1 + av + norm + 1
@@ -192,8 +192,17 @@ endmodule
         return np.asarray(vals, dtype=np.int64)
 
 
-def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
-    """Freeze ``spec`` into the parameters of templates/rtl/attention_top.v (KIND 0 = HAD, 1 = FP)."""
+FP_BASELINES = ("standard", "strong")
+
+
+def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES, fp_baseline: str = "standard") -> RtlDesign:
+    """Freeze ``spec`` into the parameters of templates/rtl/attention_top.v (KIND 0 = HAD, 1 = FP).
+
+    FP core: Q/K of at most 8 bits share each score multiplier between two lanes (PACK, the DSP48E2 INT8 packing);
+    ``fp_baseline = "strong"`` also shares each exp table between a pair of lanes (ESH = 2: two read ports of one
+    block RAM). The strong baseline's 8-bit Q/K come from its spec (``strong_fp_precision``)."""
+    if fp_baseline not in FP_BASELINES:
+        raise ValueError(f"fp_baseline {fp_baseline!r} is not one of {FP_BASELINES}")
     if lanes < 1:
         raise ValueError(f"lanes (P) must be >= 1, got {lanes}")
     p, w = spec.precision, spec.widths
@@ -254,6 +263,8 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
             ISH=spec.fp_index_shift,
             T=p.fp_exp_table_size,
             TB=w["fp_index"],
+            PACK=int(p.qk.width <= 8 and lanes >= 2),
+            ESH=2 if fp_baseline == "strong" else 1,
         )
     if not acc.signed or not ctx.signed or not p.value.signed:
         raise ValueError("the RTL twin needs signed accum, value and context types")

@@ -111,16 +111,18 @@ def cosim_layer(
     stall_seed: int = 0,
     vcd_cycles: int = 0,
     vcd_start: int = 0,
+    design: RtlDesign | None = None,
 ) -> dict[str, Any]:
     """Simulate one layer on K inputs and compare with golden (and C-sim when given). Returns the report dict.
 
-    The activity file (``vcd_vectors`` > 0) covers the cycles [vcd_start, vcd_cycles) of the first inputs."""
+    The activity file (``vcd_vectors`` > 0) covers the cycles [vcd_start, vcd_cycles) of the first inputs.
+    ``design``: the RTL parameters (default ``design_for(spec, lanes)``; e.g. the strong FP baseline's)."""
     k = x.shape[0]
     masks = [None if mask is None else mask[i] for i in range(k)]
     t0 = time.perf_counter()
     traces = [golden.attention_trace(spec, x[i], masks[i]) for i in range(k)]
     golden_s = time.perf_counter() - t0
-    design = design_for(spec, lanes)
+    design = design or design_for(spec, lanes)
     sim = run_simulation(
         design, traces, masks, workdir, simulator, vcd_vectors=vcd_vectors, vcd_cycles=vcd_cycles,
         stall_seed=stall_seed, vcd_start=vcd_start,

@@ -19,6 +19,7 @@ module attention_top #(
     parameter WW = 16, parameter ACCW = 40, parameter YW = 16, parameter SH_A = 0, parameter SH_P = 0,
     parameter ACC_Q = 0, parameter ACC_O = 0, parameter Y_RSH = 4, parameter Y_LSH = 0, parameter Y_Q = 2,
     parameter Y_O = 1, parameter Y_SIGNED = 1,
+    parameter PACK = 0, parameter ESH = 1,
     parameter EXP_FILE = "exp_table.hex", parameter RECIP_FILE = "recip_table.hex",
     parameter W_FILE = "wo.hex", parameter B_FILE = "bo_acc.hex"
 ) (
@@ -53,7 +54,7 @@ module attention_top #(
         end else begin : fp
             fp_attention_core #(.L(L), .E(E), .H(H), .P(P), .DN(DN), .QW(QW), .SW(SW), .IPW(IPW), .INV(INV), .ISH(ISH),
                 .T(T), .TB(TB), .EW(EW), .RW(RW), .R(R), .SUMW(SUMW), .AVW(AVW), .NPW(NPW), .VW(VW), .CW(CW),
-                .VF(VF), .RF(RF), .CF(CF), .EXP_FILE(EXP_FILE), .RECIP_FILE(RECIP_FILE)) core (
+                .VF(VF), .RF(RF), .CF(CF), .PACK(PACK), .ESH(ESH), .EXP_FILE(EXP_FILE), .RECIP_FILE(RECIP_FILE)) core (
                 .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_q(in_q), .in_k(in_k),
                 .in_v(in_v), .in_pad(in_pad), .ctx_valid(ctx_valid), .ctx_ready(ctx_ready), .ctx_data(ctx_data),
                 .busy(busy));

@@ -49,6 +49,8 @@ module fp_attention_core #(
     parameter VF   = 10,
     parameter RF   = 17,
     parameter CF   = 10,
+    parameter PACK = 0,     // 1: two score lanes share each multiplier (Q/K of <= 8 bits, fp_score_unit)
+    parameter ESH  = 1,     // 2: a pair of lanes shares one exp table (two read ports of one block RAM)
     parameter EXP_FILE   = "fp_exp_table.hex",
     parameter RECIP_FILE = "recip_table.hex"
 ) (
@@ -170,7 +172,7 @@ module fp_attention_core #(
     wire s_v, s_bank, s_first, s_last;
     wire [P-1:0] s_lv;
     wire [P*SW-1:0] a_s;
-    fp_score_unit #(.D(D), .P(P), .QW(QW), .SW(SW), .TW(P + 4)) score_u (
+    fp_score_unit #(.D(D), .P(P), .QW(QW), .SW(SW), .PACK(PACK), .TW(P + 4)) score_u (
         .clk(clk), .rst(rst), .en(en), .q(a_q), .k(a_k), .in_tag({a1_v, a1_bank, a1_first, a1_last, a_lv}), .s(a_s),
         .out_tag({s_v, s_bank, s_first, s_last, s_lv}));
     reg [XB-1:0] sb_wr, sb_rd;
@@ -239,8 +241,14 @@ module fp_attention_core #(
     wire [P*EW-1:0] e_raw;
     generate
         for (p = 0; p < P; p = p + 1) begin : e_lane
-            table_rom_sync #(.DEPTH(T), .AW(TB), .DW(EW), .FILE(EXP_FILE)) exp_rom (
-                .clk(clk), .en(en && x_v), .addr(b_idx[p*TB +: TB]), .data(e_raw[p*EW +: EW]));
+            if (ESH == 2 && p % 2 == 0 && p + 1 < P) begin : pair      // one table, two read ports, two lanes
+                table_rom_sync2 #(.DEPTH(T), .AW(TB), .DW(EW), .FILE(EXP_FILE)) exp_rom (
+                    .clk(clk), .en(en && x_v), .addr_a(b_idx[p*TB +: TB]), .addr_b(b_idx[(p+1)*TB +: TB]),
+                    .data_a(e_raw[p*EW +: EW]), .data_b(e_raw[(p+1)*EW +: EW]));
+            end else if (!(ESH == 2 && p % 2 == 1)) begin : own
+                table_rom_sync #(.DEPTH(T), .AW(TB), .DW(EW), .FILE(EXP_FILE)) exp_rom (
+                    .clk(clk), .en(en && x_v), .addr(b_idx[p*TB +: TB]), .data(e_raw[p*EW +: EW]));
+            end
         end
     endgenerate
 

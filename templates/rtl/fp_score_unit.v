@@ -11,11 +11,12 @@
 //                   LAT = 3 + mul_wide's.
 `default_nettype none
 module fp_score_unit #(
-    parameter D  = 8,
-    parameter P  = 4,
-    parameter QW = 16,
-    parameter SW = 36,
-    parameter TW = 1
+    parameter D    = 8,
+    parameter P    = 4,
+    parameter QW   = 16,
+    parameter SW   = 36,
+    parameter PACK = 0,     // 1: two lanes' products of one q element share a multiplier (QW <= 8), see below
+    parameter TW   = 1
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -26,29 +27,69 @@ module fp_score_unit #(
     output wire [P*SW-1:0]   s,
     output wire [TW-1:0]     out_tag
 );
+    // PACK (the INT8 packing of AMD WP486): for lanes 2i, 2i+1 and element c, one DSP48E2 multiplies
+    // (k_2i * 2^18 + k_2i+1) (27-bit port) by q (18-bit port): the product is k_2i q 2^18 + k_2i+1 q, the low 18 bits
+    // are k_2i+1 q (|.| < 2^(2 QW - 1) <= 2^15), and k_2i q = (product >> 18) + (the low part's sign). A register
+    // stage after the multiplier splits the pair (LAT one more than unpacked; fp_score_latency in had_hls.rtl).
     localparam MW = 2 * QW;
+    localparam NPAIR = PACK ? P / 2 : 0;        // packed pairs (an odd last lane is multiplied alone)
     integer p, c;
-    reg [P*D*MW-1:0] m;
-    reg [TW-1:0] m_tag;
-    reg m_valid;
-    reg signed [QW-1:0] qq, kk;
+    reg [P*D*MW-1:0] m0, m;            // m0: the products of unpacked lanes; m: every lane's, into the adder trees
+    reg [TW-1:0] m_tag, u_tag;
+    reg signed [QW-1:0] qq, kk, ka, kb;
+    reg signed [26:0] pk;
+    reg signed [44:0] pp [0:(NPAIR > 0 ? NPAIR * D : 1) - 1];
+    reg signed [17:0] lo;
+    reg signed [26:0] hi;
     always @(posedge clk) begin
         if (en) begin
             m_tag <= in_tag;
             for (p = 0; p < P; p = p + 1)
                 for (c = 0; c < D; c = c + 1) begin
                     qq = q[c*QW +: QW];
-                    kk = k[(p*D + c)*QW +: QW];
-                    m[(p*D + c)*MW +: MW] <= qq * kk;
+                    if (p < 2 * NPAIR) begin
+                        if (p % 2 == 0) begin
+                            ka = k[(p*D + c)*QW +: QW];
+                            kb = k[((p+1)*D + c)*QW +: QW];
+                            pk = (ka <<< 18) + kb;
+                            pp[(p/2)*D + c] <= pk * qq;
+                        end
+                    end else begin
+                        kk = k[(p*D + c)*QW +: QW];
+                        m0[(p*D + c)*MW +: MW] <= qq * kk;
+                    end
                 end
         end
     end
+    generate
+        if (NPAIR > 0) begin : unpack
+            always @(posedge clk) begin
+                if (en) begin
+                    u_tag <= m_tag;
+                    for (p = 0; p < NPAIR; p = p + 1)
+                        for (c = 0; c < D; c = c + 1) begin
+                            lo = pp[p*D + c][17:0];
+                            hi = (pp[p*D + c] >>> 18) + lo[17];
+                            m[((2*p+1)*D + c)*MW +: MW] <= lo;
+                            m[((2*p)*D + c)*MW +: MW] <= hi;
+                        end
+                    for (p = 2 * NPAIR; p < P; p = p + 1)     // an odd last lane: one more register
+                        for (c = 0; c < D; c = c + 1) m[(p*D + c)*MW +: MW] <= m0[(p*D + c)*MW +: MW];
+                end
+            end
+        end else begin : direct
+            always @* begin
+                u_tag = m_tag;
+                m = m0;
+            end
+        end
+    endgenerate
     genvar g;
     generate
         for (g = 0; g < P; g = g + 1) begin : lane
             wire [TW-1:0] t;
             sum_tree #(.N(D), .WI(MW), .WO(SW), .SIGNED(1), .RE(1), .TW(TW)) sum (
-                .clk(clk), .rst(rst), .en(en), .in(m[g*D*MW +: D*MW]), .in_tag(m_tag), .out(s[g*SW +: SW]),
+                .clk(clk), .rst(rst), .en(en), .in(m[g*D*MW +: D*MW]), .in_tag(u_tag), .out(s[g*SW +: SW]),
                 .out_tag(t));
             if (g == 0) begin : tag
                 assign out_tag = t;

@@ -36,6 +36,30 @@ module table_rom_sync #(
     always @(posedge clk) if (en) data <= rom[addr];   // addr < DEPTH
 endmodule
 
+// table_rom_sync2: the same table with two registered read ports (one block RAM serves two lanes).
+module table_rom_sync2 #(
+    parameter DEPTH = 16,
+    parameter AW    = 4,
+    parameter DW    = 18,
+    parameter FILE  = "table.hex"
+) (
+    input  wire          clk,
+    input  wire          en,
+    input  wire [AW-1:0] addr_a,
+    input  wire [AW-1:0] addr_b,
+    output reg  [DW-1:0] data_a,
+    output reg  [DW-1:0] data_b
+);
+    reg [DW-1:0] rom [0:DEPTH-1];
+    initial $readmemh(FILE, rom);
+    always @(posedge clk) begin
+        if (en) begin
+            data_a <= rom[addr_a];
+            data_b <= rom[addr_b];
+        end
+    end
+endmodule
+
 module softmax_av_lanes #(
     parameter P    = 4,
     parameter D    = 8,
