@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
 import re
 import types
 import typing
@@ -19,10 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from had_hls.fixed import FixedType
-from had_hls.spec import Precision
+from had_hls.spec import Precision, PrecisionError, check_precision
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -61,6 +60,16 @@ class ModelSection:
             )
         if self.layer < 0:
             raise ConfigError(f"{path}.layer: {self.layer} is not allowed: must be >= 0 (attention layer index)")
+        if self.checkpoint is not None and not self.checkpoint.strip():
+            raise ConfigError(
+                f"{path}.checkpoint: {self.checkpoint!r} is not allowed: give a checkpoint file, or null for a seeded "
+                "random layer"
+            )
+        if self.checkpoint is None and self.layer != 0:
+            raise ConfigError(
+                f"{path}.layer: {self.layer} is not allowed without {path}.checkpoint: a seeded random layer has only "
+                "layer 0"
+            )
         for key in ("sigma_q", "sigma_k"):
             value = getattr(self, key)
             if value is not None and not value > 0:
@@ -98,12 +107,13 @@ class PrecisionSection:
                 try:
                     value = FixedType.parse(value)
                 except ValueError as err:
-                    raise ConfigError(f"{path}.{f.name}: {err}") from None
+                    why = str(err) if str(err).startswith(repr(value)) else f"{value!r} is not allowed: {err}"
+                    raise ConfigError(f"{path}.{f.name}: {why}") from None
             kwargs[f.name] = value
         try:
             return Precision(**kwargs)
-        except ValueError as err:
-            raise ConfigError(f"{path}: {err}") from None
+        except PrecisionError as err:
+            raise precision_config_error(err, path) from None
 
     def validate(self, path: str) -> None:
         self.to_precision(path)
@@ -158,6 +168,12 @@ class CsimSection:
             raise ConfigError(f"{path}.mask_fraction: {self.mask_fraction} is not allowed: must be in [0, 1)")
 
 
+def precision_config_error(err: PrecisionError, path: str = "hls.precision") -> ConfigError:
+    """A PrecisionError as a ConfigError naming the key path and the value as the project file spells it."""
+    value = err.value.cpp() if isinstance(err.value, FixedType) else err.value
+    return ConfigError(f"{path}.{err.key}: {value} is not allowed: {err.allowed}")
+
+
 _SECTIONS: dict[str, type] = {"model": ModelSection, "hls": HLSSection, "csim": CsimSection}
 # Modules that own further sections (they call register_section on import).
 SECTION_MODULES = ("had_hls.distill.config", "had_hls.rtl.config", "had_hls.hls.model_config")
@@ -203,8 +219,14 @@ class Project:
         return dataclasses.replace(self, sections={**self.sections, "model": model})
 
     def output_dir(self, out: str | Path | None = None) -> Path:
-        """--out if given, else projects/<name>/ beside the project file's projects/ folder."""
+        """--out if given, else projects/<name>/ beside the project file's projects/ folder. An empty --out is a
+        UserError (``Path('')`` would be the current folder); :func:`had_hls.io.check_output_dir` checks the rest
+        before a command starts its work."""
         if out is not None:
+            if not str(out).strip():
+                from had_hls.errors import UserError
+
+                raise UserError(f"--out: {str(out)!r} is not allowed: give a folder path (created if missing)")
             return Path(out)
         return self.path.parent / self.name
 
@@ -218,18 +240,20 @@ class Project:
 
 # ------------------------------------------------------------------------------------------------ loading
 def load_project(path: str | Path) -> Project:
-    """Read and validate a project YAML. Raises ConfigError (one line) on any problem."""
+    """Read and validate a project YAML. Raises ConfigError (one line) on any problem: a path that is empty, a
+    folder or missing; a file that is not UTF-8 text; invalid YAML, a key given twice, an infinity or NaN; then
+    every rule of the schema (:func:`parse_project`)."""
+    from had_hls.yaml_input import YamlInputError, load_yaml_text, read_text_file
+
     for module in SECTION_MODULES:
         importlib.import_module(module)
+    if not str(path).strip():
+        raise ConfigError(f"project file {str(path)!r} is not allowed: give the path of a project YAML")
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"project file {str(path)!r} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"project file {str(path)!r} is not valid YAML{where}") from None
+        raw = load_yaml_text(read_text_file(path, "project file"), f"project file {str(path)!r}")
+    except YamlInputError as err:
+        raise ConfigError(str(err)) from None
     return parse_project(raw, path)
 
 
@@ -245,11 +269,48 @@ def parse_project(raw: Any, path: Path) -> Project:
     for key in _REQUIRED:
         if key not in raw:
             raise ConfigError(f"{key}: missing required key")
+    from had_hls.yaml_input import YamlInputError, check_finite
+
+    try:
+        check_finite(raw)
+    except YamlInputError as err:
+        raise ConfigError(str(err)) from None
     name = raw["name"]
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str):
+        raise ConfigError(f"name: {_shown(name)} is not allowed: expected a string of letters, digits, '_', '-', '.'"
+                          f"{_quote_hint(name, 'name')}")
+    if not NAME_RE.match(name):
         raise ConfigError(f"name: {name!r} is not allowed: letters, digits, '_', '-', '.' (no spaces or slashes)")
     sections = {key: build_section(cls, raw.get(key), key) for key, cls in _SECTIONS.items()}
     return Project(name=name, path=path.resolve(), sections=sections, present=frozenset(raw))
+
+
+def check_datapath(project: Project, vectors: int | None = None, vectors_key: str = "csim.vectors") -> None:
+    """The rules that join sections, for the commands that build the hardware layer (csim, cosim, report, sweep):
+    the memory the layer's simulation on ``vectors`` inputs (default ``csim.vectors``) needs against this machine's
+    (had_hls.limits), rtl.lanes against seq_len, and the precision against the layer's shape (internal widths,
+    shifts), each a ConfigError naming the key. Memory first: a seq_len of 10^9 is too large, whatever the types.
+    (Not part of :func:`parse_project`: distill and eval never build the hardware layer.)"""
+    from had_hls.errors import UserError
+    from had_hls.limits import check_layer_memory
+
+    m = project.model
+    try:
+        k = project.csim.vectors if vectors is None else vectors
+        check_layer_memory(m.seq_len, m.embed_dim, m.num_heads, k, vectors_key)
+    except UserError as err:
+        raise ConfigError(str(err)) from None
+    rtl = project.sections.get("rtl")
+    if rtl is not None and "rtl" in project.present:
+        from had_hls.rtl.config import check_lanes
+
+        check_lanes(rtl.lanes, m.seq_len)
+    prec = project.precision
+    for kind in ("had", "fp"):
+        try:
+            check_precision(kind, m.seq_len, m.head_dim, m.top_n, prec)
+        except PrecisionError as err:
+            raise precision_config_error(err) from None
 
 
 def build_section(cls: type, raw: Any, path: str) -> Any:
@@ -310,19 +371,34 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: {value!r} is not allowed: expected an integer")
+            raise ConfigError(f"{key}: {_shown(value)} is not allowed: expected an integer")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{key}: {value!r} is not allowed: expected a number")
+            raise ConfigError(f"{key}: {_shown(value)} is not allowed: expected a number")
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}: {value} is not allowed: give a finite number")
         return float(value)
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{key}: {value!r} is not allowed: expected a string")
+            raise ConfigError(f"{key}: {_shown(value)} is not allowed: expected a string{_quote_hint(value, key)}")
         return value
     if hint is Any:
         return value
     raise TypeError(f"unsupported schema type {hint!r} for {key}")
+
+
+def _shown(value: Any) -> str:
+    """A value as the message shows it; YAML booleans (yes/no/on/off/true/false) say that they were read so."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads an unquoted yes/no/on/off/true/false as a boolean)"
+    return repr(value)
+
+
+def _quote_hint(value: Any, key: str) -> str:
+    if isinstance(value, bool | int | float) and value is not None:
+        return f"; quote it, e.g. {key.rsplit('.', 1)[-1]}: 'text'"
+    return ""
 
 
 def _positive(value: int, key: str) -> None:

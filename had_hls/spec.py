@@ -40,6 +40,16 @@ from had_hls.fixed import FixedType, bits_for_unsigned, check_width
 AttentionKind = Literal["had", "fp"]
 
 
+class PrecisionError(ValueError):
+    """A precision field that breaks a datapath rule: ``key`` (a :class:`Precision` field), its value, the rule."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        super().__init__(f"precision.{key}: {value} is not allowed: {allowed}")
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+
+
 @dataclass(frozen=True)
 class Precision:
     """Fixed-point types of one attention layer; defaults are had-hls's documented choice (README, Types)."""
@@ -65,20 +75,23 @@ class Precision:
         for name in ("exp_table", "recip_table"):
             t = getattr(self, name)
             if t.signed or t.integer != 1:
-                raise ValueError(f"precision.{name} must be ap_ufixed<W,1> (values in [0, 1]), got {t}")
+                raise PrecisionError(name, t, "must be ap_ufixed<W,1> (values in [0, 1])")
         if not 1 <= self.recip_index_bits <= 16:
-            raise ValueError(f"recip_index_bits must be in 1..16, got {self.recip_index_bits}")
+            raise PrecisionError("recip_index_bits", self.recip_index_bits, "must be in 1..16")
         if self.input.is_integer:
-            raise ValueError(f"precision.input must be an ap_fixed/ap_ufixed type, got {self.input}")
+            raise PrecisionError("input", self.input, "must be an ap_fixed/ap_ufixed type")
         if (self.context.quant, self.context.overflow) != ("AP_RND", "AP_SAT"):
-            raise ValueError(
-                f"precision.context must round half up and saturate (ap_fixed<W,I,AP_RND,AP_SAT>), got {self.context}: "
-                "the softmax normalisation rounds that way"
+            raise PrecisionError(
+                "context", self.context, "must round half up and saturate (ap_fixed<W,I,AP_RND,AP_SAT>): the softmax "
+                "normalisation rounds that way"
             )
         if self.recip_index_bits > self.exp_table.frac:
-            raise ValueError("recip_index_bits must not exceed the exp table's fractional bits")
+            raise PrecisionError(
+                "recip_index_bits", self.recip_index_bits,
+                f"must not exceed the exp table's fractional bits ({self.exp_table.frac} in exp_table={self.exp_table})"
+            )
         if not 1 <= self.fp_exp_table_size <= 65536:
-            raise ValueError(f"fp_exp_table_size must be in 1..65536, got {self.fp_exp_table_size}")
+            raise PrecisionError("fp_exp_table_size", self.fp_exp_table_size, "must be in 1..65536")
 
     def as_strings(self) -> dict[str, str | int]:
         out: dict[str, str | int] = {}
@@ -195,19 +208,38 @@ def datapath_widths(kind: AttentionKind, seq_len: int, head_dim: int, top_n: int
         w["fp_index_prod"] = w["score_diff"] + prec.fp_inv_sqrt_frac + 1
         w["fp_index"] = bits_for_unsigned(prec.fp_exp_table_size - 1)
     for name, bits in w.items():
-        check_width(bits, f"internal signal {name}")
+        try:
+            check_width(bits, f"internal signal {name}")
+        except ValueError as err:
+            key = _WIDTH_KEYS[name]
+            raise PrecisionError(key, getattr(prec, key), f"{err} (seq_len={seq_len}, head_dim={head_dim})") from None
     return w
+
+
+# the precision field that sets each internal width (the one to narrow when a width passes 62 bits)
+_WIDTH_KEYS = {"ham": "input", "index": "input", "count": "input", "sum": "exp_table", "av_acc": "value",
+               "norm_prod": "recip_table", "score": "qk", "score_diff": "qk", "fp_index_prod": "fp_inv_sqrt_frac",
+               "fp_index": "fp_exp_table_size"}
 
 
 def _check_shifts(kind: AttentionKind, prec: Precision) -> None:
     min_shift = prec.value.frac + prec.recip_table.frac + prec.exp_table.frac - prec.context.frac
     if min_shift < 1:
-        raise ValueError(
-            f"context type {prec.context} has too many fractional bits for value {prec.value} and the tables: "
-            "the normalisation shift F_v + F_r + F_e - F_ctx must be >= 1"
+        raise PrecisionError(
+            "context", prec.context, f"too many fractional bits for value={prec.value} and the tables: the "
+            "normalisation shift F_v + F_r + F_e - F_ctx must be >= 1"
         )
     if kind == "fp" and 2 * prec.qk.frac + prec.fp_inv_sqrt_frac - prec.fp_exp_step_bits < 1:
-        raise ValueError("fp_exp_step_bits too large for the qk type: the FP index shift must be >= 1")
+        raise PrecisionError(
+            "fp_exp_step_bits", prec.fp_exp_step_bits, f"too large for qk={prec.qk}: the FP index shift "
+            "2 F_qk + fp_inv_sqrt_frac - fp_exp_step_bits must be >= 1"
+        )
+
+
+def check_precision(kind: AttentionKind, seq_len: int, head_dim: int, top_n: int, prec: Precision) -> None:
+    """Every shape-dependent rule on ``prec`` (shifts, internal widths <= 62 bits); PrecisionError naming the field."""
+    _check_shifts(kind, prec)
+    datapath_widths(kind, seq_len, head_dim, top_n, prec)
 
 
 # ------------------------------------------------------------------------------------------------ build

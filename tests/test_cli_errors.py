@@ -12,7 +12,7 @@ CASES = [  # (description, model overrides, extra sections, text the message mus
     ("E not divisible by H", {"embed_dim": 10, "num_heads": 3}, {}, ["model.embed_dim", "10", "num_heads=3"]),
     ("unknown model key", {"heads": 2}, {}, ["model.heads", "unknown key", "seq_len"]),
     ("string for int", {"seq_len": "long"}, {}, ["model.seq_len", "'long'", "integer"]),
-    ("bool for int", {"seq_len": True}, {}, ["model.seq_len", "True", "integer"]),
+    ("bool for int", {"seq_len": True}, {}, ["model.seq_len", "true", "boolean", "integer"]),
     ("missing checkpoint", {"checkpoint": "nowhere.pt"}, {}, ["model.checkpoint", "nowhere.pt", "does not exist"]),
     ("bad backend", {}, {"hls": {"backend": "Quartus"}}, ["hls.backend", "'Quartus'", "Vitis, Vivado"]),
     ("bad io_type", {}, {"hls": {"io_type": "io_serial"}}, ["hls.io_type", "io_serial", "io_parallel"]),

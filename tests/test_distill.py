@@ -37,8 +37,15 @@ distill: {batch_size: 64, calib_batches: 2, steps: [3, 3, 3, 3], device: cpu%s}
 
 
 def write_project(tmp_path: Path, distill_extra: str = "") -> Path:
+    """TINY_YAML with ``distill_extra`` (", key: value, ...") added to the distill: section; a key it gives replaces
+    the default (a project file may give each key once)."""
+    import yaml
+
+    doc = yaml.safe_load(TINY_YAML % "")
+    if distill_extra.strip(", "):
+        doc["distill"].update(yaml.safe_load("{" + distill_extra.strip(", ") + "}"))
     path = tmp_path / "tiny.yaml"
-    path.write_text(TINY_YAML % distill_extra)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
 

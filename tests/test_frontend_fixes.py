@@ -9,6 +9,7 @@ fix breaks and if hls4ml changes under us (then the fix and docs/hls4ml-frontend
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 import torch
 from torch import nn
 
+from had_hls.hls import frontend_fixes
 from had_hls.hls.frontend_fixes import fixes_installed, install_frontend_fixes, softmax_slices, stock_frontend
 
 pytestmark = pytest.mark.slow
@@ -41,10 +43,14 @@ SOFTMAX_TOL = 2 * (2.0 ** (SOFTMAX_IN_INT - 1) / TABLE_SIZE + 2.0**INV_INP_INT /
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _fixes() -> None:
+def _fixes() -> Iterator[None]:
+    """These models hold no had-hls layer: the fixes apply to them only with the documented opt-in."""
     install_frontend_fixes()
     install_frontend_fixes()  # idempotent
     assert fixes_installed()
+    frontend_fixes.set_enabled(True)
+    yield
+    frontend_fixes.set_enabled(False)
 
 
 def _config(model: nn.Module, shape: tuple[int, ...], conversion: str = "off") -> dict:

@@ -116,7 +116,7 @@ def test_rerun_reads_the_synthesis_cache(micro):
     from had_hls.estimate.report import run_report
 
     project, out, first, first_s = micro
-    shutil.rmtree(out / "estimate" / "had" / "xcup")
+    assert sorted(p.name for p in (out / "estimate").iterdir()) == ["cache"]  # work files: a temporary folder
     t0 = time.perf_counter()
     again = run_report(project, out, csim=False, fmax=False, quiet=True)
     assert again["had"]["synth"]["cached"] and again["fp"]["synth"]["cached"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from had_hls.config import load_project
-from had_hls.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +24,6 @@ def run(args: argparse.Namespace) -> int:
     from had_hls.verify.csim import run_csim
 
     project = load_project(args.project)
-    if args.samples is not None and args.samples < 1:
-        raise UserError(f"--samples: {args.samples} is not allowed: must be >= 1")
     report = run_csim(project, args.out, args.vectors, quiet=args.quiet, samples=args.samples)
     print(format_summary(report, project.output_dir(args.out)))
     if "model_csim" in report:

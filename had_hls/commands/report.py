@@ -32,14 +32,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
+    from had_hls.config import check_datapath
     from had_hls.errors import UserError
     from had_hls.estimate.report import format_summary, run_report
+    from had_hls.io import check_output_dir
+    from had_hls.rtl.config import check_lanes
 
-    if args.fmax_timeout is not None and not args.fmax_timeout >= 0:
-        raise UserError(f"--fmax-timeout: {args.fmax_timeout} is not allowed: must be >= 0 (0 = no limit)")
-    if args.lanes is not None and args.lanes < 1:
-        raise UserError(f"--lanes: {args.lanes} is not allowed: must be >= 1")
+    if args.fmax_timeout is not None and not (math.isfinite(args.fmax_timeout) and args.fmax_timeout >= 0):
+        raise UserError(f"--fmax-timeout: {args.fmax_timeout} is not allowed: give a finite number >= 0 (0 = no limit)")
+    if args.jobs < 1:
+        raise UserError(f"--jobs: {args.jobs} is not allowed: must be >= 1")
+    if args.vectors is not None and args.vectors < 1:
+        raise UserError(f"--vectors: {args.vectors} is not allowed: must be >= 1")
     project = load_project(args.project)
+    check_datapath(project, args.vectors, "--vectors" if args.vectors is not None else "csim.vectors")
+    if args.lanes is not None:
+        check_lanes(args.lanes, project.model.seq_len, "--lanes")
+    check_output_dir(project.output_dir(args.out))
     report = run_report(project, args.out, lanes=args.lanes, vectors=args.vectors, fmax=args.fmax,
                         fmax_timeout=args.fmax_timeout, jobs=args.jobs, quiet=args.quiet)
     print(format_summary(report))

@@ -17,10 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import had_hls.distill  # noqa: F401  (registers the teacher:/distill: sections)
     import had_hls.rtl  # noqa: F401  (registers the rtl: section)
+    from had_hls.io import check_output_dir
     from had_hls.pipeline import run_pipeline, summary_table
 
     project = load_project(args.project)
     out = project.output_dir(args.out)
+    check_output_dir(out)
     results = run_pipeline(project, out)
     print()
     print(f"had-hls run {project.name}: outputs in {out}")

@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 
 
-def _ints(text: str) -> list[int]:
+def _ints(text: str, flag: str) -> list[int]:
     from had_hls.errors import UserError
 
     try:
         vals = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise UserError(f"{text!r} is not allowed: give comma-separated integers, e.g. 64,128,256") from None
+        raise UserError(f"{flag}: {text!r} is not allowed: give comma-separated integers, e.g. 64,128,256") from None
     if not vals or min(vals) < 1:
-        raise UserError(f"{text!r} is not allowed: give integers >= 1")
+        raise UserError(f"{flag}: {text!r} is not allowed: give integers >= 1")
     return vals
 
 
@@ -80,10 +80,13 @@ def run(args: argparse.Namespace) -> int:
     from had_hls.errors import UserError
     from had_hls.estimate.sweep import SweepOptions, format_sweep, grid, run_sweep
 
-    top_n = _ints(args.top_n) if args.top_n else None
-    points = grid(_ints(args.seq_len), _ints(args.head_dim), top_n, _ints(args.lanes))
+    top_n = _ints(args.top_n, "--top-n") if args.top_n is not None else None
+    points = grid(_ints(args.seq_len, "--seq-len"), _ints(args.head_dim, "--head-dim"), top_n,
+                  _ints(args.lanes, "--lanes"))
     if args.power_window < 1:
         raise UserError(f"--power-window: {args.power_window} is not allowed: give a number of cycles >= 1")
+    if args.power_max_seq_len < 1:
+        raise UserError(f"--power-max-seq-len: {args.power_max_seq_len} is not allowed: must be >= 1")
     opts = SweepOptions(fmax=args.fmax, power=not args.no_power, power_max_seq_len=args.power_max_seq_len,
                         power_window=args.power_window, precision=_precision(args.precision),
                         hierarchical=args.hierarchical, strong_fp=args.strong_fp)

@@ -13,8 +13,8 @@ from had_hls.distill.perf import tune_malloc
 from had_hls.distill.teacher import TEACHER_FILE, eval_batch, load_teacher, teacher_config
 from had_hls.distill.trainer import STUDENT_FILE
 from had_hls.errors import UserError
-from had_hls.io import staged_output, write_json
-from had_hls.models.checkpoint import attention_layers, load_checkpoint
+from had_hls.io import check_output_dir, staged_output, write_json
+from had_hls.models.checkpoint import CheckpointError, attention_layers, check_checkpoint_path, load_checkpoint
 from had_hls.nn import BinarizeMode
 
 
@@ -44,18 +44,20 @@ def run_eval(project: Project, out: str | Path | None = None, student: str | Pat
     t: TeacherSection = project.section("teacher")
     d: DistillSection = project.section("distill")
     t.check_model(project.model)
+    check_output_dir(project.output_dir(out))
     device = pick_device(d.device)
     tpath = teacher_path(project)
     spath = Path(student) if student is not None else student_path(project)
-    if not tpath.is_file():
-        raise UserError(f"teacher checkpoint {str(tpath)!r} does not exist: run had-hls distill {project.path} first")
-    if not spath.is_file():
-        raise UserError(f"student checkpoint {str(spath)!r} does not exist: run had-hls distill {project.path} first")
+    skey = "--student" if student is not None else "model.checkpoint"
+    for key, path in (("teacher.checkpoint", tpath), (skey, spath)):
+        if not path.exists() and not path.is_symlink():
+            raise UserError(f"{key}: {str(path)!r} does not exist: run had-hls distill {project.path} first")
+        check_checkpoint_path(path, key)
     teacher, _ = load_teacher(tpath)
     try:
         model, meta = load_checkpoint(spath)
-    except Exception as err:
-        raise UserError(f"student checkpoint {str(spath)!r} is not a had-hls checkpoint ({err})") from None
+    except CheckpointError as err:
+        raise UserError(f"{skey}: {str(spath)!r} is {err}") from None
     cfg = teacher_config(project)
     if model.cfg != cfg:
         raise ConfigError(

@@ -183,12 +183,13 @@ def get_teacher(
 
 
 def load_teacher(path: Path) -> tuple[TinyViT, dict[str, Any]]:
-    if not path.is_file():
-        raise UserError(f"teacher.checkpoint: {str(path)!r} does not exist")
+    from had_hls.models.checkpoint import CheckpointError, check_checkpoint_path
+
+    check_checkpoint_path(path, "teacher.checkpoint")
     try:
         model, meta = load_checkpoint(path)
-    except Exception as err:
-        raise UserError(f"teacher.checkpoint: {str(path)!r} is not a had-hls checkpoint ({err})") from None
+    except CheckpointError as err:
+        raise UserError(f"teacher.checkpoint: {str(path)!r} is {err}") from None
     return _as_teacher(model), meta
 
 

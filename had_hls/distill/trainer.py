@@ -34,7 +34,7 @@ from had_hls.distill.losses import layers_attention_kl, output_kl
 from had_hls.distill.perf import tune_malloc
 from had_hls.distill.schedule import lr_factor, tanh_c
 from had_hls.distill.teacher import data_fingerprint, get_teacher
-from had_hls.io import staged_output, write_json
+from had_hls.io import check_output_dir, staged_output, write_json
 from had_hls.models.checkpoint import attention_layers, load_checkpoint, save_checkpoint
 from had_hls.models.vit import TinyViT
 from had_hls.nn import BinarizeMode, TopN
@@ -184,6 +184,7 @@ def run_distill(
     t.check_model(project.model)
     d.check_model(project.model)
     out_dir = project.output_dir(out)
+    check_output_dir(out_dir)
     device = pick_device(d.device)
     total_start = time.perf_counter()
     data = load_project_data(project)
@@ -280,6 +281,7 @@ def run_teacher_only(project: Project, out: str | Path | None = None, quiet: boo
     """Train (or find the cached) teacher of a project; returns its info with val_acc."""
     tune_malloc()
     d: DistillSection = project.section("distill")
+    check_output_dir(project.output_dir(out))
     device = pick_device(d.device)
     data = load_project_data(project)
     teacher, info = get_teacher(project, project.output_dir(out), data, device, quiet)

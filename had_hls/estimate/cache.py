@@ -41,11 +41,9 @@ def cached(cache_dir: Path | None, step: str, key: str, compute: Callable[[], di
     if path.is_file():
         try:
             return json.loads(path.read_text()) | {"cached": True}
-        except json.JSONDecodeError:
-            path.unlink()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            path.unlink(missing_ok=True)
     result = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    write_json(tmp, result)
-    tmp.replace(path)
+    write_json(path, result)  # atomic (a unique temporary file + rename): parallel writers never mix
     return result | {"cached": False}

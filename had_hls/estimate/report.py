@@ -11,7 +11,7 @@ For the project's layer (its HAD spec and the FP-baseline spec, same weights and
 Equal throughput: both cores take P keys per cycle and H * ceil(L / P) cycles per query row (measured, not
 assumed: the report checks the two cosim figures are equal), so at one clock they deliver the same queries per
 second; power is compared at that common clock.
-Writes <out>/report.json, <out>/report.md and <out>/report_*.png; work files under <out>/estimate/.
+Writes <out>/report.json, <out>/report.md and <out>/report_*.png; the synthesis cache under <out>/estimate/cache/.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from had_hls.estimate import area as area_mod
 from had_hls.estimate.point import FMAX_MAX_SEQ_LEN, fmax_point, synth_point
 from had_hls.estimate.power import COEFFICIENTS, HORO, KUON, coefficient_table, power_mw, vcd_activity
 from had_hls.estimate.synth import yosys_version
-from had_hls.io import staged_output, write_json
+from had_hls.io import scratch_dir, staged_output, write_json
 from had_hls.rtl.generate import design_for
 
 PAPER_AREA_REDUCTION = 0.79
@@ -152,11 +152,11 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     cj = _cosim_inputs(project, out, lanes, vectors, quiet, csim)
     cyc = {"had": cj["had"]["cycles_per_query"], "fp": cj["fp_baseline"]["cycles_per_query"]}
     f_mhz = 1000.0 / project.hls.clock_period
-    work = out / "estimate"
-    cache = work / "cache"
+    cache = out / "estimate" / "cache"  # finished results, one atomic file each (kept: a rerun reuses them)
     if not quiet:
         print(f"report: Yosys synth_xilinx of the HAD and FP cores ({yosys_version()}) ...", flush=True)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # work files in a temporary folder beside <out> (removed at the end, or on a stop with the tools still in it)
+    with scratch_dir(out, "estimate") as work, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         syn_f = {k: pool.submit(synth_point, designs[k], work / k / "xcup", cache) for k in KINDS}
         fm_f = {k: pool.submit(fmax_point, designs[k], work / k / "ecp5", cache, f_mhz,
                                timeout=fmax_timeout or None) for k in KINDS} if fmax else {}

@@ -71,14 +71,62 @@ class SweepOptions:
 
 def grid(seq_lens: list[int], head_dims: list[int], top_ns: list[int] | None, lanes: list[int],
          n_fraction: float = 0.125) -> list[SweepPoint]:
-    """The points: every (L, d, P) with each N in ``top_ns`` (clipped to L), or N = max(1, round(n_fraction * L))
-    (N grows linearly with L, as in the paper)."""
+    """The points: every (L, d, P) with each N in ``top_ns``, or N = max(1, round(n_fraction * L)) (N grows
+    linearly with L, as in the paper). UserError (naming --top-n / --lanes) when some N or P is not in 1..L for
+    some L: a value is never clipped silently."""
+    small = min(seq_lens) if seq_lens else 0
+    for flag, values in (("--top-n", top_ns or []), ("--lanes", lanes)):
+        bad = [v for v in values if not 1 <= v <= small]
+        if bad:
+            raise UserError(
+                f"{flag}: {bad[0]} is not allowed with --seq-len {','.join(map(str, seq_lens))}: every value must be "
+                f"1 <= value <= L for each L (here <= {small})"
+            )
     pts = []
     for L, d, p in itertools.product(seq_lens, head_dims, lanes):
         ns = top_ns or [max(1, round(n_fraction * L))]
-        for n in sorted({min(n, L) for n in ns}):
+        for n in sorted(set(ns)):
             pts.append(SweepPoint(L, d, n, p))
     return pts
+
+
+_CLUSTER_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+
+
+def check_cluster_address(address: str) -> str:
+    """A Dask scheduler address ``[scheme://]host:port`` (scheme: tcp, tls, ucx, ws, wss; inproc://...), else
+    UserError naming --cluster. Checked before any work; whether a scheduler answers there is checked on connect."""
+    text = address.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    allowed = "give a Dask scheduler address tcp://HOST:PORT (or tls://, ucx://, ws://, wss://, inproc://)"
+    if scheme not in _CLUSTER_SCHEMES:
+        raise UserError(f"--cluster: {address!r} is not allowed: unknown scheme {scheme!r}; {allowed}")
+    if scheme == "inproc":
+        if not rest:
+            raise UserError(f"--cluster: {address!r} is not allowed: {allowed}")
+        return text
+    host, colon, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535 or "/" in host or " " in host:
+        raise UserError(f"--cluster: {address!r} is not allowed: {allowed}")
+    return text
+
+
+def check_points(points: list[SweepPoint], opts: SweepOptions) -> None:
+    """Before any work: every point fits this machine's memory (had_hls.limits: one vector, one head, E = d), and
+    the precision suits every point's shape (the project schema's rules, e.g. internal widths <= 62 bits)."""
+    from had_hls.config import ConfigError, check_datapath
+    from had_hls.limits import check_layer_memory
+
+    for p in points:
+        check_layer_memory(p.seq_len, p.head_dim, 1, 1, keys={"seq_len": "--seq-len", "embed_dim": "--head-dim",
+                                                              "vectors": "vectors"})
+        try:
+            check_datapath(point_project(p, opts, Path(f"sweep_{p.label}.yaml")))
+        except ConfigError as err:
+            raise UserError(f"{err} (sweep point {p.label}; --precision sets hls.precision)") from None
 
 
 def point_project(point: SweepPoint, opts: SweepOptions, path: Path):
@@ -240,12 +288,22 @@ def import_synthesis(folder: Path, cache: Path) -> dict[str, str]:
             err = job_file.parent / "error.txt"
             done[where] = "no result" + (f": {err.read_text().strip()}" if err.is_file() else "")
     return done
+def _worker_init() -> None:
+    """Pool workers leave Ctrl-C to the main process, which ends them (no traceback from every worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
 def make_executor(jobs: int | None, cluster: str | None) -> Iterator[cf.Executor]:
     """ProcessPoolExecutor(jobs or all cores), or the executor of a Dask distributed cluster at ``cluster``
-    (``distributed.Client(address).get_executor()``, the client closed on exit)."""
+    (``distributed.Client(address).get_executor()``, the client closed on exit).
+
+    Left by an exception (Ctrl-C, SIGTERM, a failure): the local workers and everything they started are killed at
+    once, queued points cancelled (a cluster's futures cancelled, its client closed); nothing waits for them."""
+    from had_hls.procs import kill_tree
+
     if cluster:
         try:
             from distributed import Client
@@ -255,74 +313,136 @@ def make_executor(jobs: int | None, cluster: str | None) -> Iterator[cf.Executor
             ) from None
         try:
             client = Client(cluster, timeout=f"{CLUSTER_TIMEOUT_S}s")
-        except (OSError, TimeoutError) as err:
+        except (OSError, TimeoutError, ValueError) as err:
             raise UserError(f"--cluster {cluster}: no Dask scheduler answers there ({err})") from None
+        ex = client.get_executor()
         try:
-            yield client.get_executor()
+            yield ex
+        except BaseException:
+            ex.shutdown(wait=False)  # cancels its futures
+            raise
         finally:
             client.close()
         return
     # spawn, not fork: a forked child of a process that has used torch's thread pool can hang in torch calls
-    ex = cf.ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=mp.get_context("spawn"))
+    ex = cf.ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=mp.get_context("spawn"),
+                                initializer=_worker_init)
     try:
         yield ex
-    finally:
-        ex.shutdown(wait=True)
+    except BaseException:
+        kill_tree(list(getattr(ex, "_processes", None) or {}))
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
 
 
 def run_sweep(points: list[SweepPoint], out_dir: str | Path, opts: SweepOptions | None = None,
               jobs: int | None = None, cluster: str | None = None, quiet: bool = False) -> dict[str, Any]:
-    """Run the missing points in parallel, write ``<out>/sweep.json`` and the plots; returns the sweep dict."""
+    """Run the missing points in parallel, write ``<out>/sweep.json`` and the plots; returns the sweep dict.
+
+    Every input is checked before any work (UserError: --jobs, --cluster, --out, the memory of each point). A
+    finished point is written to ``<out>/cache/point-<key>.json`` at once and atomically, so a sweep stopped by
+    Ctrl-C or SIGTERM keeps every finished point and the next run resumes from there; the points' working folders
+    live in a temporary folder beside ``<out>``, removed at the end (the logs of failed points are kept under
+    ``<out>/logs/<point>/``)."""
+    from had_hls.io import check_output_dir, scratch_dir
+
     opts = opts or SweepOptions()
     if not points:
         raise UserError("sweep: no points (give at least one L, d and P)")
-    out = Path(out_dir).resolve()
+    if jobs is not None and jobs < 1:
+        raise UserError(f"--jobs: {jobs} is not allowed: must be >= 1")
+    if cluster is not None:
+        check_cluster_address(cluster)
+    out = check_output_dir(out_dir)
+    check_points(points, opts)
     cache = out / "cache"
+    made = [d for d in (out, cache) if not d.exists()]
     cache.mkdir(parents=True, exist_ok=True)
-    work = out / "work"
+    _remove_partial_writes(cache)  # of a sweep killed (SIGKILL) while writing an entry
+    try:
+        return _run_sweep(points, out, cache, opts, jobs, cluster, quiet, scratch_dir)
+    except BaseException:
+        _remove_partial_writes(cache)  # a worker killed while writing an entry
+        for d in reversed(made):  # a stop before the first finished point leaves no empty folders
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+
+
+def _remove_partial_writes(cache: Path) -> None:
+    """Temporary files of atomic writes (had_hls.io.atomic_write_text) whose writer was killed."""
+    for tmp in cache.glob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
+
+
+def _cached_point(path: Path) -> dict[str, Any] | None:
+    """A cache entry, None when it is missing or unreadable (then the point runs again)."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "label" in data else None
+
+
+def _run_sweep(points, out, cache, opts, jobs, cluster, quiet, scratch_dir) -> dict[str, Any]:
     t0 = time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
     todo = []
     for p in points:
         path = cache / f"point-{point_key(p, opts)}.json"
-        if path.is_file():
-            results[p.label] = json.loads(path.read_text()) | {"cached": True}
+        hit = _cached_point(path)
+        if hit is not None:
+            results[p.label] = hit | {"cached": True}
         else:
             todo.append((p, path))
     if not quiet:
         print(f"sweep: {len(points)} points, {len(points) - len(todo)} cached, {len(todo)} to run", flush=True)
-    if todo:
-        with make_executor(jobs, cluster) as ex:
-            futs = {ex.submit(run_point, p, opts, str(work), str(cache)): (p, path) for p, path in todo}
-            for fut in cf.as_completed(futs):
-                p, path = futs[fut]
-                try:
-                    r = fut.result()
-                except Exception as err:  # noqa: BLE001 - one failing point is reported, the others go on
-                    results[p.label] = {**asdict(p), "label": p.label, "error": f"{type(err).__name__}: {err}"}
+    failed_work: list[str] = []
+    with scratch_dir(out, "work") as work:
+        if todo:
+            with make_executor(jobs, cluster) as ex:
+                futs = {ex.submit(run_point, p, opts, str(work), str(cache)): (p, path) for p, path in todo}
+                for fut in cf.as_completed(futs):
+                    p, path = futs[fut]
+                    try:
+                        r = fut.result()
+                    except Exception as err:  # noqa: BLE001 - one failing point is reported, the others go on
+                        results[p.label] = {**asdict(p), "label": p.label, "error": f"{type(err).__name__}: {err}"}
+                        if (work / p.label).is_dir():
+                            failed_work.append(p.label)
+                            results[p.label]["logs"] = f"logs/{p.label}"
+                        if not quiet:
+                            print(f"  {p.label}: FAILED {err}", flush=True)
+                        continue
+                    write_json(path, r)  # atomic: a stopped sweep keeps only whole entries
+                    results[p.label] = r | {"cached": False}
                     if not quiet:
-                        print(f"  {p.label}: FAILED {err}", flush=True)
-                    continue
-                write_json(path, r)
-                results[p.label] = r | {"cached": False}
-                if not quiet:
-                    print(f"  {p.label}: area -{100 * r['area_reduction']:.1f}% ({r['seconds']:.0f} s)", flush=True)
-    ordered = [results[p.label] for p in points]
-    sweep = {
-        "points": ordered,
-        "options": asdict(opts),
-        "computed": sum(1 for r in ordered if r.get("cached") is False),
-        "cached": sum(1 for r in ordered if r.get("cached") is True),
-        "failed": sum(1 for r in ordered if "error" in r),
-        "executor": f"dask {cluster}" if cluster
-        else f"concurrent.futures.ProcessPoolExecutor({jobs or os.cpu_count()})",
-        "seconds": round(time.perf_counter() - t0, 1),
-    }
-    with staged_output(out) as stage:
-        from had_hls.estimate.plots import sweep_plots
+                        print(f"  {p.label}: area -{100 * r['area_reduction']:.1f}% ({r['seconds']:.0f} s)",
+                              flush=True)
+        ordered = [results[p.label] for p in points]
+        sweep = {
+            "points": ordered,
+            "options": asdict(opts),
+            "computed": sum(1 for r in ordered if r.get("cached") is False),
+            "cached": sum(1 for r in ordered if r.get("cached") is True),
+            "failed": sum(1 for r in ordered if "error" in r),
+            "executor": f"dask {cluster}" if cluster
+            else f"concurrent.futures.ProcessPoolExecutor({jobs or os.cpu_count()})",
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+        with staged_output(out) as stage:
+            from had_hls.estimate.plots import sweep_plots
 
-        sweep["plots"] = [p.name for p in sweep_plots(ordered, stage)]
-        write_json(stage / "sweep.json", sweep)
+            for label in failed_work:  # the logs of failed points, kept under <out>/logs/<point>/
+                for log in (work / label).rglob("*.log"):
+                    dest = stage / "logs" / label / log.relative_to(work / label)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(log.read_bytes())
+            sweep["plots"] = [p.name for p in sweep_plots(ordered, stage)]
+            write_json(stage / "sweep.json", sweep)
     return sweep
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from had_hls.errors import MissingToolError
 from had_hls.estimate.levels import logic_depth
+from had_hls.procs import run_tool
 from had_hls.rtl.generate import CORE_SOURCES, RTL_TEMPLATE_DIR, RtlDesign
 
 INSTALL_YOSYS = "pip install pyosys  (or: apt-get install -y yosys)"
@@ -189,13 +190,10 @@ def run_yosys(script: str, workdir: Path, log_name: str = "yosys.log", timeout: 
         cmd = [sys.executable, "-c", _PYOSYS_RUNNER, ys_file.name]
     else:
         cmd = [shutil.which("yosys") or "yosys", "-q", "-s", ys_file.name]
-    with log.open("w") as fh:
-        proc = subprocess.run(cmd, cwd=workdir, stdout=fh, stderr=subprocess.STDOUT, text=True, timeout=timeout)
-    text = log.read_text(errors="replace")
-    if proc.returncode != 0:
-        tail = "\n".join(text.strip().splitlines()[-15:])
-        raise RuntimeError(f"yosys failed (exit {proc.returncode}) in {workdir}:\n{tail}")
-    return text
+    log.unlink(missing_ok=True)
+    # ToolError (a RuntimeError: exit status or signal, log) on failure; the process tree killed on any exception
+    run_tool(cmd, workdir, log, tool="yosys", timeout=timeout, echo_command=False)
+    return log.read_text(errors="replace")
 
 
 @functools.lru_cache(maxsize=1)

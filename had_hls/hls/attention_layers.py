@@ -19,8 +19,9 @@ from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 from hls4ml.model.attributes import ConfigurableAttribute
 from hls4ml.model.layers import Layer
 
-from had_hls.hls.build import install_parallel_build
-from had_hls.hls.frontend_fixes import install_frontend_fixes
+from had_hls.hls.build import add_layer_classes, add_sources, install_project_build
+from had_hls.hls.frontend_fixes import add_had_torch_classes, install_frontend_fixes
+from had_hls.hls.registration import set_pytorch_handler
 from had_hls.hls.schedule import AttentionSchedule, ProjectionPlan, attention_schedule, strategy_name
 from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.binarize import BinarizeMode
@@ -192,6 +193,9 @@ def parse_hamming_attention(operation, layer_name, input_names, input_shapes, no
     YAML), else the defaults of :class:`had_hls.spec.Precision`. A second input is the key padding mask.
     """
     assert operation == TORCH_CLASS
+    from had_hls.hls.registration import require_conversion_off
+
+    require_conversion_off(config, layer_name, TORCH_CLASS)
     shape = input_shapes[0]
     if len(shape) != 3:
         raise ValueError(f"layer {layer_name}: HammingAttention expects a (batch, L, E) input, got {shape}")
@@ -219,17 +223,21 @@ _registered = False
 
 
 def register() -> None:
-    """Register the handler, IR layers, templates and headers with hls4ml (Vivado and Vitis), and install the
-    front-end fixes and the project-writer fixes. Idempotent."""
+    """Register handlers, IR layers, templates and headers with hls4ml (Vivado and Vitis), and install the
+    front-end fixes and the project-writer fixes. Idempotent. The fixes, headers, build script and writer fixes
+    apply to had-hls models only (had_hls.hls.registration)."""
     global _registered
     if _registered:
         return
     from had_hls.hls.top_style import install_writer_fixes
 
     install_frontend_fixes()  # [seq, feature] bugs of hls4ml 1.3.0's PyTorch front end (frontend_fixes.py)
-    install_parallel_build()  # build_lib.sh compiles its two translation units concurrently (build.py)
+    install_project_build()  # our headers, a parallel build_lib.sh that stops cleanly, logged compile (build.py)
     install_writer_fixes()  # top-level ports, test bench that checks its outputs (top_style.py)
-    hls4ml.converters.register_pytorch_layer_handler(TORCH_CLASS, parse_hamming_attention)
+    add_had_torch_classes([TORCH_CLASS])
+    add_layer_classes(["HADAttention", "FPAttention"])
+    add_sources([HLS_TEMPLATE_DIR / header for header in HEADERS])
+    set_pytorch_handler(TORCH_CLASS, parse_hamming_attention)
     hls4ml.model.layers.register_layer("HADAttention", HADAttention)
     hls4ml.model.layers.register_layer("FPAttention", FPAttention)
     templates = [
@@ -240,6 +248,4 @@ def register() -> None:
         backend = hls4ml.backends.get_backend(name)
         for template in templates:
             backend.register_template(template)
-        for header in HEADERS:
-            backend.register_source(HLS_TEMPLATE_DIR / header)
     _registered = True

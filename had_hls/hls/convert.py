@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from had_hls.config import ConfigError
+from had_hls.hls import frontend_fixes
 from had_hls.hls.attention_layers import register
 from had_hls.hls.schedule import UNROLL_LIMIT, matched_reuse_factor, valid_reuse_factors
 from had_hls.hls.top_style import apply_top_style
@@ -118,7 +119,7 @@ def convert_attention(
     embed_dim = attn.embed_dim
     model = (MaskedAttentionOnly(attn) if with_mask else AttentionOnly(attn)).eval()
     shapes = [(seq_len, embed_dim)] + ([(seq_len,)] if with_mask else [])
-    with contextlib.redirect_stdout(io.StringIO()):  # hls4ml prints its topology walk
+    with contextlib.redirect_stdout(io.StringIO()), frontend_fixes.enabled():  # hls4ml prints its topology walk
         return _convert(model, shapes, with_mask, precision, target, output_dir, project_name)
 
 

@@ -467,12 +467,16 @@ def register() -> None:
     if _registered:
         return
     from had_hls.hls.attention_layers import register as register_attention
-    from had_hls.hls.frontend_fixes import install_frontend_fixes
+    from had_hls.hls.build import add_layer_classes, add_sources
+    from had_hls.hls.frontend_fixes import add_had_torch_classes
+    from had_hls.hls.registration import set_pytorch_handler
 
     register_attention()
-    install_frontend_fixes()
+    add_had_torch_classes(list(HANDLERS))
+    add_layer_classes(list(LAYERS))
+    add_sources([Path(HLS_TEMPLATE_DIR) / header for header in HEADERS])
     for torch_class, handler in HANDLERS.items():
-        hls4ml.converters.register_pytorch_layer_handler(torch_class, handler)
+        set_pytorch_handler(torch_class, handler)
     for ir_name, cls in LAYERS.items():
         hls4ml.model.layers.register_layer(ir_name, cls)
     templates = _templates()
@@ -480,9 +484,6 @@ def register() -> None:
         backend = hls4ml.backends.get_backend(name)
         for template in templates:
             backend.register_template(template)
-        for header in HEADERS:
-            if header == "nnet_had_encoder.h":
-                backend.register_source(Path(HLS_TEMPLATE_DIR) / header)
     _registered = True
 
 

@@ -1,11 +1,22 @@
-"""Fixes for hls4ml 1.3.0's PyTorch front end with ``[seq, feature]`` (transformer-style) inputs.
+"""Fixes for hls4ml 1.3.0's PyTorch front end with ``[seq, feature]`` (transformer-style) inputs, applied only
+where had-hls converts.
 
 hls4ml's PyTorch converter was written for CNN/MLP models. With a per-sample input of shape ``(S, D)`` (a sequence
 of S tokens with D features, the transformer case) three of its layer handlers silently produce a wrong model.
-:func:`install_frontend_fixes` wraps those stock handlers in place, in the registry that ``parse_pytorch_model``
-looks handlers up in (``hls4ml.converters.pytorch_to_hls.layer_handlers``), so every later conversion (and
-``hls4ml.utils.config_from_pytorch_model``, which runs the same handlers) gets the corrected layer dictionaries.
-Each wrapper calls the stock handler first and only patches its result, so anything hls4ml gets right stays as is.
+:func:`install_frontend_fixes` wraps those stock handlers in the registry that ``parse_pytorch_model`` looks
+handlers up in (``hls4ml.converters.pytorch_to_hls.layer_handlers``; ``hls4ml.utils.config_from_pytorch_model``
+runs the same handlers). Each wrapper calls the stock handler first and returns its result untouched unless the
+fixes apply to this conversion (:func:`fixes_apply`):
+
+1. inside :func:`enabled` (a context manager; had-hls's own conversions run in it: ``had_hls.hls.convert``,
+   ``model_convert``, ``stock_attention`` and ``had_hls.convert_from_pytorch_model``), or after
+   :func:`set_enabled` ``(True)`` (the explicit, documented opt-in for a user's own models), or
+2. the model being converted holds a had-hls module (a torch class whose handler had-hls registered, e.g.
+   ``HammingAttention``), so that hls4ml's own ``convert_from_pytorch_model`` on such a model gives exactly what
+   had-hls's route gives.
+
+Every other model is converted by hls4ml's handlers as if had-hls were not installed (checked by
+``benchmarks/hls4ml_pytorch_tests.py`` against hls4ml's own PyTorch tests).
 
 had-hls converts with ``channels_last_conversion='off'`` (``(S, D)`` is already channels-last: D is the channel axis;
 ``'full'``/``'internal'`` treat S as the channel axis and transpose the data, and in 1.3.0 fail with
@@ -38,15 +49,19 @@ The fixes (reproducers: docs/hls4ml-frontend-bugs.md; pinned by tests/test_front
     (``scores @ v``) fails validation or, when the sizes happen to fit, is given a wrong recipe; the Softmax fix above
     would get wrong ``n_outer``. Fix: return the einsum's real output shape. The wrapper also drops the batch
     axis (kept by the stock handler as a dummy ``1``) from the equation and the IR shapes when the batch is the first
-    axis of both operands and of the output (always so for batch-first models), so an einsum's output variable is
-    ``(S, S)`` like every other layer's, not ``(1, S, S)``; a Linear after it then becomes the same Conv1D as any
-    other Linear on ``(S, D)``. Einsums that move or sum the batch axis are rejected with a clear error (their IR was
-    already meaningless).
+    axis of both operands and of the output and every operand and the output keep at least one axis without it
+    (always so for batch-first attention), so an einsum's output variable is ``(S, S)`` like every other layer's,
+    not ``(1, S, S)``; a Linear after it then becomes the same Conv1D as any other Linear on ``(S, D)``. An einsum
+    such as ``'ij,ij->i'`` (a per-sample dot product: without the batch letter nothing is left) keeps the stock
+    layer. Einsums that move or sum the batch axis are rejected with a clear error (their IR was already
+    meaningless).
 
 Use::
 
-    from had_hls.hls.frontend_fixes import install_frontend_fixes
-    install_frontend_fixes()  # idempotent; had_hls.hls.attention_layers.register() calls it
+    from had_hls.hls import frontend_fixes
+    with frontend_fixes.enabled():          # a user's own (S, D) model, converted with hls4ml's API
+        cfg = hls4ml.utils.config_from_pytorch_model(model, (S, D), channels_last_conversion="off")
+        hls_model = hls4ml.converters.convert_from_pytorch_model(model, hls_config=cfg, ...)
 
 :func:`stock_frontend` temporarily restores the original handlers (tests use it to show each upstream bug).
 """
@@ -56,6 +71,8 @@ from __future__ import annotations
 import functools
 import importlib
 import math
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,6 +89,69 @@ Handler = Callable[..., tuple[dict[str, Any], list[Any]]]
 _ORIGINAL = "_had_hls_original"
 #: Nesting depth of :func:`stock_frontend` blocks; install_frontend_fixes() waits while > 0.
 _stock_depth = 0
+#: :func:`set_enabled` (process-wide opt-in) and the :func:`enabled` depth of each thread.
+_enabled_everywhere = False
+_scope = threading.local()
+#: Torch class names whose presence in a model makes it a had-hls model (the handlers had-hls registers).
+_HAD_TORCH_CLASSES: set[str] = set()
+_holds_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+# ------------------------------------------------------------------------------------------------ scope
+@contextmanager
+def enabled() -> Iterator[None]:
+    """Apply the fixes to every conversion in this thread while inside (nestable)."""
+    install_frontend_fixes()
+    _scope.depth = getattr(_scope, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _scope.depth -= 1
+
+
+def set_enabled(on: bool = True) -> None:
+    """Process-wide opt-in: apply the fixes to every PyTorch conversion (or stop doing so with ``False``)."""
+    global _enabled_everywhere
+    install_frontend_fixes()
+    _enabled_everywhere = bool(on)
+
+
+def add_had_torch_classes(names: list[str] | tuple[str, ...]) -> None:
+    """Torch class names (as hls4ml dispatches handlers) that mark a model as a had-hls model."""
+    _HAD_TORCH_CLASSES.update(names)
+
+
+def holds_had_module(model: Any) -> bool:
+    """True when the torch model (or one of its submodules) is of a had-hls class in :func:`add_had_torch_classes`."""
+    if model is None or not hasattr(model, "modules"):
+        return False
+    try:
+        return _holds_cache[model]
+    except (KeyError, TypeError):
+        pass
+    found = any(_is_had_module(m) for m in model.modules())
+    try:
+        _holds_cache[model] = found
+    except TypeError:
+        pass
+    return found
+
+
+def _is_had_module(module: Any) -> bool:
+    """A module of a had-hls class: registered name *and* defined in the had_hls package (a user's own class of the
+    same name is not one)."""
+    cls = type(module)
+    return cls.__name__ in _HAD_TORCH_CLASSES and cls.__module__.split(".")[0] == "had_hls"
+
+
+def fixes_apply(config: dict[str, Any], data_reader: Any = None) -> bool:
+    """Whether the wrappers change this conversion's layers (module docstring: scope, opt-in, had-hls model)."""
+    if _enabled_everywhere or getattr(_scope, "depth", 0) > 0:
+        return True
+    model = config.get("PytorchModel") if isinstance(config, dict) else None
+    if model is None:
+        model = getattr(data_reader, "torch_model", None)
+    return holds_had_module(model)
 
 
 def conversion_mode(config: dict[str, Any]) -> str:
@@ -91,7 +171,7 @@ def _fixed_linear(original: Handler) -> Handler:
         layer, output_shape = original(
             operation, layer_name, input_names, input_shapes, node, class_object, data_reader, config
         )
-        if conversion_mode(config) == "off":
+        if fixes_apply(config, data_reader) and conversion_mode(config) == "off":
             # torch Linear weight is (out, in); hls4ml Dense (and the Conv1D it becomes on (S, D)) wants (in, out).
             layer["weight_data"] = np.ascontiguousarray(np.asarray(layer["weight_data"]).T)
         return layer, output_shape
@@ -137,7 +217,7 @@ def _fixed_softmax(original: Handler) -> Handler:
         layer, output_shape = original(
             operation, layer_name, input_names, input_shapes, node, class_object, data_reader, config
         )
-        if operation != "Softmax" or len(input_shapes[0]) <= 2:
+        if operation != "Softmax" or len(input_shapes[0]) <= 2 or not fixes_apply(config, data_reader):
             return layer, output_shape  # other activations share this handler; 1-D softmax was already right
         dim = _softmax_dim(node, class_object)
         n_outer, n_inner = softmax_slices(list(input_shapes[0]), dim, conversion_mode(config))
@@ -154,13 +234,19 @@ def _fixed_softmax(original: Handler) -> Handler:
 def _fixed_einsum(original: Handler) -> Handler:
     @functools.wraps(original)
     def handler(operation, layer_name, input_names, input_shapes, node, class_object, data_reader, config):
-        layer, _wrong_shape = original(
+        layer, stock_shape = original(
             operation, layer_name, input_names, input_shapes, node, class_object, data_reader, config
         )
+        if not fixes_apply(config, data_reader):
+            return layer, stock_shape
         equation: str = layer["equation"]  # validated: '...' already expanded to letters
         ins, out = equation.split("->")
         in0, in1 = ins.split(",")
         batch = in0[:1]
+        if batch and in1[:1] == batch and out[:1] == batch and not (in0[1:] and in1[1:] and out[1:]):
+            # e.g. 'ij,ij->i': without the batch letter an operand or the output has no axis left; keep the stock
+            # layer (batch kept as a dummy 1), only report its real output shape
+            return layer, [None, *layer["out_shape"]]
         if not (batch and in1[:1] == batch and out[:1] == batch):
             raise ValueError(
                 f"layer {layer_name}: einsum '{node.args[0]}' (resolved '{equation}') must keep the batch axis "
@@ -184,7 +270,9 @@ _FIXES: dict[str, Callable[[Handler], Handler]] = {
 
 
 def install_frontend_fixes() -> None:
-    """Wrap hls4ml's stock PyTorch ``Linear``, ``Softmax`` and ``einsum`` handlers in place. Idempotent.
+    """Wrap hls4ml's stock PyTorch ``Linear``, ``Softmax`` and ``einsum`` handlers in place. Idempotent. A wrapper
+    changes a conversion only where :func:`fixes_apply` says so (module docstring); elsewhere it returns the stock
+    handler's result as it is.
 
     A no-op inside :func:`stock_frontend` (so code that installs the fixes on its way, e.g.
     ``had_hls.hls.attention_layers.register()``, cannot undo a deliberate reproduction of the upstream bugs).

@@ -48,6 +48,7 @@ from torch import nn
 from had_hls.config import ConfigError
 from had_hls.errors import UserError
 from had_hls.fixed import FixedType
+from had_hls.hls import frontend_fixes
 from had_hls.hls.convert import HLSTarget, configure_attention, target_for
 from had_hls.hls.encoder_layers import (
     LUTGELU,
@@ -432,7 +433,7 @@ def convert_model(
                 raise UserError("stock route: internal error, attention not replaced")
     out = Path(output_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), frontend_fixes.enabled():
         try:
             cfg = model_config(hw_model, (seq_in, k), precision, target.backend, target)
         except ConfigError:
@@ -544,26 +545,26 @@ def run_convert(project: Any, out: str | Path | None = None, quiet: bool = True)
     from had_hls.hls.check import check_graphs, update_check
     from had_hls.hls.model_config import convert_section
     from had_hls.hls.model_project import load_models, parallel_predict, test_set
-    from had_hls.io import staged_output, write_json
+    from had_hls.io import check_output_dir, staged_output, write_json
+    from had_hls.procs import require_tool
     from had_hls.verify.testbench import write_dat
 
     sec = convert_section(project)
     precision = sec.model_precision(project)
     target = target_for(project, io_type=MODEL_IO_TYPE)
+    out_dir = project.output_dir(out)
+    check_output_dir(out_dir)
+    require_tool("g++", "the C-simulation build")
     models = load_models(project)
     patches, labels = test_set(project, models.student, sec.testbench_samples)
-    out_dir = project.output_dir(out)
-    with staged_output(out_dir / "hls") as stage:
-        prj = stage / "model"
+    with staged_output(out_dir) as stage:
+        prj = stage / "hls" / "model"
         t0 = time.perf_counter()
         cm = convert_model(models.student, patches.shape[1:], prj, precision, target, tb_inputs=patches)
         convert_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                cm.hls_model.compile()
-        except Exception as err:
-            raise UserError(f"C-simulation build of the whole model failed: {str(err).splitlines()[0]}") from None
+        with contextlib.redirect_stdout(io.StringIO()):
+            cm.hls_model.compile()  # ToolError (compiler, status or signal, log kept under <out>/logs/) on failure
         compile_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         y = parallel_predict(cm.hls_model, patches)

@@ -35,18 +35,19 @@ class ProjectModels:
 def load_models(project: Project, need_teacher: bool = False) -> ProjectModels:
     """The project's student (``model.checkpoint`` or projects/<name>/student.pt) and teacher (if present)."""
     from had_hls.distill.evaluate import student_path, teacher_path
-    from had_hls.models.checkpoint import load_checkpoint
+    from had_hls.models.checkpoint import CheckpointError, check_checkpoint_path, load_checkpoint
 
     spath = student_path(project)
-    if not spath.is_file():
+    if not spath.exists() and not spath.is_symlink():
         raise UserError(
             f"model.checkpoint: {str(spath)!r} does not exist: a whole-model project needs a distilled encoder "
             f"(run had-hls distill {project.path})"
         )
+    check_checkpoint_path(spath, "model.checkpoint")
     try:
         student, _ = load_checkpoint(spath)
-    except Exception as err:
-        raise UserError(f"model.checkpoint: {str(spath)!r} is not a had-hls checkpoint ({err})") from None
+    except CheckpointError as err:
+        raise UserError(f"model.checkpoint: {str(spath)!r} is {err}") from None
     for layer in student.modules():
         if isinstance(layer, HammingAttention) and layer.mode is not BinarizeMode.FLOAT:
             layer.set_mode(BinarizeMode.HARD)

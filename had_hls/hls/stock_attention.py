@@ -11,7 +11,7 @@ end converts: ``Linear`` (-> Dense -> pointwise Conv1D), ``Tensor.view`` (-> Res
     ctx = einsum('bhqk,bkhd->bqhd', p, v)             # (L, H, d)
     out = out_proj(flatten(ctx))                      # (L, E)
 
-It only converts correctly with the front-end fixes (:mod:`had_hls.hls.frontend_fixes`, installed here): the
+It only converts correctly with the front-end fixes (:mod:`had_hls.hls.frontend_fixes`, enabled here): the
 Linear weights need the transpose, the softmax needs ``n_outer``, the second einsum the first one's real shape.
 
 Limits: dense attention only (no top-N, no key padding mask); the sequence length is fixed at construction (the
@@ -31,7 +31,7 @@ import hls4ml
 import torch
 from torch import nn
 
-from had_hls.hls.frontend_fixes import install_frontend_fixes
+from had_hls.hls import frontend_fixes
 from had_hls.nn.attention import HammingAttention
 
 #: hls4ml layer names of the traced :class:`StockAttention` (FX node names of its forward).
@@ -99,15 +99,15 @@ def stock_attention_config(
     LUT types are top-level per-layer keys (hls4ml ignores them inside 'Precision'): exp and 1/sum in (0, 1], the sum
     of at most 16 exps (raise ``inv_inp_t`` for seq_len > 16).
     """
-    install_frontend_fixes()
-    cfg = hls4ml.utils.config_from_pytorch_model(
-        model,
-        input_shape=(model.seq_len, model.embed_dim),
-        granularity="name",
-        backend=backend,
-        default_precision=default_precision,
-        channels_last_conversion="off",
-    )
+    with frontend_fixes.enabled():
+        cfg = hls4ml.utils.config_from_pytorch_model(
+            model,
+            input_shape=(model.seq_len, model.embed_dim),
+            granularity="name",
+            backend=backend,
+            default_precision=default_precision,
+            channels_last_conversion="off",
+        )
     layers = cfg["LayerName"]
     inv_inp_int = max(5, math.ceil(math.log2(model.seq_len + 1)) + 1)
     layers[SCORES_LAYER]["Precision"]["result"] = scores_precision
@@ -132,7 +132,8 @@ def convert_stock_attention(
     """(torch twin, hls4ml ModelGraph not yet compiled) of ``attn``'s standard attention via stock hls4ml layers."""
     model = StockAttention(attn, seq_len).eval()
     cfg = stock_attention_config(model, backend=backend, **config_kwargs)
-    hls_model = hls4ml.converters.convert_from_pytorch_model(
-        model, hls_config=cfg, output_dir=str(output_dir), backend=backend, io_type=io_type
-    )
+    with frontend_fixes.enabled():
+        hls_model = hls4ml.converters.convert_from_pytorch_model(
+            model, hls_config=cfg, output_dir=str(output_dir), backend=backend, io_type=io_type
+        )
     return model, hls_model

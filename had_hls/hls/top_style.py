@@ -9,7 +9,8 @@ C test bench only prints the outputs. Here:
   gives every io_parallel port larger than the partition limit a cyclic reshape by its last dimension (one token a
   word) instead of a complete one, and sizes the FIFOs between io_stream layers (:func:`stream_depth`) instead of
   hls4ml's default of a whole tensor each;
-- :func:`install_writer_fixes` wraps VivadoWriter (VitisWriter inherits it) so that such ports get
+- :func:`install_writer_fixes` wraps VivadoWriter (VitisWriter inherits it), for had-hls models only
+  (:func:`had_hls.hls.build.is_had_model`; any other model is written as hls4ml writes it), so that such ports get
   ``INTERFACE ap_memory`` (ap_vld is for scalars and completely reshaped arrays), and so that the test bench reads
   tb_data as doubles, compares every output with tb_output_predictions.dat exactly and returns 1 on a mismatch
   (``csim_design`` in build_prj.tcl then fails). Text the wrappers expect but do not find is an error: the writer
@@ -187,15 +188,19 @@ def install_writer_fixes() -> None:
         return
     tb = VivadoWriter.write_test_bench
 
+    from had_hls.hls.build import is_had_model
+
     def write_project_cpp(self, model):
         cpp(self, model)
-        if model.config.get_config_value("IOType") != "io_parallel":
+        if not is_had_model(model) or model.config.get_config_value("IOType") != "io_parallel":
             return
         path = Path(model.config.get_output_dir()) / "firmware" / f"{model.config.get_project_name()}.cpp"
         path.write_text(fix_interface(path.read_text(), _memory_ports(model)))
 
     def write_test_bench(self, model):
         tb(self, model)
+        if not is_had_model(model):
+            return
         project = model.config.get_project_name()
         path = Path(model.config.get_output_dir()) / f"{project}_test.cpp"
         outputs = [(v.name, v.type.name, math.prod(v.shape)) for v in model.get_output_variables()]

@@ -104,7 +104,40 @@ def model_from_dict(ckpt: dict[str, Any]) -> tuple[nn.Module, dict[str, Any]]:
     return model.eval(), meta
 
 
+class CheckpointError(ValueError):
+    """A file that is not a had-hls checkpoint; the message is one line of ours (not torch's advice)."""
+
+
+def check_checkpoint_path(path: str | Path, key: str) -> Path:
+    """``path`` as a Path if it names an existing file; else UserError naming ``key``: empty, a folder, missing."""
+    from had_hls.errors import UserError
+
+    text = str(path)
+    if not text.strip():
+        raise UserError(f"{key}: {text!r} is not allowed: give a checkpoint file")
+    p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{key}: {text!r} is a folder, not a checkpoint file")
+    if not p.exists():
+        raise UserError(f"{key}: {text!r} does not exist")
+    if not p.is_file():
+        raise UserError(f"{key}: {text!r} is not a regular file")
+    return p
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """Load a had-hls checkpoint file: (model in eval mode with its attention mode and top-N applied, meta)."""
-    ckpt = torch.load(Path(path), map_location=map_location, weights_only=True)
-    return model_from_dict(ckpt)
+    """Load a had-hls checkpoint file: (model in eval mode with its attention mode and top-N applied, meta).
+
+    CheckpointError (one line) when torch cannot read the file or it holds something else than a had-hls
+    checkpoint."""
+    try:
+        ckpt = torch.load(Path(path), map_location=map_location, weights_only=True)
+    except Exception:  # noqa: BLE001 - torch raises many types, each with several lines of advice
+        raise CheckpointError("not a torch checkpoint file (torch.load cannot read it)") from None
+    try:
+        return model_from_dict(ckpt)
+    except CheckpointError:
+        raise
+    except (ValueError, KeyError, TypeError, RuntimeError) as err:
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise CheckpointError(msg if msg.startswith("not a had-hls") else f"not a had-hls checkpoint: {msg}") from None

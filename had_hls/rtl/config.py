@@ -36,4 +36,11 @@ class RtlSection:
             raise ConfigError(f"{path}.vcd_cycles: {self.vcd_cycles} is not allowed: must be >= 0 (0 = whole inputs)")
 
 
+def check_lanes(lanes: int, seq_len: int, key: str = "rtl.lanes") -> int:
+    """``lanes`` if 1 <= lanes <= seq_len (P keys per cycle out of L), else ConfigError naming ``key``."""
+    if isinstance(lanes, bool) or not isinstance(lanes, int) or not 1 <= lanes <= seq_len:
+        raise ConfigError(f"{key}: {lanes} is not allowed: must be 1 <= lanes <= model.seq_len={seq_len}")
+    return lanes
+
+
 register_section("rtl", RtlSection)

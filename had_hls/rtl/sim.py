@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from had_hls import procs
 from had_hls.errors import MissingToolError, UserError
 from had_hls.golden import GoldenTrace
 from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, TB_DIR, TB_SOURCE, RtlDesign
@@ -182,11 +183,11 @@ def run_simulation(
 
 
 def run_tool(cmd: list[str], cwd: Path) -> None:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    (cwd / "sim.log").open("a").write(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}\n")
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
-        raise RuntimeError(f"{Path(cmd[0]).name} failed (exit {proc.returncode}) in {cwd}:\n" + "\n".join(tail))
+    """Run one step with its output appended to ``cwd/sim.log``; ToolError (tool, status or signal, log) on failure,
+    the step's process tree killed on any exception (had_hls.procs.run_tool)."""
+    name = Path(cmd[0]).name
+    tool = f"{name} (the compiled Verilator model)" if name == "Vtb" else name
+    procs.run_tool(cmd, cwd, cwd / "sim.log", tool=tool)
 
 
 def _parse(design: RtlDesign, path: Path, k: int, simulator: str, build_s: float, run_s: float,

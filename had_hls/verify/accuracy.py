@@ -78,10 +78,9 @@ def cpu_seconds() -> float:
 
 def _compile(cm: ConvertedModel, label: str) -> float:
     t0 = time.perf_counter()
-    try:
-        cm.hls_model.compile()  # stdout: redirected by the caller (redirect_stdout is not thread-safe)
-    except Exception as err:
-        raise UserError(f"C-simulation build of the {label} model failed: {str(err).splitlines()[0]}") from None
+    # stdout: redirected by the caller (redirect_stdout is not thread-safe); a failed build raises ToolError (the
+    # compiler, its status or signal, the log)
+    cm.hls_model.compile()
     return time.perf_counter() - t0
 
 

@@ -27,6 +27,7 @@ from had_hls import golden
 from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.io import staged_output, write_json
+from had_hls.procs import kill_tree, processes_in
 from had_hls.rtl.config import RtlSection
 from had_hls.rtl.generate import DEFAULT_LANES, RtlDesign, design_for
 from had_hls.rtl.sim import SimResult, default_simulator, find_simulator, run_simulation, simulator_version
@@ -174,15 +175,20 @@ def run_cosim(
     quiet: bool = False,
 ) -> dict[str, Any]:
     """The whole co-simulation (HAD + FP baseline); returns the cosim.json dict, written to ``<out>/cosim.json``."""
+    from had_hls.config import check_datapath
+    from had_hls.io import check_output_dir
+    from had_hls.rtl.config import check_lanes
     from had_hls.verify.csim import build_specs
 
     cfg = rtl_section(project)
-    simulator = simulator or cfg.simulator or default_simulator()
-    find_simulator(simulator)
-    lanes = lanes or cfg.lanes
     if vectors is not None and vectors < 1:
         raise UserError(f"--vectors: {vectors} is not allowed: must be >= 1")
+    check_datapath(project, vectors, "--vectors" if vectors is not None else "csim.vectors")
+    lanes = check_lanes(lanes, project.model.seq_len, "--lanes") if lanes is not None else cfg.lanes
+    simulator = simulator or cfg.simulator or default_simulator()
+    find_simulator(simulator)
     out = project.output_dir(out_dir)
+    check_output_dir(out)
     x, mask, cs, source = load_vectors(project, out, vectors, csim, quiet)
     had_spec, fp_spec = build_specs(project)
     layers = {}
@@ -201,7 +207,11 @@ def run_cosim(
         # the two cores build and simulate in separate folders and processes: side by side
         with ThreadPoolExecutor(max_workers=2) as pool:
             futs = {kind: pool.submit(one, kind, spec) for kind, spec in (("had", had_spec), ("fp", fp_spec))}
-            layers = {kind: f.result() for kind, f in futs.items()}
+            try:
+                layers = {kind: f.result() for kind, f in futs.items()}
+            except BaseException:  # one core failed (or a stop): the other's simulator must not run on
+                kill_tree(processes_in(stage))
+                raise
         had, fp = layers["had"], layers["fp"]
         keys = ("golden_mismatches", "ctx_mismatches", "csim_mismatches", "cycles_per_query",
                 "cycles_per_query_model", "latency_cycles", "query_latency_cycles", "build_s", "run_s", "vcd")

@@ -25,14 +25,14 @@ import torch
 from tqdm import tqdm
 
 from had_hls import golden
-from had_hls.config import ConfigError, Project
+from had_hls.config import ConfigError, Project, precision_config_error
 from had_hls.errors import UserError
 from had_hls.hls.check import check_graphs, update_check
 from had_hls.hls.convert import HLSTarget, convert_attention, target_for
 from had_hls.io import staged_output, write_json
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
-from had_hls.spec import AttentionSpec, dequantized_weights, spec_from_module
+from had_hls.spec import AttentionSpec, PrecisionError, dequantized_weights, spec_from_module
 from had_hls.verify.bounds import output_error_bound
 from had_hls.verify.testbench import write_tb_data
 
@@ -70,16 +70,13 @@ def _calibrate_random(layer: HammingAttention, project: Project) -> None:
 
 
 def _layer_from_checkpoint(project: Project, path: Path) -> HammingAttention:
-    if not path.is_file():
-        raise UserError(f"model.checkpoint: {str(path)!r} does not exist")
-    try:
-        from had_hls.models.checkpoint import attention_layers, load_checkpoint
-    except ImportError as err:  # pragma: no cover - depends on the distillation package
-        raise UserError(f"model.checkpoint: cannot load checkpoints in this installation ({err})") from None
+    from had_hls.models.checkpoint import CheckpointError, attention_layers, check_checkpoint_path, load_checkpoint
+
+    check_checkpoint_path(path, "model.checkpoint")
     try:
         model, _meta = load_checkpoint(path)
-    except Exception as err:
-        raise UserError(f"model.checkpoint: {str(path)!r} is not a had-hls checkpoint ({err})") from None
+    except CheckpointError as err:
+        raise UserError(f"model.checkpoint: {str(path)!r} is {err}") from None
     layers = attention_layers(model)
     m = project.model
     if not 0 <= m.layer < len(layers):
@@ -107,6 +104,8 @@ def build_specs(project: Project, layer: HammingAttention | None = None) -> tupl
     try:
         had = spec_from_module(layer, "had", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_had")
         fp = spec_from_module(layer, "fp", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_fp")
+    except PrecisionError as err:
+        raise precision_config_error(err) from None
     except ValueError as err:
         raise ConfigError(f"hls.precision: {err}") from None
     return had, fp
@@ -245,11 +244,20 @@ def run_csim(
     The attention layer (HAD and FP) runs on K seeded vectors, bit for bit against golden; with a checkpoint and a
     dataset the whole model also runs on the test split (had_hls.verify.accuracy) and ``accuracy`` is added.
     """
+    from had_hls.config import check_datapath
+    from had_hls.io import check_output_dir
+    from had_hls.procs import require_tool
+
     target = _target(project)
     k = vectors if vectors is not None else project.csim.vectors
     if k < 1:
         raise UserError(f"--vectors: {k} is not allowed: must be >= 1")
+    if samples is not None and samples < 1:
+        raise UserError(f"--samples: {samples} is not allowed: must be >= 1")
+    check_datapath(project, k, "--vectors" if vectors is not None else "csim.vectors")
     out_dir = project.output_dir(out_dir)
+    check_output_dir(out_dir)
+    require_tool("g++", "the C-simulation build")
     layer = build_layer(project)
     build_specs(project, layer)  # bad settings fail here, before any output
     x, mask = make_vectors(project, k)
@@ -326,20 +334,32 @@ def _quantized_inputs(spec: AttentionSpec, x: np.ndarray) -> np.ndarray:
 
 
 def _compile_all(models: dict[str, Any]) -> dict[str, float]:
-    """Compile the hls4ml projects with g++ in parallel (one process per core); seconds per model and wall."""
+    """Compile the hls4ml projects with g++ in parallel (one process per core); seconds per model and wall.
 
-    def one(item: tuple[str, Any]) -> tuple[str, float]:
-        kind, model = item
+    A failing build (:class:`had_hls.procs.ToolError`: the compiler, its exit status or signal, the log) stops the
+    other builds at once and is raised as it is."""
+    from concurrent.futures import as_completed
+
+    from had_hls.procs import kill_tree, processes_in
+
+    def one(kind: str, model: Any) -> float:
         t0 = time.perf_counter()
-        try:
-            model.compile()
-        except Exception as err:  # g++ missing or failing: say so in one line
-            raise UserError(f"C-simulation build of the {kind} layer failed: {str(err).splitlines()[0]}") from None
-        return kind, time.perf_counter() - t0
+        model.compile()
+        return time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    out: dict[str, float] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(len(models), os.cpu_count() or 1))) as pool:
-        out = dict(pool.map(one, models.items()))
+        futures = {pool.submit(one, kind, model): kind for kind, model in models.items()}
+        try:
+            for fut in as_completed(futures):
+                out[futures[fut]] = fut.result()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            for model in models.values():  # the other compiles: their processes work in their project folders
+                kill_tree(processes_in(model.config.get_output_dir()))
+            raise
     out["wall"] = time.perf_counter() - t0
     return out
 
