@@ -5,8 +5,9 @@ conversions they use) give the same bits as the ap_fixed code they replace.
 One testbench is compiled twice, as is and with ``-DHAD_HLS_NO_FAST_CSIM`` (every layer then runs its ap_fixed body),
 and run on edge values: random raw bit patterns (extremes of every type), outputs that saturate or round negative
 values (AP_RND/AP_SAT result types, an unsigned result), a wrapping accumulator, constant LayerNorm rows (variance
-0), GELU inputs at and next to +-2^RB, odd shapes (L = 11, 9, 13; n_in = 13, 9; d = 4, 16, 32, 64), padding masks
-including a sample with every key padded, and weight arrays refilled between calls (the weight cache must notice).
+0), GELU inputs at and next to +-2^RB, AV / normalisation / score signals wider than 64 bits (__int128), odd shapes
+(L = 11, 9, 13; n_in = 13, 9; d = 4, 16, 32, 64), padding masks including a sample with every key padded, and weight
+arrays refilled between calls (the weight cache must notice).
 The fast build must take the fast path for every layer under test, the other build none of them; the printed output
 bits must be identical.
 """
@@ -237,6 +238,21 @@ template <class CFG, class X, class Y> void run_fp(const char *name, int trials,
     }
 }
 
+// ---- signals wider than 64 bits (long L on the default types: norm_prod_t ap_int<67> at L = 8192), in __int128
+template <unsigned L_, unsigned H_, unsigned D_, unsigned N_> struct att_wide_cfg : att_cfg<L_, H_, D_, N_> {
+    typedef ap_int<70> av_acc_t;
+    typedef ap_int<89> norm_prod_t;
+};
+template <unsigned L_, unsigned H_, unsigned D_> struct fp_wide_cfg : fp_cfg<L_, H_, D_> {
+    static const unsigned qk_width = 31, index_shift = 2 * 20 + 17 - 6;
+    typedef ap_fixed<31, 11, AP_RND, AP_SAT> qk_t;
+    typedef ap_int<2 * 31 + 7> score_t;
+    typedef ap_int<2 * 31 + 8> score_diff_t;
+    typedef ap_int<2 * 31 + 8 + 18> index_prod_t;
+    typedef ap_int<48> av_acc_t;
+    typedef ap_int<67> norm_prod_t;
+};
+
 // ---- conversions: random raw bits of a wide accumulator into rounding / saturating / unsigned / wrapping types
 template <class S, class D> void run_copy(const char *name, int n) {
     flag(name, nnet::fixed_traits<S>::ok && nnet::fixed_traits<D>::convertible);
@@ -267,6 +283,8 @@ int main() {
     run_attention<att_cfg<13, 1, 64, 1>, ap_fixed<16, 6>, ap_fixed<16, 6> >("att_d64", 6, 2);
     run_fp<fp_cfg<11, 3, 4>, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("fp", 10, 1);
     run_fp<fp_cfg<9, 2, 16>, in_sat_t, ap_fixed<12, 3, AP_TRN, AP_SAT> >("fp_d16", 10, 8);
+    run_attention<att_wide_cfg<11, 2, 16, 4>, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("att_wide", 10, 4);
+    run_fp<fp_wide_cfg<11, 2, 16>, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("fp_wide", 10, 4);
     run_copy<ap_fixed<40, 16>, ap_fixed<8, 3, AP_RND, AP_SAT> >("rnd_sat", 20000);
     run_copy<ap_fixed<40, 16>, ap_ufixed<7, 2, AP_RND, AP_SAT> >("u_rnd_sat", 20000);
     run_copy<ap_fixed<40, 16>, ap_fixed<10, 4> >("trn_wrap", 20000);
@@ -277,7 +295,8 @@ int main() {
 """
 
 LAYERS = (
-    "ln", "ln_sat", "ln_rnd", "gelu", "gelu_sat", "dense", "dense_sat", "att", "att_d32", "att_d64", "fp", "fp_d16"
+    "ln", "ln_sat", "ln_rnd", "gelu", "gelu_sat", "dense", "dense_sat", "att", "att_d32", "att_d64", "fp", "fp_d16",
+    "att_wide", "fp_wide",
 )  # fmt: skip
 
 
