@@ -144,3 +144,37 @@ def test_fp_at_L2048_golden_csim_rtl_bit_exact(tmp_path):
     assert np.array_equal(csim["y"], y_golden)
     assert (rtl.ctx != np.stack([t.ctx for t in traces])).sum() == 0
     assert (rtl.y != np.stack([t.y for t in traces])).sum() == 0
+
+
+@pytest.mark.parametrize(
+    "command,precision,expect",
+    [
+        (
+            "csim",
+            {"value": "ap_fixed<1000,500>"},
+            "had-hls csim: error: hls.precision: internal signal norm_prod needs ap_int<1039> (3 keys (top_n) x value",
+        ),
+        (
+            "cosim",
+            {"fp_inv_sqrt_frac": 40},
+            "had-hls cosim: error: hls.precision.fp_inv_sqrt_frac: RTL parameter INV = 388736063997 needs 40 bits",
+        ),
+        (
+            "report",
+            {"accum": "ap_fixed<20,4>"},
+            "had-hls report: error: hls.precision: accum ap_fixed<20,4> can overflow in the",
+        ),
+    ],
+    ids=["ap_int_limit", "verilog_parameter", "accum_for_E"],
+)
+def test_types_that_cannot_stay_exact_fail_in_one_line(tmp_path, project_file, capsys, command, precision, expect):
+    """Exit 2, one line on stderr naming the key, the type or parameter and the width it needs; nothing written."""
+    from had_hls.cli import main
+
+    path = project_file(name="wide", hls={"precision": precision})
+    out = tmp_path / "out"
+    assert main([command, str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expect), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()

@@ -31,7 +31,6 @@ from had_hls.estimate.point import FMAX_MAX_SEQ_LEN, fmax_point, synth_point
 from had_hls.estimate.power import COEFFICIENTS, HORO, KUON, coefficient_table, power_mw, vcd_activity
 from had_hls.estimate.synth import yosys_version
 from had_hls.io import staged_output, write_json
-from had_hls.rtl.generate import design_for
 
 PAPER_AREA_REDUCTION = 0.79
 PAPER_POWER_REDUCTION = 0.87
@@ -138,7 +137,7 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     ``csim=False``: when the co-simulation must run and no C-sim vectors exist, it uses the project's seeded
     vectors without running the C-simulation first (as ``had-hls cosim --no-csim``).
     """
-    from had_hls.verify.cosim import rtl_section
+    from had_hls.verify.cosim import checked_designs, rtl_section
     from had_hls.verify.csim import build_specs
 
     t_start = time.perf_counter()
@@ -148,7 +147,7 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     fmax = cfg.fmax if fmax is None else fmax
     fmax_timeout = cfg.fmax_timeout_s if fmax_timeout is None else fmax_timeout
     specs = dict(zip(KINDS, build_specs(project), strict=True))
-    designs = {k: design_for(s, lanes) for k, s in specs.items()}
+    designs = checked_designs(specs, lanes)
     cj = _cosim_inputs(project, out, lanes, vectors, quiet, csim)
     cyc = {"had": cj["had"]["cycles_per_query"], "fp": cj["fp_baseline"]["cycles_per_query"]}
     f_mhz = 1000.0 / project.hls.clock_period
