@@ -45,8 +45,14 @@ def main() -> None:
     out = Path(args.out or ROOT / "benchmarks" / "results" / f"long_seq_L{args.seq_len}.json")
     doc = {
         "name": f"long_seq_L{args.seq_len}",
-        "model": {"seq_len": args.seq_len, "embed_dim": args.embed_dim, "num_heads": args.heads,
-                  "top_n": args.top_n, "seed": 13, "key_padding_mask": True},
+        "model": {
+            "seq_len": args.seq_len,
+            "embed_dim": args.embed_dim,
+            "num_heads": args.heads,
+            "top_n": args.top_n,
+            "seed": 13,
+            "key_padding_mask": True,
+        },
         "csim": {"vectors": args.vectors},
         "rtl": {"lanes": args.lanes, "simulator": args.simulator, "vcd_vectors": 0, "fmax": False},
     }
@@ -65,8 +71,11 @@ def main() -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def widths(spec) -> dict:
-        return {"all": spec.widths, "wider_than_int64": sorted(k for k, b in spec.widths.items() if b > INT64_BITS),
-                "wider_than_64": sorted(k for k, b in spec.widths.items() if b > 64)}
+        return {
+            "all": spec.widths,
+            "wider_than_int64": sorted(k for k, b in spec.widths.items() if b > INT64_BITS),
+            "wider_than_64": sorted(k for k, b in spec.widths.items() if b > 64),
+        }
 
     layers = {}
     for kind, c, r in (("had", cs["had"], co["had"]), ("fp", cs["fp_baseline"], co["fp_baseline"])):
@@ -76,32 +85,45 @@ def main() -> None:
             "rtl_ctx_vs_golden_mismatches": r["ctx_mismatches"],
             "rtl_vs_csim_mismatches": r["csim_mismatches"],
             "max_abs_output": c["max_abs_output"],
-            "csim_compile_s": c["compile_s"], "csim_run_s": c["run_s"],
-            "rtl_build_s": r["build_s"], "rtl_run_s": r["run_s"],
+            "csim_compile_s": c["compile_s"],
+            "csim_run_s": c["run_s"],
+            "rtl_build_s": r["build_s"],
+            "rtl_run_s": r["run_s"],
             "rtl_cycles_per_query": r["cycles_per_query"],
         }
     result = {
-        "shape": {"seq_len": args.seq_len, "embed_dim": args.embed_dim, "num_heads": args.heads,
-                  "top_n": args.top_n, "lanes": args.lanes, "key_padding_mask": True},
+        "shape": {
+            "seq_len": args.seq_len,
+            "embed_dim": args.embed_dim,
+            "num_heads": args.heads,
+            "top_n": args.top_n,
+            "lanes": args.lanes,
+            "key_padding_mask": True,
+        },
         "precision": had_spec.precision.as_strings(),
         "widths": {"had": widths(had_spec), "fp": widths(fp_spec)},
         "vectors": cs["vectors"],
         "output_elements_per_layer": cs["output_elements"],
         "simulator": co["simulator_version"],
         "layers": layers,
-        "bit_exact": cs["golden_mismatches"] == 0 and cs["fp_baseline"]["golden_mismatches"] == 0 and co["pass"]
-                     and co["csim_mismatches"] == 0 and co["fp_baseline"]["csim_mismatches"] == 0,
+        "bit_exact": cs["golden_mismatches"] == 0
+        and cs["fp_baseline"]["golden_mismatches"] == 0
+        and co["pass"]
+        and co["csim_mismatches"] == 0
+        and co["fp_baseline"]["csim_mismatches"] == 0,
         "csim_wall_s": round(csim_s, 1),
         "cosim_wall_s": round(cosim_s, 1),
         "cpu_s": round(sum(u.ru_utime + u.ru_stime for u in usage), 1),
         "peak_rss_mb": round(usage[0].ru_maxrss / 1024),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "command": f"benchmarks/long_seq_exact.py --seq-len {args.seq_len} --embed-dim {args.embed_dim} "
-                   f"--heads {args.heads} --top-n {args.top_n} --lanes {args.lanes} --vectors {args.vectors}",
+        f"--heads {args.heads} --top-n {args.top_n} --lanes {args.lanes} --vectors {args.vectors}",
     }
     write_json(out, result)
-    print(f"wrote {out}: bit exact {result['bit_exact']}, csim {result['csim_wall_s']} s, "
-          f"cosim {result['cosim_wall_s']} s")
+    print(
+        f"wrote {out}: bit exact {result['bit_exact']}, csim {result['csim_wall_s']} s, "
+        f"cosim {result['cosim_wall_s']} s"
+    )
 
 
 if __name__ == "__main__":
