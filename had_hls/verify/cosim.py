@@ -152,7 +152,7 @@ def cosim_layer(
             "build_s": round(sim.build_s, 2),
             "run_s": round(sim.run_s, 3),
             "golden_s": round(golden_s, 3),
-            "vcd": None if sim.vcd is None else str(sim.vcd.relative_to(workdir.parent.parent)),
+            "vcd": None if sim.vcd is None else str(sim.vcd.relative_to(Path(workdir).resolve().parent.parent)),
             "vcd_vectors": min(vcd_vectors, k),
             "vcd_cycles": vcd_cycles,
             "vcd_start": vcd_start,
