@@ -31,11 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from had_hls.errors import MissingToolError
+from had_hls.estimate.levels import logic_depth
 from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, RtlDesign
 
 INSTALL_YOSYS = "pip install pyosys  (or: apt-get install -y yosys)"
 # skip ABC9's post-mapping equivalence self-check (&verify): same netlist, minutes less on large cores
 ABC9_NO_VERIFY = "scratchpad -set abc9.verify 0"
+# the mapped top module alone (not the cell library), for the logic-level analysis of estimate/levels.py
+NETLIST_JSON = "netlist_xilinx.json"
+WRITE_NETLIST = f"select synth_top\nwrite_json -selected {NETLIST_JSON}\nselect -clear"
 
 # parameters of each core module (the rest of design.params belongs to attention_top / out_proj)
 CORE_PARAMS = {
@@ -48,7 +52,8 @@ CORE_PARAMS = {
         "PA",
         "DN",
         "HB",
-        "CB",
+        "KW",
+        "S",
         "EW",
         "RW",
         "R",
@@ -138,6 +143,7 @@ class SynthResult:
     memories: list[dict[str, Any]] = field(default_factory=list)
     tool: str = ""
     seconds: float = 0.0
+    timing: dict[str, Any] = field(default_factory=dict)  # levels.LogicDepth of the worst register-to-register path
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -259,6 +265,7 @@ tee -q -o memories.il dump t:$mem_v2 t:$mem
 {ABC9_NO_VERIFY}
 synth_xilinx -family xcup -top synth_top -flatten -noiopad
 tee -q -o stat_xilinx.json stat -json
+{WRITE_NETLIST}
 """
     t0 = time.perf_counter()
     run_yosys(script, workdir, "yosys_xilinx.log", timeout=timeout)
@@ -266,6 +273,7 @@ tee -q -o stat_xilinx.json stat -json
     cells = _stat_cells(workdir / "stat_xilinx.json")
     res = counts_from_cells(design.kind, cells)
     res.memories = parse_memories(workdir / "memories.il")
+    res.timing = logic_depth(workdir / NETLIST_JSON, "synth_top").as_dict()
     res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0)"
     res.seconds = round(seconds, 2)
     return res

@@ -25,7 +25,7 @@ RTL_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "rtl"
 TB_DIR = Path(__file__).resolve().parents[2] / "verification" / "rtl"
 RTL_SOURCES = (
     "hamming_unit.v",
-    "topn_select.v",
+    "topn_stream.v",
     "softmax_av.v",
     "attention_common.v",
     "fp_score_unit.v",
@@ -201,7 +201,6 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
         "N": spec.top_n,
         "QW": 1 if spec.kind == "had" else p.qk.width,
         "HB": w["ham"],
-        "CB": w["count"],
         "EW": p.exp_table.width,
         "RW": p.recip_table.width,
         "R": p.recip_index_bits,
@@ -230,9 +229,12 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
     d = spec.head_dim
     params["DN"] = min(k for k in range(1, d + 1) if d % k == 0 and d // k <= groups)
     if spec.kind == "had":
+        keep = min(spec.top_n, spec.seq_len)
         # sparse AV: PA lanes read the V rows of the kept keys only; a job keeps <= min(N, L) keys and must finish
         # within ceil(L/P) cycles, so PA = ceil(min(N, L) / ceil(L/P)) (<= P), at least 1
-        params["PA"] = max(1, -(-min(spec.top_n, spec.seq_len) // groups))
+        params["PA"] = max(1, -(-keep // groups))
+        params["KW"] = bits_for_unsigned(keep)
+        params["S"] = topn_scan_bins(d, groups)
     if spec.kind == "fp":
         params.update(
             SW=w["score"],
@@ -246,6 +248,15 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
         raise RtlLimitError("hls.precision", "the RTL twin needs signed accum, value and context types")
     check_parameters(params)
     return RtlDesign(spec=spec, lanes=lanes, params=params)
+
+
+def topn_scan_bins(head_dim: int, groups: int) -> int:
+    """S: histogram bins the top-N scan reads per cycle, the smallest power of two with ceil(d / S) <= ceil(L/P)
+    (the scan of one job must end before the job after next reuses its histogram bank)."""
+    s = 1
+    while -(-head_dim // s) > groups and s < head_dim:
+        s *= 2
+    return s
 
 
 # A Verilog parameter without a type or range is an integer: 32-bit signed (IEEE 1364-2005, 4.10.1 and 12.2).

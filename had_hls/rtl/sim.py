@@ -150,12 +150,12 @@ def run_simulation(
     vcd_args = ["+vcd", f"+nbeats={min(vcd_vectors, k) * s.seq_len}", f"+stop={vcd_cycles}", f"+start={vcd_start}"]
     t0 = time.perf_counter()
     if simulator == "icarus":
-        _run([tools["iverilog"], "-g2005", "-I", str(workdir), "-s", "tb", "-o", "sim.vvp", tb, *srcs], workdir)
+        run_tool([tools["iverilog"], "-g2005", "-I", str(workdir), "-s", "tb", "-o", "sim.vvp", tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
         if vcd:
-            _run([tools["vvp"], "-n", "sim.vvp", *vcd_args], workdir)
+            run_tool([tools["vvp"], "-n", "sim.vvp", *vcd_args], workdir)
         t1 = time.perf_counter()
-        _run([tools["vvp"], "-n", "sim.vvp"], workdir)
+        run_tool([tools["vvp"], "-n", "sim.vvp"], workdir)
     else:
         cmd = [
             tools["verilator"], "--cc", "--exe", "--build", "--timing", "--main", "-j", str(os.cpu_count() or 1),
@@ -165,17 +165,17 @@ def run_simulation(
         ]
         if vcd:
             cmd += ["--trace", "--no-trace-params"]  # parameters are constants, not hardware
-        _run([*cmd, tb, *srcs], workdir)
+        run_tool([*cmd, tb, *srcs], workdir)
         build_s = time.perf_counter() - t0
         if vcd:
-            _run([str(workdir / "obj_dir" / "Vtb"), *vcd_args], workdir)
+            run_tool([str(workdir / "obj_dir" / "Vtb"), *vcd_args], workdir)
         t1 = time.perf_counter()
-        _run([str(workdir / "obj_dir" / "Vtb")], workdir)
+        run_tool([str(workdir / "obj_dir" / "Vtb")], workdir)
     run_s = time.perf_counter() - t1
     return _parse(design, out, k, simulator, build_s, run_s, (workdir / "activity.vcd") if vcd else None)
 
 
-def _run(cmd: list[str], cwd: Path) -> None:
+def run_tool(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     (cwd / "sim.log").open("a").write(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}\n")
     if proc.returncode != 0:

@@ -2,13 +2,19 @@
 // (ap_fixed quantisation / overflow modes, had_hls/fixed.py) and a small stream FIFO.
 `default_nettype none
 
-// normalise_row (golden.normalise_av): one head of one query row, DN of its D elements per cycle.
+// normalise_row (golden.normalise_av): one head of one query row, DN of its D elements per cycle, pipelined.
 //   S = 0 -> ctx = 0. Else p = floor(log2 S) (leading one), idx = the R bits of S below its leading one,
-//   r = recip_table[idx] ~ 2^p / S,  ctx[c] = sat_CW(round_half_up(acc[c] * r >> (VF + RF + p - CF))).
-//   load: snapshot S and acc[0..D-1] (the AV accumulators are free for the next job) and read r (synchronous
-//         ROM of 2^R entries: one block RAM instead of a LUT ROM);
-//   step: shift the snapshot down by DN elements. ctx = elements c .. c+DN-1 after c/DN steps (combinational,
-//         DN lanes of multiply + round + saturate; D/DN steps per head, the cores pick DN so that D/DN <= ceil(L/P)).
+//   r = recip_table[idx] ~ 2^p / S,  ctx[c] = sat_CW(round_half_up(acc[c] * r >> sh)),  sh = VF + RF + p - CF.
+//   load: snapshot acc[0..D-1] (the AV accumulators are free for the next job), read r (synchronous ROM of 2^R
+//         entries: one block RAM), register sh - 1 and S = 0;
+//   step: issue the next DN elements (the snapshot shifts down by DN); they pass
+//     M1, M2  prod = acc * r                        (a multiplier with two register stages: DSP MREG / PREG)
+//     M3      q = prod >>> (sh - 1)                 (a barrel shift by the row's constant)
+//     M4      hi = q >= 2 lim_hi + 1, lo = q <= 2 lim_lo - 2, v = (q + 1) >>> 1 on CW + 2 bits
+//     M5      ctx = S = 0 ? 0 : hi ? lim_hi : lo ? lim_lo : v
+//   round_half_up(x >> sh) = floor((floor(x / 2^(sh-1)) + 1) / 2): the same integers as the single-cycle form.
+//   ctx / out_v / out_tag leave LAT = 5 cycles after the step (normalise_latency in had_hls.rtl.generate); the
+//   row's sh - 1 and S = 0 travel with each step, so the next row's load may come while these are in flight.
 module normalise_row #(
     parameter D    = 8,
     parameter DN   = 8,     // lanes (elements per cycle); must divide D
@@ -21,30 +27,32 @@ module normalise_row #(
     parameter VF   = 10,
     parameter RF   = 17,
     parameter CF   = 10,
+    parameter TW   = 1,     // tag bits
     parameter RECIP_FILE = "recip_table.hex"
 ) (
     input  wire             clk,
+    input  wire             rst,
+    input  wire             en,
     input  wire             load,
     input  wire             step,
     input  wire [SUMW-1:0]  sum,
     input  wire [D*AVW-1:0] acc,
-    output reg  [DN*CW-1:0] ctx
+    input  wire [TW-1:0]    in_tag,   // with step
+    output reg  [DN*CW-1:0] ctx,
+    output reg              out_v,
+    output reg  [TW-1:0]    out_tag
 );
     localparam XW = NPW + 3;
-    integer b, c, pi, p, shift;
-    reg [SUMW+R-1:0] shifted;
-    reg  [R-1:0]  idx;
-    reg signed [XW-1:0] prod, half, lim_hi, lim_lo;
-    reg signed [AVW-1:0] a;
-    reg signed [RW:0] rs;
+    localparam SHB = $clog2(VF + RF + SUMW + 1) + 1;   // bits of sh - 1
+    integer b, c;
 
     reg [RW-1:0] recip_rom [0:(1 << R)-1];
     initial $readmemh(RECIP_FILE, recip_rom);
-    reg [SUMW-1:0]  s_r;
-    reg [D*AVW-1:0] a_r;
-    reg [RW-1:0]    r;
 
-    // reciprocal index of the incoming S (read at load)
+    // load: leading one of S, reciprocal index, sh - 1
+    reg [SUMW+R-1:0] shifted;
+    reg [R-1:0] idx;
+    integer pi;
     always @* begin
         pi = 0;
         for (b = 0; b < SUMW; b = b + 1) if (sum[b]) pi = b;
@@ -53,35 +61,62 @@ module normalise_row #(
         else shifted = shifted << (R - pi);
         idx = shifted[R-1:0];
     end
-
+    reg [D*AVW-1:0] a_r;
+    reg [RW-1:0] r;
+    reg [SHB-1:0] sh1;               // sh - 1 of the loaded row
+    reg z;                           // S = 0
     always @(posedge clk) begin
-        if (load) begin
-            s_r <= sum;
+        if (en && load) begin
             a_r <= acc;
             r <= recip_rom[idx];
-        end else if (step) begin
+            sh1 <= (sum == 0) ? {SHB{1'b0}} : VF + RF + pi - CF - 1;
+            z <= (sum == 0);
+        end else if (en && step) begin
             a_r <= a_r >> (DN * AVW);
         end
     end
 
-    always @* begin
-        p = 0;
-        for (b = 0; b < SUMW; b = b + 1) if (s_r[b]) p = b;
-        shift = VF + RF + p - CF;
-        lim_hi = (1 <<< (CW - 1)) - 1;
-        lim_lo = -(1 <<< (CW - 1));
-        rs = {1'b0, r};
-        if (shift < 1) shift = 1;  // only when S = 0 (then ctx = 0): keeps the shifts below in range
-        for (c = 0; c < DN; c = c + 1) begin
-            a = a_r[c*AVW +: AVW];
-            prod = a * rs;
-            half = 1;
-            half = half <<< (shift - 1);
-            prod = (prod + half) >>> shift;
-            if (s_r == 0) prod = 0;
-            else if (prod > lim_hi) prod = lim_hi;
-            else if (prod < lim_lo) prod = lim_lo;
-            ctx[c*CW +: CW] = prod[CW-1:0];
+    // M1, M2: the products
+    reg m1_v, m2_v, m3_v, m4_v;
+    reg [TW-1:0] m1_t, m2_t, m3_t, m4_t;
+    reg [SHB-1:0] m1_s, m2_s;
+    reg m1_z, m2_z, m3_z, m4_z;
+    reg signed [XW-1:0] m1_p [0:DN-1];
+    reg signed [XW-1:0] m2_p [0:DN-1];
+    reg signed [XW-1:0] m3_q [0:DN-1];
+    reg [DN-1:0] m4_hi, m4_lo;
+    reg [DN*(CW+1)-1:0] m4_v1;
+    reg signed [AVW-1:0] a;
+    reg signed [RW:0] rs;
+    reg signed [XW-1:0] qq;
+    reg signed [CW+1:0] q2;
+    wire signed [XW-1:0] lim_hi = (1 <<< (CW - 1)) - 1;
+    wire signed [XW-1:0] lim_lo = -(1 <<< (CW - 1));
+    always @(posedge clk) begin
+        if (rst) begin
+            m1_v <= 1'b0; m2_v <= 1'b0; m3_v <= 1'b0; m4_v <= 1'b0; out_v <= 1'b0;
+        end else if (en) begin
+            m1_v <= step; m2_v <= m1_v; m3_v <= m2_v; m4_v <= m3_v; out_v <= m4_v;
+            m1_t <= in_tag; m2_t <= m1_t; m3_t <= m2_t; m4_t <= m3_t; out_tag <= m4_t;
+        end
+        if (en) begin
+            rs = {1'b0, r};
+            for (c = 0; c < DN; c = c + 1) begin
+                a = a_r[c*AVW +: AVW];
+                m1_p[c] <= a * rs;
+                m2_p[c] <= m1_p[c];
+                m3_q[c] <= m2_p[c] >>> m2_s;
+                qq = m3_q[c];
+                m4_hi[c] <= qq >= 2 * lim_hi + 1;
+                m4_lo[c] <= qq <= 2 * lim_lo - 2;
+                q2 = qq[CW+1:0];
+                q2 = q2 + 1;
+                m4_v1[c*(CW+1) +: CW+1] <= q2[CW+1:1];
+                ctx[c*CW +: CW] <= m4_z ? {CW{1'b0}} : m4_hi[c] ? lim_hi[CW-1:0] : m4_lo[c] ? lim_lo[CW-1:0]
+                                                     : m4_v1[c*(CW+1) +: CW];
+            end
+            m1_s <= sh1; m2_s <= m1_s;
+            m1_z <= z; m2_z <= m1_z; m3_z <= m2_z; m4_z <= m3_z;
         end
     end
 endmodule
@@ -197,5 +232,90 @@ module stream_fifo #(
             count <= count + push - pop;
         end
     end
+endmodule
+
+// sum_tree: out = sum of N values of WI bits (signed when SIGNED), a balanced adder tree of LV = ceil(log2 N) levels
+// with a register after every RE levels and after the last (LAT = max(1, ceil(LV / RE)) cycles; N = 1: one
+// register). The tag (valid, first, ... of the caller) travels alongside, cleared by rst. Width grows by one bit a
+// level; out has WO bits (sign- or zero-extended, WO >= WI + LV).
+module sum_tree #(
+    parameter N      = 4,
+    parameter WI     = 8,
+    parameter WO     = 10,
+    parameter SIGNED = 0,
+    parameter RE     = 2,
+    parameter TW     = 1
+) (
+    input  wire          clk,
+    input  wire          rst,
+    input  wire          en,
+    input  wire [N*WI-1:0] in,
+    input  wire [TW-1:0] in_tag,
+    output wire [WO-1:0] out,
+    output wire [TW-1:0] out_tag
+);
+    localparam LV = (N > 1) ? $clog2(N) : 0;
+    genvar l, i;
+    generate
+        if (LV == 0) begin : one
+            reg [WO-1:0] r;
+            reg [TW-1:0] tg;
+            always @(posedge clk) begin
+                if (rst) tg <= {TW{1'b0}};
+                else if (en) tg <= in_tag;
+                if (en) r <= SIGNED ? {{(WO-WI){in[WI-1]}}, in} : {{(WO-WI){1'b0}}, in};
+            end
+            assign out = r;
+            assign out_tag = tg;
+        end else begin : tree
+            for (l = 0; l < LV; l = l + 1) begin : lvl
+                localparam NI = (N + (1 << l) - 1) >> l;        // values entering level l
+                localparam NO = (NI + 1) / 2;
+                localparam WL = WI + l;                          // their width
+                localparam REG = ((l + 1) % RE == 0) || (l == LV - 1);
+                wire [NI*WL-1:0] vin;
+                wire [TW-1:0] tin;
+                wire [NO*(WL+1)-1:0] vsum;
+                for (i = 0; i < NO; i = i + 1) begin : add
+                    wire [WL-1:0] a = vin[(2*i)*WL +: WL];
+                    wire [WL-1:0] b;
+                    if (2 * i + 1 < NI) begin : two
+                        assign b = vin[(2*i+1)*WL +: WL];
+                    end else begin : single
+                        assign b = {WL{1'b0}};
+                    end
+                    wire [WL:0] ax = SIGNED ? {a[WL-1], a} : {1'b0, a};
+                    wire [WL:0] bx = SIGNED ? {b[WL-1], b} : {1'b0, b};
+                    assign vsum[i*(WL+1) +: WL+1] = ax + bx;
+                end
+                wire [NO*(WL+1)-1:0] vout;
+                wire [TW-1:0] tout;
+                if (REG) begin : r
+                    reg [NO*(WL+1)-1:0] v;
+                    reg [TW-1:0] tg;
+                    always @(posedge clk) begin
+                        if (rst) tg <= {TW{1'b0}};
+                        else if (en) tg <= tin;
+                        if (en) v <= vsum;
+                    end
+                    assign vout = v;
+                    assign tout = tg;
+                end else begin : c
+                    assign vout = vsum;
+                    assign tout = tin;
+                end
+                if (l == 0) begin : first
+                    assign vin = in;
+                    assign tin = in_tag;
+                end else begin : next
+                    assign vin = lvl[l-1].vout;
+                    assign tin = lvl[l-1].tout;
+                end
+            end
+            wire [WI+LV-1:0] top = lvl[LV-1].vout;
+            assign out = SIGNED ? {{(WO-WI-LV){top[WI+LV-1]}}, top} : {{(WO-WI-LV){1'b0}}, top};
+            assign out_tag = lvl[LV-1].tout;
+        end
+    endgenerate
 endmodule
 `default_nettype wire

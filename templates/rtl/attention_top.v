@@ -11,7 +11,7 @@ module attention_top #(
     parameter PO = 1,
     parameter L = 8, parameter E = 8, parameter H = 1, parameter P = 4, parameter N = 4, parameter PA = 0, parameter DN = 0,
     parameter QW = 1,
-    parameter HB = 4, parameter CB = 4,
+    parameter HB = 4, parameter KW = 3, parameter S = 1,
     parameter SW = 36, parameter IPW = 55, parameter INV = 46341, parameter ISH = 23, parameter T = 1024,
     parameter TB = 10,
     parameter EW = 18, parameter RW = 18, parameter R = 10, parameter SUMW = 21, parameter AVW = 40,
@@ -44,7 +44,7 @@ module attention_top #(
 
     generate
         if (KIND == 0) begin : had
-            had_attention_core #(.L(L), .E(E), .H(H), .P(P), .N(N), .PA(PA), .DN(DN), .HB(HB), .CB(CB), .EW(EW), .RW(RW), .R(R),
+            had_attention_core #(.L(L), .E(E), .H(H), .P(P), .N(N), .PA(PA), .DN(DN), .HB(HB), .KW(KW), .S(S), .EW(EW), .RW(RW), .R(R),
                 .SUMW(SUMW), .AVW(AVW), .NPW(NPW), .VW(VW), .CW(CW), .VF(VF), .RF(RF), .CF(CF),
                 .EXP_FILE(EXP_FILE), .RECIP_FILE(RECIP_FILE)) core (
                 .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_q(in_q), .in_k(in_k),

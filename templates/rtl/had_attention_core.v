@@ -53,7 +53,8 @@ module had_attention_core #(
     parameter PA   = 0,     // AV lanes; 0 = derive max(1, ceil(min(N, L) / ceil(L/P))) (had_hls.rtl passes it)
     parameter DN   = 0,     // normaliser lanes; 0 = derive: the smallest divisor of D with D / DN <= ceil(L/P)
     parameter HB   = 4,     // spec.widths['ham']
-    parameter CB   = 4,     // spec.widths['count']
+    parameter KW   = 3,     // bits of a count up to min(N, L)
+    parameter S    = 1,     // top-N scan bins per cycle (a power of two with ceil(D / S) <= ceil(L/P))
     parameter EW   = 18,    // exp table width
     parameter RW   = 18,    // recip table width
     parameter R    = 10,    // recip_index_bits
@@ -90,8 +91,14 @@ module had_attention_core #(
     localparam CDEP = (NK + P - 1) / P > 0 ? (NK + P - 1) / P : 1;         // cbuf rows per half
     localparam KB  = (L > 1) ? $clog2(L) : 1;    // key index bits
     localparam XB  = $clog2(L * P + E + G + 2) + 1;   // counters
-    localparam HWB = (D + 1) * CB;
     localparam LW  = HB + 1;                     // hbuf lane: {valid, ham}
+    localparam TPIPE = (P > 4) ? 2 : (P > 1) ? 1 : 0;   // topn_hist: registers in the per-bin lane sum
+    localparam KST = (P > 4) ? 3 : (P > 1) ? 2 : 1;     // topn_keep stages
+    localparam NW  = (D + S - 1) / S;            // topn_hist scan cycles per job
+    // hbuf: a beat is read back G + NW + TPIPE + 2 cycles after it is written; JS jobs of G rows hold that
+    localparam JS  = 2 + (NW + TPIPE + 2) / G;
+    localparam HBD = JS * G;
+    localparam CRB = (CDEP > 1) ? $clog2(CDEP) : 1;
     localparam CEW = KB + HB;                    // cbuf entry: {key, ham - hmin}
     localparam LASTW = L - (G - 1) * P;          // lanes holding a key in the last group
     localparam DNX = (DN > 0) ? DN : norm_lanes(D, G);
@@ -112,11 +119,9 @@ module had_attention_core #(
     wire ld_we = in_valid && in_ready;
 
     // ---------------------------------------------------------------- pipeline enable (back-pressure)
-    reg c_pending, c_lj;
-    reg [XB-1:0] c_h;
     reg n_active, n_lj;
     reg [XB-1:0] n_k, n_h;
-    wire c_emit = n_active && (n_k == NC - 1) && (n_h == H - 1);   // this cycle completes a context row
+    wire c_emit;                                  // this cycle completes a context row (normaliser output)
     wire c_stall = c_emit && ctx_valid && !ctx_ready;
     wire en = !c_stall;
 
@@ -161,11 +166,9 @@ module had_attention_core #(
         end
     endgenerate
 
-    // ---------------------------------------------------------------- stage A1: Hamming lanes, histogram, hbuf
-    reg a1_v, a1_bank, a1_first, a1_last, a1_lj;
+    // ---------------------------------------------------------------- stage A1: Hamming lanes
+    reg a1_v, a1_bank, a1_first, a1_last;
     reg [XB-1:0] a1_g, a1_h;
-    reg [HWB-1:0] hist0, hist1;
-    reg [CB-1:0] nv0, nv1;
     wire [P-1:0] a_lv;
     wire [D-1:0] a_q;
     word_select #(.W(D), .N(H), .SB(XB)) a_qsel (.in(q_rd), .sel(a1_h), .out(a_q));
@@ -184,42 +187,50 @@ module had_attention_core #(
             end
         end
     endgenerate
-    hamming_unit #(.D(D), .P(P), .HB(HB)) ham_u (.q(a_q), .k(a_k), .ham(a_ham));
-    wire [HWB-1:0] a_hist_next;
-    wire [CB-1:0] a_nv_next;
-    topn_hist_update #(.D(D), .P(P), .HB(HB), .CB(CB)) hist_u (
-        .first(a1_first), .hist_in(a1_bank ? hist1 : hist0), .nvalid_in(a1_bank ? nv1 : nv0),
-        .lane_valid(a_lv), .ham(a_ham), .hist_out(a_hist_next), .nvalid_out(a_nv_next));
-    reg [P*LW-1:0] a_hw;
+    // A2 = the Hamming lanes' output (pipelined: the beat's facts travel as the tag)
+    wire a2_v, a2_bank, a2_last;
+    wire [P*HB-1:0] a2_ham;
+    wire [P-1:0] a2_lv;
+    hamming_unit #(.D(D), .P(P), .HB(HB), .TW(P + 3)) ham_u (
+        .clk(clk), .rst(rst), .en(en), .q(a_q), .k(a_k), .in_tag({a1_v, a1_bank, a1_last, a_lv}), .ham(a2_ham),
+        .out_tag({a2_v, a2_bank, a2_last, a2_lv}));
+
+    // ---------------------------------------------------------------- stage A2: histogram (topn_hist), hbuf
+    reg [XB-1:0] hb_wr, hb_rd;              // hbuf rows: job j, beat g at (j G + g) mod HBD, written and read in order
+    reg [P*LW-1:0] hbuf [0:HBD-1];
+    reg [P*LW-1:0] a2_hw;
     integer i;
     always @* begin
-        for (i = 0; i < P; i = i + 1) a_hw[i*LW +: LW] = {a_lv[i], a_ham[i*HB +: HB]};
+        for (i = 0; i < P; i = i + 1) a2_hw[i*LW +: LW] = {a2_lv[i], a2_ham[i*HB +: HB]};
     end
+    always @(posedge clk) if (en && a2_v) hbuf[hb_wr] <= a2_hw;
 
-    reg [P*LW-1:0] hbuf [0:2*G-1];
+    wire t_valid, t_bank;                   // the job's threshold, one cycle (topn_hist, HOLD = 0)
+    wire [HB-1:0] t_t, t_hmin;
+    wire [KW-1:0] t_take, t_n;
+    topn_hist #(.P(P), .D(D), .G(G), .NK(NK), .HW(HB), .KW(KW), .S(S), .PIPE(TPIPE), .HOLD(0), .MASKED(1)) hist_u (
+        .clk(clk), .rst(rst), .ce(en), .beat_valid(a2_v), .beat_bank(a2_bank), .beat_last(a2_last), .beat_h(a2_ham),
+        .beat_lv(a2_lv), .bank_busy(), .clearing(), .res_valid(t_valid), .res_ack(1'b1), .res_bank(t_bank),
+        .res_t(t_t), .res_take(t_take), .res_hmin(t_hmin), .res_n(t_n));
+    reg [HB-1:0] th_t0, th_t1, th_hmin0, th_hmin1;   // thresholds by job parity
+    reg [KW-1:0] th_take0, th_take1;
     always @(posedge clk) begin
-        if (en && a1_v) begin
-            hbuf[a1_bank * G + a1_g] <= a_hw;
-            if (a1_bank) begin hist1 <= a_hist_next; nv1 <= a_nv_next; end
-            else begin hist0 <= a_hist_next; nv0 <= a_nv_next; end
+        if (en && t_valid) begin
+            if (t_bank) begin th_t1 <= t_t; th_take1 <= t_take; th_hmin1 <= t_hmin; end
+            else begin th_t0 <= t_t; th_take0 <= t_take; th_hmin0 <= t_hmin; end
         end
     end
 
-    // ---------------------------------------------------------------- stage B0: read hbuf
-    reg b_active, b_bank, b_lj;
-    reg [XB-1:0] b_g, b_h, b_key;
+    // ---------------------------------------------------------------- stage B0: read hbuf (second pass)
+    reg b_active, b_bank;
+    reg [XB-1:0] b_g, b_key, b_h, b_i;      // beat, its first key; job head and query (B counts jobs in order)
     reg [P*LW-1:0] h_rd;
-    always @(posedge clk) if (en && b_active) h_rd <= hbuf[b_bank * G + b_g];
+    always @(posedge clk) if (en && b_active) h_rd <= hbuf[hb_rd];
 
-    // ---------------------------------------------------------------- stage B1: threshold, keep, compaction
+    // ---------------------------------------------------------------- stage B1..: keep (topn_keep, KST stages)
     reg b1_v, b1_bank, b1_first, b1_last, b1_lj;
     reg [XB-1:0] b1_h, b1_key;
-    reg [CB-1:0] b_seen;
-    wire [HWB-1:0] b_hist = b1_bank ? hist1 : hist0;
-    wire [CB-1:0] b_nv = b1_bank ? nv1 : nv0;
-    wire [HB-1:0] thresh, hmin;
-    wire [CB-1:0] take, seen_next;
-    wire [P-1:0] b_lv, kept;
+    wire [P-1:0] b_lv;
     wire [P*HB-1:0] b_ham;
     generate
         for (p = 0; p < P; p = p + 1) begin : b_lane
@@ -227,58 +238,41 @@ module had_attention_core #(
             assign b_ham[p*HB +: HB] = h_rd[p*LW +: HB];
         end
     endgenerate
-    topn_threshold #(.D(D), .HB(HB), .CB(CB), .N(N)) thr_u (
-        .hist(b_hist), .nvalid(b_nv), .thresh(thresh), .take(take), .hmin(hmin));
-    topn_keep #(.P(P), .HB(HB), .CB(CB)) keep_u (
-        .lane_valid(b_lv), .ham(b_ham), .thresh(thresh), .take(take), .seen_in(b1_first ? {CB{1'b0}} : b_seen),
-        .kept(kept), .seen_out(seen_next));
+    wire kept_v;
+    wire [P-1:0] kept;
+    topn_keep #(.P(P), .HW(HB), .KW(KW), .STAGES(KST)) keep_u (
+        .clk(clk), .rst(rst), .en(en), .in_v(b1_v), .in_first(b1_first), .lv(b_lv), .h(b_ham),
+        .in_t(b1_bank ? th_t1 : th_t0), .in_take(b1_bank ? th_take1 : th_take0), .kept_v(kept_v), .kept(kept));
+    // the beat's facts alongside topn_keep (hmin carried: the slot is rewritten for job j+2 as early as B1 + 1)
+    localparam BFW = 4 + 2 * XB + P * HB + HB;
+    reg [KST*BFW-1:0] b_line;
+    wire [BFW-1:0] b1_facts = {b1_bank, b1_first, b1_last, b1_lj, b1_h, b1_key, b_ham,
+                               b1_bank ? th_hmin1 : th_hmin0};
+    wire k_bank, k_first, k_last, k_lj;
+    wire [XB-1:0] k_h, k_key;
+    wire [P*HB-1:0] k_ham;
+    wire [HB-1:0] k_hmin;
+    assign {k_bank, k_first, k_last, k_lj, k_h, k_key, k_ham, k_hmin} = b_line[(KST-1)*BFW +: BFW];
+    always @(posedge clk) if (en) b_line <= (KST > 1) ? {b_line, b1_facts} : b1_facts;
 
-    // compaction: the kept lanes of this cycle go to positions cnt, cnt + 1, ... (position = row * P + bank)
-    reg [XB-1:0] c_row, c_bnk, c_cnt;        // next free position of the job (row, bank) and the count
-    reg [XB-1:0] base_row, base_bnk, base_cnt, slot, nxt_row, nxt_bnk, nxt_cnt, kk;
-    reg [XB-1:0] pre;
-    reg [P-1:0] cw_en;
-    reg [P*XB-1:0] cw_row;
-    reg [P*CEW-1:0] cw_dat;
-    reg [P*XB-1:0] lane_slot;
-    integer lp, bk;
-    always @* begin
-        base_row = b1_first ? {XB{1'b0}} : c_row;
-        base_bnk = b1_first ? {XB{1'b0}} : c_bnk;
-        base_cnt = b1_first ? {XB{1'b0}} : c_cnt;
-        pre = 0;
-        kk = {XB{1'b0}};   // assigned in every path: no latch (synth_ecp5 rejects latches)
-        for (lp = 0; lp < P; lp = lp + 1) begin
-            slot = base_bnk + pre;
-            lane_slot[lp*XB +: XB] = (slot >= P) ? slot - P : slot;
-            if (kept[lp]) pre = pre + 1'b1;
-        end
-        slot = base_bnk + pre;
-        nxt_bnk = (slot >= P) ? slot - P : slot;
-        nxt_row = (slot >= P) ? base_row + 1'b1 : base_row;
-        nxt_cnt = base_cnt + pre;
-        for (bk = 0; bk < P; bk = bk + 1) begin
-            cw_row[bk*XB +: XB] = (bk < base_bnk) ? base_row + 1'b1 : base_row;
-            cw_en[bk] = 1'b0;
-            cw_dat[bk*CEW +: CEW] = {CEW{1'b0}};
-            for (lp = 0; lp < P; lp = lp + 1)
-                if (kept[lp] && lane_slot[lp*XB +: XB] == bk) begin
-                    cw_en[bk] = 1'b1;
-                    kk = b1_key + lp;
-                    cw_dat[bk*CEW +: CEW] = {kk[KB-1:0], b_ham[lp*HB +: HB] - hmin};
-                end
-        end
-    end
+    // ---------------------------------------------------------------- compaction (topn_compact)
+    wire [P-1:0] cw_en;
+    wire [P*CRB-1:0] cw_row;
+    wire [P*CEW-1:0] cw_dat;
+    wire cw_bank, c_done, c_done_bank, c_done_lj;
+    wire [XB-1:0] c_done_h;
+    wire [KW-1:0] c_count;
+    topn_compact #(.P(P), .HW(HB), .KB(KB), .XB(XB), .KW(KW), .CRB(CRB)) compact_u (
+        .clk(clk), .rst(rst), .en(en), .in_v(kept_v), .in_first(k_first), .in_last(k_last), .in_bank(k_bank),
+        .in_h(k_h), .in_lj(k_lj), .kept(kept), .ham(k_ham), .key(k_key),
+        .hmin(k_hmin), .wr_en(cw_en), .wr_row(cw_row), .wr_dat(cw_dat), .wr_bank(cw_bank),
+        .done(c_done), .done_bank(c_done_bank), .done_h(c_done_h), .done_lj(c_done_lj), .count(c_count));
 
-    reg [XB-1:0] n0, n1;     // kept keys of the job in each cbuf half
+    reg [KW-1:0] n0, n1;     // kept keys of the job in each cbuf half
     always @(posedge clk) begin
-        if (en && b1_v) begin
-            b_seen <= seen_next;
-            c_row <= nxt_row; c_bnk <= nxt_bnk; c_cnt <= nxt_cnt;
-            if (b1_last) begin
-                if (b1_bank) n1 <= nxt_cnt;
-                else n0 <= nxt_cnt;
-            end
+        if (en && c_done) begin
+            if (c_done_bank) n1 <= c_count;
+            else n0 <= c_count;
         end
     end
 
@@ -292,7 +286,7 @@ module had_attention_core #(
             reg [CEW-1:0] rd;
             wire [XB-1:0] row = (b >= r_bnk) ? r_row : r_row + 1'b1;
             always @(posedge clk) begin
-                if (en && b1_v && cw_en[b]) cbuf[b1_bank * CDEP + cw_row[b*XB +: XB]] <= cw_dat[b*CEW +: CEW];
+                if (en && cw_en[b]) cbuf[cw_bank * CDEP + cw_row[b*CRB +: CRB]] <= cw_dat[b*CEW +: CEW];
                 if (en && av_active) rd <= cbuf[av_bank * CDEP + row];
             end
             assign cb_rd[b*CEW +: CEW] = rd;
@@ -338,14 +332,22 @@ module had_attention_core #(
     // ---------------------------------------------------------------- stage AV2: S and AV over the kept keys
     wire [SUMW-1:0] av_sum;
     wire [D*AVW-1:0] av_acc;
-    softmax_av_lanes #(.P(PAX), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW)) av_u (
-        .clk(clk), .en(en && av2_v), .first(av2_first), .e(av2_ee), .v(av2_vv), .sum(av_sum), .av(av_acc));
+    wire av_done, av_done_lj;                     // S and AV of a job final (pipelined: the job's head and last flag
+    wire [XB-1:0] av_done_h;                      // travel with it)
+    softmax_av_lanes #(.P(PAX), .D(D), .EW(EW), .VW(VW), .SUMW(SUMW), .AVW(AVW), .TW(XB + 1)) av_u (
+        .clk(clk), .rst(rst), .en(en), .in_v(av2_v), .in_first(av2_first), .in_last(av2_last), .e(av2_ee),
+        .v(av2_vv), .in_tag({av2_h, av2_lj}), .sum(av_sum), .av(av_acc), .done(av_done),
+        .out_tag({av_done_h, av_done_lj}));
 
     // ---------------------------------------------------------------- stage C: normalise (DN elements per cycle)
     wire [DNX*CW-1:0] ctx_dn;
+    wire o_v, o_row_end, o_fin;                   // a normalised group leaves; it ends a context row / the input
     normalise_row #(.D(D), .DN(DNX), .SUMW(SUMW), .AVW(AVW), .RW(RW), .R(R), .NPW(NPW), .CW(CW), .VF(VF), .RF(RF),
-                    .CF(CF), .RECIP_FILE(RECIP_FILE)) norm_u (
-        .clk(clk), .load(en && c_pending), .step(en && n_active), .sum(av_sum), .acc(av_acc), .ctx(ctx_dn));
+                    .CF(CF), .TW(2), .RECIP_FILE(RECIP_FILE)) norm_u (
+        .clk(clk), .rst(rst), .en(en), .load(av_done), .step(n_active), .sum(av_sum), .acc(av_acc),
+        .in_tag({n_k == NC - 1 && n_h == H - 1, n_k == NC - 1 && n_h == H - 1 && n_lj}), .ctx(ctx_dn), .out_v(o_v),
+        .out_tag({o_row_end, o_fin}));
+    assign c_emit = o_v && o_row_end;
     reg [E*CW-1:0] ctxrow;                        // shift register: the row's elements enter at the top, in order
     wire [E*CW-1:0] row_next;
     generate
@@ -361,15 +363,17 @@ module had_attention_core #(
         if (rst) begin
             run <= 1'b0; ld <= 0; ld_p <= 0; ld_r <= 0;
             a_active <= 1'b0; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
-            a1_v <= 1'b0; b_active <= 1'b0; b1_v <= 1'b0; av_active <= 1'b0; av1_v <= 1'b0; av2_v <= 1'b0;
-            c_pending <= 1'b0; c_h <= 0; c_lj <= 1'b0; n_active <= 1'b0; ctx_valid <= 1'b0;
+            a1_v <= 1'b0; hb_wr <= 0; hb_rd <= 0;
+            b_active <= 1'b0; b_h <= 0; b_i <= 0; b1_v <= 1'b0;
+            av_active <= 1'b0; av1_v <= 1'b0; av2_v <= 1'b0;
+            n_active <= 1'b0; ctx_valid <= 1'b0;
         end else begin
             // load: token ld -> qmem[ld], bank ld mod P row ld div P, V replicas [ld]
             if (ld_we) begin
                 if (ld == L - 1) begin
                     ld <= 0; ld_p <= 0; ld_r <= 0;
                     run <= 1'b1;
-                    a_active <= 1'b1; a_bank <= 1'b0; a_g <= 0; a_i <= 0; a_h <= 0;
+                    a_active <= 1'b1; a_g <= 0; a_i <= 0; a_h <= 0;   // a_bank runs on: job parity
                 end else begin
                     ld <= ld + 1'b1;
                     if (ld_p == P - 1) begin ld_p <= 0; ld_r <= ld_r + 1'b1; end
@@ -395,21 +399,33 @@ module had_attention_core #(
                 end
                 // A1
                 a1_v <= a_active; a1_g <= a_g; a1_h <= a_h; a1_bank <= a_bank;
-                a1_first <= (a_g == 0); a1_last <= (a_g == G - 1); a1_lj <= (a_i == L - 1) && (a_h == H - 1);
-                // B0: starts when A1 finishes a job
-                if (a1_v && a1_last) begin
-                    b_active <= 1'b1; b_g <= 0; b_key <= 0; b_bank <= a1_bank; b_h <= a1_h; b_lj <= a1_lj;
+                a1_first <= (a_g == 0); a1_last <= (a_g == G - 1);
+                // A2
+                if (a2_v) hb_wr <= (hb_wr == HBD - 1) ? 0 : hb_wr + 1'b1;
+                // B0: starts when the job's threshold arrives (jobs in order: B counts head and query itself)
+                if (b_active && b_g == G - 1) begin   // a job ends: the next one's head and query
+                    if (b_h == H - 1) begin
+                        b_h <= 0;
+                        b_i <= (b_i == L - 1) ? 0 : b_i + 1'b1;
+                    end else begin
+                        b_h <= b_h + 1'b1;
+                    end
+                end
+                if (t_valid) begin
+                    b_active <= 1'b1; b_g <= 0; b_key <= 0; b_bank <= t_bank;
                 end else if (b_active) begin
                     if (b_g == G - 1) b_active <= 1'b0;
                     b_g <= b_g + 1'b1;
                     b_key <= b_key + P;
                 end
+                if (b_active) hb_rd <= (hb_rd == HBD - 1) ? 0 : hb_rd + 1'b1;
                 // B1
-                b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_lj <= b_lj; b1_key <= b_key;
+                b1_v <= b_active; b1_bank <= b_bank; b1_h <= b_h; b1_key <= b_key;
+                b1_lj <= (b_i == L - 1) && (b_h == H - 1);
                 b1_first <= (b_g == 0); b1_last <= (b_g == G - 1);
-                // AV0: starts when B1 finishes a job
-                if (b1_v && b1_last) begin
-                    av_active <= 1'b1; av_r <= 0; av_bank <= b1_bank; av_h <= b1_h; av_lj <= b1_lj;
+                // AV0: starts when the compaction has written the job's last slots
+                if (c_done) begin
+                    av_active <= 1'b1; av_r <= 0; av_bank <= c_done_bank; av_h <= c_done_h; av_lj <= c_done_lj;
                     r_row <= 0; r_bnk <= 0; r_pos <= 0;
                 end else if (av_active) begin
                     if (av_r == NA - 1) av_active <= 1'b0;
@@ -423,22 +439,20 @@ module had_attention_core #(
                 av1_first <= (av_r == 0); av1_last <= (av_r == NA - 1); av1_bnk <= r_bnk; av1_pos <= r_pos;
                 // AV2
                 av2_v <= av1_v; av2_h <= av1_h; av2_lj <= av1_lj; av2_first <= av1_first; av2_last <= av1_last;
-                // C: load the normaliser, then NC steps of DN elements
-                c_pending <= av2_v && av2_last;
-                if (av2_v && av2_last) begin c_h <= av2_h; c_lj <= av2_lj; end
-                if (c_pending) begin
-                    n_active <= 1'b1; n_k <= 0; n_h <= c_h; n_lj <= c_lj;
+                // C: load the normaliser (av_done), then NC steps of DN elements; rows assembled at its output
+                if (av_done) begin
+                    n_active <= 1'b1; n_k <= 0; n_h <= av_done_h; n_lj <= av_done_lj;
                 end else if (n_active) begin
                     if (n_k == NC - 1) n_active <= 1'b0;
                     n_k <= n_k + 1'b1;
                 end
-                if (n_active) begin
+                if (o_v) begin
                     ctxrow <= row_next;
-                    if (c_emit) begin
+                    if (o_row_end) begin
                         ctx_data <= row_next;
                         ctx_valid <= 1'b1;
                     end
-                    if (n_k == NC - 1 && n_lj) run <= 1'b0;
+                    if (o_fin) run <= 1'b0;
                 end
             end
             if (ctx_valid && ctx_ready && !(en && c_emit)) ctx_valid <= 1'b0;
