@@ -28,7 +28,16 @@ from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.estimate import area as area_mod
 from had_hls.estimate.point import FMAX_MAX_SEQ_LEN, fmax_point, synth_point
-from had_hls.estimate.power import COEFFICIENTS, HORO, KUON, coefficient_table, power_mw, vcd_activity
+from had_hls.estimate.power import (
+    COEFFICIENTS,
+    FPGA_ASIC_GAP,
+    HORO,
+    KUON,
+    coefficient_table,
+    power_mw,
+    vcd_activity,
+)
+from had_hls.estimate.power_flow import asic_crosscheck, gate_level_power
 from had_hls.estimate.synth import yosys_version
 from had_hls.io import staged_output, write_json
 
@@ -164,23 +173,36 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     part = project.hls.part
     aw = area_mod.weights(part)
     report: dict[str, Any] = {"name": project.name}
+    gate = _gate_level(project, out, designs, work, f_mhz, cfg, jobs, quiet)
+    vcds = {k: out / "rtl" / k / "activity.vcd" for k in KINDS}
+    if cfg.power_crosscheck:
+        if not quiet:
+            print("report: ASIC cross-check (Yosys -> OSU035, OpenSTA report_power) ...", flush=True)
+        report["power_crosscheck"] = asic_crosscheck(designs, vcds, work, f_mhz, jobs)
+    else:
+        report["power_crosscheck"] = {"error": "not run (rtl.power_crosscheck: false)"}
     acts = {}
     for k in KINDS:
         s = syn[k]
-        vcd = out / "rtl" / k / "activity.vcd"
-        acts[k] = vcd_activity(vcd)
+        acts[k] = vcd_activity(vcds[k])
         pw = power_mw(s, acts[k], f_mhz)
+        pw_rtl = pw["power_mw"]
+        if gate["ok"]:
+            pw = gate[k]["power"] | {"power_mw_dsp_gap14": gate[k]["power"]["power_mw"]
+                                      + gate[k]["power"]["by_resource_mw"]["dsp"] * (FPGA_ASIC_GAP - 1)}
         lut_eq = area_mod.lut_equivalents(s, part)
         report[k] = {
             "lut": s["lut"], "ff": s["ff"], "dsp": s["dsp"], "bram": s["bram"], "carry": s["carry"],
             "uram": s["uram"], "lut_as_memory": s["lut_ram"], "muxf": s["muxf"],
             "fmax_mhz": None if not fmax else fm[k]["fmax_mhz"],
             "power_mw": pw["power_mw"],
+            "power_rtl_activity_mw": pw_rtl,
             "cycles_per_query": cyc[k],
             "lut_equivalents": lut_eq,
             "part_fraction": area_mod.part_fraction(s, part),
             "power": pw,
             "activity": acts[k].as_dict(),
+            "gate_level": gate.get(k, {}).get("gate_level") or {"error": gate.get(k, {}).get("error")},
             "memories": s["memories"],
             "synth": {"tool": s["tool"], "seconds": s["seconds"], "cached": s["cached"]},
             "fmax": None if not fmax else fm[k],
@@ -192,6 +214,11 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
                        "av_lanes_had": designs["had"].params.get("PA")}
     report["area_reduction"] = 1.0 - had["lut_equivalents"] / fp["lut_equivalents"]
     report["power_reduction"] = 1.0 - had["power_mw"] / fp["power_mw"]
+    report["power_model"] = {
+        "method": "gate_level_netlist" if gate["ok"] else "rtl_activity",
+        "why": gate["why"],
+        "power_reduction_rtl_activity": 1.0 - had["power_rtl_activity_mw"] / fp["power_rtl_activity_mw"],
+    }
     report["power_reduction_dsp_gap14"] = 1.0 - had["power"]["power_mw_dsp_gap14"] / fp["power"]["power_mw_dsp_gap14"]
     report["reductions"] = area_mod.reductions(had, fp, part)  # per resource and the LUT-equivalent figure
     report["area_sensitivity"] = area_mod.sensitivity(had, fp, part)
@@ -225,6 +252,70 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
         write_json(stage / "report.json", report)
         (stage / "report.md").write_text(format_markdown(report))
     return report
+
+
+def _power_markdown(report: dict[str, Any]) -> list[str]:
+    """The power section: the method used, per-cell activity, the RTL-activity figure, the ASIC cross-check."""
+    had, fp, m = report["had"], report["fp"], report["method"]
+    pm = report.get("power_model", {})
+    lines = ["## Power model", ""]
+    if pm.get("method") == "gate_level_netlist":
+        lines += [
+            "Dynamic power = f * sum over the cells of the synthesized netlist of sites * E_type * alpha / 0.5, with "
+            "each cell's own toggle rate alpha from a gate-level simulation of that netlist on the co-simulation "
+            "vectors (Yosys cells_sim.v + had-hls's DSP48E2/RAMB models; the netlist's context rows checked "
+            "against golden). Mean alpha per resource (toggles per bit per cycle):", "",
+            "| core | LUT (incl. LUTRAM) | FF | DSP operands | BRAM enabled | cycles simulated | rows checked |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+        for label, x in (("HAD", had), ("FP", fp)):
+            c = x["power"].get("cells", {})
+            g = x.get("gate_level", {})
+            cell = [f"{c[r]['alpha_mean']:.3f}" if r in c else "-" for r in ("lut", "ff", "dsp", "bram")]
+            rows = g.get("ctx_rows_checked", "-")
+            lines.append(f"| {label} | {' | '.join(cell)} | {g.get('cycles', '-')} | {rows} |")
+        lines += ["", f"The RTL-activity model of earlier reports (one mean RTL toggle rate times the cell counts) "
+                  f"gives HAD {had['power_rtl_activity_mw']:.2f} mW, FP {fp['power_rtl_activity_mw']:.2f} mW, a "
+                  f"{_pct(pm['power_reduction_rtl_activity'])} reduction, against "
+                  f"{_pct(report['power_reduction'])} here.", ""]
+    else:
+        lines += [f"**RTL-activity model** (the gate-level one did not run: {pm.get('why', 'n/a')}): dynamic power "
+                  "= f * sum(N_r * E_r * alpha_r / 0.5), alpha one mean toggle rate of the core's RTL signals "
+                  f"(HAD {had['activity']['alpha_logic']:.3f}, FP {fp['activity']['alpha_logic']:.3f}).", ""]
+    lines += ["Coefficients (pJ per resource per cycle at alpha 0.5):", ""]
+    lines += [f"- {r.upper()}: {c.pj:.4g} pJ = {c.derivation}" for r, c in COEFFICIENTS.items()]
+    lines += ["", f"With the FPGA/ASIC gap (14x) applied to the DSPs too, the power reduction is "
+              f"{_pct(report['power_reduction_dsp_gap14'])}. Static power is the device's and is left out.", "",
+              "Sources: " + "; ".join(m["power"]["sources"]) + ".", ""]
+    x = report.get("power_crosscheck") or {}
+    lines += ["## Power cross-check (ASIC, OpenSTA)", ""]
+    if "error" in x:
+        lines += [f"Not available: {x['error']}.", ""]
+    else:
+        lines += [
+            f"{x['tool']}, `report_power` on the cores mapped by Yosys to the {x['library']} at {x['f_mhz']:g} MHz: "
+            f"HAD {x['had_mw']:.1f} mW, FP {x['fp_mw']:.1f} mW, **{_pct(x['power_reduction'])} less** (FPGA model "
+            f"above: {_pct(report['power_reduction'])}). Scope: {x['scope']}. Activity: {x['activity']}, "
+            "propagated through the logic by OpenSTA. Read the ratio, not the milliwatts: 0.35 um cells at 3.3 V "
+            "and OpenSTA's probabilistic propagation (which counts every input transition, glitch-free) set the "
+            "scale (docs/report.md).", ""]
+    return lines
+
+
+def _gate_level(project: Project, out: Path, designs: dict, work: Path, f_mhz: float, cfg: Any, jobs: int,
+                quiet: bool) -> dict[str, Any]:
+    """The FPGA power of both cores from their synthesized netlists' per-cell activity, or why not (``ok`` False:
+    the report then uses the RTL-activity model and says so)."""
+    if not cfg.gate_level_power:
+        return {"ok": False, "why": "rtl.gate_level_power: false"}
+    if not quiet:
+        print(f"report: gate-level simulation of both synthesized netlists ({cfg.gate_level_window} cycles) ...",
+              flush=True)
+    res = gate_level_power(project, out, designs, {k: work / k / "xcup" for k in KINDS}, f_mhz,
+                           cfg.gate_level_window, jobs)
+    errors = {k: r["error"] for k, r in res.items() if "error" in r}
+    why = "; ".join(f"{k}: {e}" for k, e in errors.items()) if errors else \
+        "per-cell toggle rates of the synthesized netlists, simulated on the co-simulation vectors"
+    return {**res, "ok": not errors, "why": why}
 
 
 def _vitis_markdown(report: dict[str, Any]) -> list[str]:
@@ -288,9 +379,12 @@ def method(part: str, aw: dict[str, Any], fmax: bool) -> dict[str, Any]:
             "source": "AMD/Xilinx DS890 / DS891 (UltraScale+ product tables)",
         },
         "power": {
-            "model": "P_dyn = f_clk * sum_r N_r * E_r * alpha_r / 0.5; alpha from the co-simulation VCD "
-                     "(toggles per bit per cycle of the core's signals; DSP: multiplier input ports); "
-                     "static power left out (device property, equal for both)",
+            "model": "P_dyn = f_clk * sum_cells sites_c * E_type(c) * alpha_c / 0.5; alpha_c per cell of the "
+                     "synthesized netlist from its gate-level simulation on the co-simulation vectors (LUT, FF, "
+                     "LUTRAM: output bits; DSP: A/B operand bits; BRAM: enabled fraction of cycles; "
+                     "had_hls.estimate.netlist_power); where that cannot run, the RTL-activity model "
+                     "(one mean RTL toggle rate x cell counts, power_rtl_activity_mw); static power left out "
+                     "(device property, equal for both)",
             "coefficients": coefficient_table(),
             "sources": [HORO, KUON],
         },
@@ -460,24 +554,8 @@ def format_markdown(report: dict[str, Any]) -> str:
     if not (pt["area_met"] and pt["power_met"]):
         lines += ["## Why short of the paper", ""] + [f"- {x}" for x in _shortfall(report)] + [""]
     lines += [
-        "## Power model",
-        "",
-        f"Dynamic power = f * sum(N_r * E_r * alpha_r / 0.5); alpha from the co-simulation VCD "
-        f"(HAD logic {had['activity']['alpha_logic']:.3f}, DSP inputs {had['activity']['alpha_dsp']:.3f}; FP logic "
-        f"{fp['activity']['alpha_logic']:.3f}, DSP inputs {fp['activity']['alpha_dsp']:.3f} toggles/bit/cycle). "
-        "Coefficients (pJ per resource per cycle at alpha 0.5):",
-        "",
     ]
-    for r, c in COEFFICIENTS.items():
-        lines.append(f"- {r.upper()}: {c.pj:.4g} pJ = {c.derivation}")
-    lines += [
-        "",
-        f"With the FPGA/ASIC gap (14x) applied to the DSPs too, the power reduction is "
-        f"{_pct(report['power_reduction_dsp_gap14'])}. Static power is the device's and is left out.",
-        "",
-        "Sources: " + "; ".join(m["power"]["sources"]) + ".",
-        "",
-    ]
+    lines += _power_markdown(report)
     if report["vitis"]:
         lines += _vitis_markdown(report)
     lines += [
