@@ -12,11 +12,17 @@ core's exact S x acc product over 512 keys needs 63 bits with the default 18-bit
 model's 62; ``--exp-table default`` keeps the project default). Writes the JSON with the machine, the wall time
 and the paper's targets beside the measured reductions. The result is cached under benchmarks/results/.cache so a
 rerun with the same sources only rewrites the JSON.
+
+The syntheses (minutes each at the paper's point) can run on another machine with Yosys:
+    report_point.py --prepare DIR             # self-contained synthesis folders of both cores and the top-N unit
+    python -m had_hls.estimate.synth DIR/*/ --jobs 3    # there
+    report_point.py --import DIR              # their results into the cache; then report_point.py as usual
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
@@ -39,6 +45,8 @@ def main() -> None:
     parser.add_argument("--power-window", type=int, default=2048)
     parser.add_argument("--fmax", action="store_true")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--prepare", default=None, help="write the synthesis folders here and stop")
+    parser.add_argument("--import", dest="import_", default=None, help="put the results of those folders in the cache")
     args = parser.parse_args()
     n = args.top_n or max(1, args.seq_len // 8)
     point = SweepPoint(args.seq_len, args.head_dim, n, args.lanes)
@@ -46,8 +54,15 @@ def main() -> None:
     precision = None if args.exp_table == "default" else {"exp_table": args.exp_table}
     opts = SweepOptions(fmax=args.fmax, power_max_seq_len=max(args.seq_len, 1), power_window=args.power_window,
                         precision=precision)
+    cache = ROOT / "benchmarks" / "results" / ".cache" / "report_point"
+    if args.prepare:
+        prepare_synthesis(point, opts, Path(args.prepare).resolve())
+        return
+    if args.import_:
+        import_synthesis(Path(args.import_), cache)
+        return
     t0 = time.perf_counter()
-    sweep = run_sweep([point], ROOT / "benchmarks" / "results" / ".cache" / "report_point", opts, jobs=1)
+    sweep = run_sweep([point], cache, opts, jobs=1)
     res = sweep["points"][0]
     result = {
         "point": res,
@@ -59,6 +74,41 @@ def main() -> None:
     }
     write_json(out, result)
     print(f"wrote {out}: area reduction {res.get('area_reduction')}, power reduction {res.get('power_reduction')}")
+
+
+def prepare_synthesis(point: SweepPoint, opts: SweepOptions, folder: Path) -> None:
+    """Self-contained synthesis folders of the point's two cores and its top-N unit, each naming its cache file."""
+    from had_hls.estimate.point import synth_key, topn_key
+    from had_hls.estimate.sweep import point_project
+    from had_hls.estimate.synth import prepare_topn, prepare_xilinx
+    from had_hls.rtl.generate import design_for
+    from had_hls.verify.csim import build_specs
+
+    project = point_project(point, opts, folder / "project.yaml")
+    jobs = {}
+    for kind, spec in zip(("had", "fp"), build_specs(project), strict=True):
+        design = design_for(spec, point.lanes)
+        jobs[prepare_xilinx(design, folder / kind)] = f"synth-{synth_key(design)}.json"
+    d, p, n, L = point.head_dim, point.lanes, point.top_n, point.seq_len
+    jobs[prepare_topn(d, p, n, L, folder / "topn")] = f"topn-{topn_key(d, p, n, L)}.json"
+    for path, cache_file in jobs.items():
+        job = json.loads((path / "synth_job.json").read_text())
+        (path / "synth_job.json").write_text(json.dumps(job | {"cache": cache_file}))
+    print(f"prepared {', '.join(str(p) for p in jobs)}")
+
+
+def import_synthesis(folder: Path, cache: Path) -> None:
+    """Results of prepared folders (run elsewhere) into the cache, as the step would have written them."""
+    cache.mkdir(parents=True, exist_ok=True)
+    for job_file in sorted(folder.glob("*/synth_job.json")):
+        job = json.loads(job_file.read_text())
+        result = job_file.parent / "result.json"
+        if not result.is_file():
+            print(f"{job_file.parent.name}: no result ({(job_file.parent / 'error.txt').read_text().strip()})"
+                  if (job_file.parent / "error.txt").is_file() else f"{job_file.parent.name}: no result")
+            continue
+        write_json(cache / job["cache"], json.loads(result.read_text()))
+        print(f"{job_file.parent.name}: -> {cache / job['cache']}")
 
 
 if __name__ == "__main__":

@@ -118,6 +118,21 @@ def test_fp_bit_exact_icarus(tmp_path, L, E, H, N, P):
 
 
 @needs_icarus
+@pytest.mark.parametrize("kind", ["had", "fp"])
+@pytest.mark.parametrize("L,E,H,N,P", [(7, 8, 1, 1, 3), (24, 16, 2, 4, 8)], ids=["P3-G3", "P8-H2"])
+def test_pipeline_depth_model_is_the_measured_one(tmp_path, kind, L, E, H, N, P):
+    """RtlDesign.pipeline_depth (the register stages, stage by stage) equals the co-simulated cycles from the last
+    key loaded to the last context row, beyond L H ceil(L/P)."""
+    spec = make_spec(kind, L, E, H, N)
+    x, _ = make_inputs(L, E, 1)
+    run, ctx, _, _ = cosim(spec, x, [None], tmp_path, "icarus", P)
+    assert (run.ctx != ctx).sum() == 0
+    design = design_for(spec, P)
+    core = int(run.ctx_cycles[0, -1] - run.in_cycles[0, -1])
+    assert core - L * H * design.groups == design.pipeline_depth
+
+
+@needs_icarus
 def test_ties_at_the_top_n_boundary(tmp_path):
     """Every distance equal: the kept keys are exactly the first N valid ones (index-ordered tie-break)."""
     L, E, N = 9, 8, 3

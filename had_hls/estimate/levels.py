@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+LEVELS_VERSION = 1  # bump when the counting or the model changes (synthesis results are cached with it)
 LEVEL_NS = 0.70
 CARRY_NS = 0.271
 DSP_LEVELS = 4

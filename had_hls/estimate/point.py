@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from had_hls.estimate.cache import cached, design_key
-from had_hls.estimate.synth import synth_xilinx, yosys_version
-from had_hls.rtl.generate import RtlDesign, design_for
+from had_hls.estimate.levels import LEVELS_VERSION
+from had_hls.estimate.synth import synth_topn, synth_xilinx, yosys_version
+from had_hls.rtl.generate import RTL_TEMPLATE_DIR, RtlDesign, design_for
 from had_hls.spec import AttentionSpec, build_spec, dequantized_weights
 
 FMAX_MAX_SEQ_LEN = 32  # the ECP5 proxy places the core at min(L, this); see had_hls.estimate.timing
@@ -26,10 +29,28 @@ def respec(spec: AttentionSpec, seq_len: int) -> AttentionSpec:
     )
 
 
+def synth_key(design: RtlDesign) -> str:
+    """Cache key of the core's synthesis (the RTL sources, parameters, tables, Yosys and the level counting)."""
+    return design_key(design, "synth_xilinx", {"yosys": yosys_version(), "levels": LEVELS_VERSION})
+
+
 def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: float | None = None) -> dict[str, Any]:
     """UltraScale+ counts of the design's core (cached)."""
-    key = design_key(design, "synth_xilinx", {"yosys": yosys_version()})
-    return cached(cache_dir, "synth", key, lambda: synth_xilinx(design, work, timeout=timeout).as_dict())
+    return cached(cache_dir, "synth", synth_key(design), lambda: synth_xilinx(design, work, timeout=timeout).as_dict())
+
+
+def topn_key(head_dim: int, lanes: int, top_n: int, seq_len: int) -> str:
+    """Cache key of the top-N unit's synthesis."""
+    h = hashlib.sha256(json.dumps([head_dim, lanes, top_n, seq_len, yosys_version(), LEVELS_VERSION]).encode())
+    h.update((RTL_TEMPLATE_DIR / "topn_stream.v").read_bytes())
+    return h.hexdigest()[:20]
+
+
+def topn_point(head_dim: int, lanes: int, top_n: int, seq_len: int, work: Path, cache_dir: Path | None,
+               timeout: float | None = None) -> dict[str, Any]:
+    """UltraScale+ counts and logic depth of topn_stream #(P, L, D, N) alone (cached)."""
+    return cached(cache_dir, "topn", topn_key(head_dim, lanes, top_n, seq_len),
+                  lambda: synth_topn(head_dim, lanes, top_n, seq_len, work, timeout=timeout).as_dict())
 
 
 def fmax_point(design: RtlDesign, work: Path, cache_dir: Path | None, target_mhz: float,

@@ -195,6 +195,9 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
             "lut": s["lut"], "ff": s["ff"], "dsp": s["dsp"], "bram": s["bram"], "carry": s["carry"],
             "uram": s["uram"], "lut_as_memory": s["lut_ram"], "muxf": s["muxf"],
             "fmax_mhz": None if not fmax else fm[k]["fmax_mhz"],
+            "logic_levels": s["timing"]["logic_levels"],
+            "fmax_model_mhz": s["timing"]["fmax_model_mhz"],
+            "clock": s["timing"],
             "power_mw": pw["power_mw"],
             "power_rtl_activity_mw": pw_rtl,
             "cycles_per_query": cyc[k],
@@ -390,7 +393,8 @@ def method(part: str, aw: dict[str, Any], fmax: bool) -> dict[str, Any]:
         },
         "caveats": [
             "Yosys counts are not Vivado counts: read the HAD/FP ratios, not the absolute numbers",
-            "Fmax is an ECP5 place-and-route proxy, not an UltraScale+ timing sign-off",
+            "the clock model counts logic levels after synthesis with 7-series delays; the Fmax proxy places and "
+            "routes on a Lattice ECP5: neither is an UltraScale+ timing sign-off",
             "power is an activity-based estimate with published per-operation energies, not a measured figure",
         ],
     }
@@ -485,6 +489,19 @@ def _area_markdown(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _clock_note(report: dict[str, Any]) -> str:
+    """How the clock figure was obtained, with the worst path of each core."""
+    parts = []
+    for k in KINDS:
+        c = report[k]["clock"]
+        path = " -> ".join(c["path_cells"]) if c["path_cells"] else "none"
+        parts.append(f"{k.upper()} {c['logic_levels']} levels ({path})")
+    return ("**Clock**: logic levels of the worst register-to-register path after `synth_xilinx` (counted as "
+            "Vivado's LOGIC_LEVELS: every LUT, MUXF, CARRY, combinational DSP and distributed-RAM read); the clock "
+            f"model sums {report['had']['clock']['model']}. " + "; ".join(parts) + ". A model for comparing the "
+            "two cores, not an UltraScale+ timing sign-off (docs/report.md).")
+
+
 def _fmax_note(report: dict[str, Any]) -> str:
     fm = {k: report[k].get("fmax") for k in KINDS}
     if not any(fm.values()):
@@ -508,7 +525,8 @@ def format_markdown(report: dict[str, Any]) -> str:
     pt = report["paper_targets"]
     m = report["method"]
     rows = [("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM36", "bram"), ("CARRY8", "carry"),
-            ("LUT-equivalents", "lut_equivalents"), ("Fmax proxy (MHz)", "fmax_mhz"),
+            ("LUT-equivalents", "lut_equivalents"), ("logic levels (worst reg-to-reg path)", "logic_levels"),
+            ("clock model (MHz)", "fmax_model_mhz"), ("Fmax proxy, ECP5 place and route (MHz)", "fmax_mhz"),
             ("dynamic power (mW)", "power_mw"), ("cycles per query", "cycles_per_query")]
     lines = [
         f"# had-hls report: {report['name']}",
@@ -529,7 +547,7 @@ def format_markdown(report: dict[str, Any]) -> str:
     ]
     for label, key in rows:
         h, f = had.get(key), fp.get(key)
-        nd = 2 if key in ("power_mw", "fmax_mhz", "cycles_per_query") else 1 if key == "bram" else 0  # RAMB18 = 0.5
+        nd = 2 if key in ("power_mw", "fmax_mhz", "cycles_per_query") else 1 if key in ("bram", "fmax_model_mhz") else 0
         ratio = f"{h / f:.2f}" if isinstance(h, int | float) and isinstance(f, int | float) and f else "n/a"
         lines.append(f"| {label} | {_num(h, nd)} | {_num(f, nd)} | {ratio} |")
     et = report["equal_throughput"]
@@ -545,6 +563,8 @@ def format_markdown(report: dict[str, Any]) -> str:
         f"{'' if m['area']['part_known'] else ' (part not in the table: xcvu13p figures used)'}",
         "",
         *_area_markdown(report),
+        _clock_note(report),
+        "",
         _fmax_note(report),
         "",
         f"**K memory**: HAD {_num(report['k_memory_bits']['had'])} bits (L*E = "

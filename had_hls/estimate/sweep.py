@@ -78,7 +78,8 @@ def grid(seq_lens: list[int], head_dims: list[int], top_ns: list[int] | None, la
     return pts
 
 
-def _project(point: SweepPoint, opts: SweepOptions, path: Path):
+def point_project(point: SweepPoint, opts: SweepOptions, path: Path):
+    """The project of one point: a single-head layer (E = d) with seeded random weights."""
     from had_hls.config import parse_project
 
     raw: dict[str, Any] = {
@@ -97,10 +98,12 @@ def point_key(point: SweepPoint, opts: SweepOptions) -> str:
     """Cache key of a point: the point, the options, the RTL sources, the test bench, the power model and the tool
     versions."""
     from had_hls.estimate import power
+    from had_hls.estimate.levels import LEVELS_VERSION
     from had_hls.estimate.synth import yosys_version
     from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, TB_DIR, TB_SOURCE
 
-    h = hashlib.sha256(json.dumps([asdict(point), asdict(opts), yosys_version()], sort_keys=True).encode())
+    h = hashlib.sha256(json.dumps([asdict(point), asdict(opts), yosys_version(), LEVELS_VERSION],
+                                  sort_keys=True).encode())
     for path in [*(RTL_TEMPLATE_DIR / name for name in RTL_SOURCES), TB_DIR / TB_SOURCE, Path(power.__file__)]:
         h.update(path.read_bytes())
     return h.hexdigest()[:20]
@@ -110,10 +113,9 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     """Everything of one point (runs in a worker process); returns its JSON-able result."""
     import had_hls.rtl  # noqa: F401
     from had_hls.estimate import area
-    from had_hls.estimate.point import fmax_point, synth_point
+    from had_hls.estimate.point import fmax_point, synth_point, topn_point
     from had_hls.estimate.power import power_mw, vcd_activity
     from had_hls.estimate.report import memory_bits
-    from had_hls.estimate.synth import synth_topn
     from had_hls.rtl.generate import design_for
     from had_hls.rtl.sim import default_simulator
     from had_hls.verify.cosim import cosim_layer
@@ -122,7 +124,7 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     t0 = time.perf_counter()
     wdir = Path(work) / point.label
     cdir = Path(cache)
-    project = _project(point, opts, wdir / "project.yaml")
+    project = point_project(point, opts, wdir / "project.yaml")
     specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
     res: dict[str, Any] = {**asdict(point), "label": point.label}
     sim_ok = opts.power and point.seq_len <= opts.power_max_seq_len
@@ -159,9 +161,11 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
                     shutil.rmtree(p, ignore_errors=True)
                 else:
                     p.unlink(missing_ok=True)
+        r["logic_levels"] = syn["timing"]["logic_levels"]
+        r["fmax_model_mhz"] = syn["timing"]["fmax_model_mhz"]
         if kind == "had":
-            tn = synth_topn(point.head_dim, point.lanes, point.top_n, point.seq_len, wdir / "topn")
-            r["topn_lut"], r["topn_ff"] = tn.lut, tn.ff
+            tn = topn_point(point.head_dim, point.lanes, point.top_n, point.seq_len, wdir / "topn", cdir)
+            r["topn_lut"], r["topn_ff"], r["topn_bram"] = tn["lut"], tn["ff"], tn["bram"]
         res[kind] = r
     res["area_reduction"] = 1.0 - res["had"]["lut_equivalents"] / res["fp"]["lut_equivalents"]
     pw = (res["had"]["power_mw"], res["fp"]["power_mw"])

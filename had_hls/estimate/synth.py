@@ -41,6 +41,10 @@ ABC9_NO_VERIFY = "scratchpad -set abc9.verify 0"
 NETLIST_JSON = "netlist_xilinx.json"
 WRITE_NETLIST = f"select synth_top\nwrite_json -selected {NETLIST_JSON}\nselect -clear"
 
+
+def _write_netlist(top: str) -> str:
+    return f"select {top}\nwrite_json -selected {NETLIST_JSON}\nselect -clear"
+
 # parameters of each core module (the rest of design.params belongs to attention_top / out_proj)
 CORE_PARAMS = {
     "had": (
@@ -239,11 +243,15 @@ endmodule
 
 
 def prepare_sources(design: RtlDesign, workdir: Path) -> list[str]:
-    """Write tables + wrapper into ``workdir``; return the Verilog files to read (absolute paths)."""
+    """Write tables + wrapper and copy the RTL sources into ``workdir``; return the Verilog files to read (names
+    relative to ``workdir``: the folder is self-contained, so the synthesis can run on another machine)."""
     workdir.mkdir(parents=True, exist_ok=True)
     design.write(workdir)
     (workdir / "synth_top.v").write_text(core_wrapper(design))
-    return [str(RTL_TEMPLATE_DIR / f) for f in RTL_SOURCES if f != "attention_top.v"] + [str(workdir / "synth_top.v")]
+    names = [f for f in RTL_SOURCES if f != "attention_top.v"]
+    for f in names:
+        shutil.copyfile(RTL_TEMPLATE_DIR / f, workdir / f)
+    return [*names, "synth_top.v"]
 
 
 def _read_cmds(files: list[str]) -> str:
@@ -251,8 +259,11 @@ def _read_cmds(files: list[str]) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ synthesis
-def synth_xilinx(design: RtlDesign, workdir: str | Path, timeout: float | None = None) -> SynthResult:
-    """``synth_xilinx -family xcup -flatten`` of the design's core; counts + memory inventory (before mapping)."""
+XILINX_STEPS = "synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0)"
+
+
+def prepare_xilinx(design: RtlDesign, workdir: str | Path) -> Path:
+    """A self-contained synthesis folder for the design's core: sources, tables and ``synth_xilinx.ys``."""
     workdir = Path(workdir).resolve()
     files = prepare_sources(design, workdir)
     script = f"""{_read_cmds(files)}
@@ -267,16 +278,36 @@ synth_xilinx -family xcup -top synth_top -flatten -noiopad
 tee -q -o stat_xilinx.json stat -json
 {WRITE_NETLIST}
 """
+    (workdir / "synth_xilinx.ys").write_text(script)
+    (workdir / "synth_job.json").write_text(json.dumps({"kind": design.kind, "top": "synth_top"}))
+    return workdir
+
+
+def run_prepared(workdir: str | Path, timeout: float | None = None) -> SynthResult:
+    """Run a prepared folder (``prepare_xilinx`` / ``prepare_topn``) and read its results: counts, memories, logic
+    depth. Needs only Yosys and this package's pure-Python parts (runs on a machine without simulators too)."""
+    workdir = Path(workdir).resolve()
+    job = json.loads((workdir / "synth_job.json").read_text())
     t0 = time.perf_counter()
-    run_yosys(script, workdir, "yosys_xilinx.log", timeout=timeout)
-    seconds = time.perf_counter() - t0
-    cells = _stat_cells(workdir / "stat_xilinx.json")
-    res = counts_from_cells(design.kind, cells)
-    res.memories = parse_memories(workdir / "memories.il")
-    res.timing = logic_depth(workdir / NETLIST_JSON, "synth_top").as_dict()
-    res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0)"
-    res.seconds = round(seconds, 2)
+    run_yosys((workdir / "synth_xilinx.ys").read_text(), workdir, "yosys_xilinx.log", timeout=timeout)
+    res = finish_xilinx(job["kind"], workdir, job["top"])
+    res.seconds = round(time.perf_counter() - t0, 2)
     return res
+
+
+def finish_xilinx(kind: str, workdir: Path, top: str = "synth_top") -> SynthResult:
+    """Counts, memory inventory and logic depth of a finished synthesis folder."""
+    res = counts_from_cells(kind, _stat_cells(workdir / "stat_xilinx.json", top))
+    res.memories = parse_memories(workdir / "memories.il")
+    res.timing = logic_depth(workdir / NETLIST_JSON, top).as_dict()
+    res.tool = f"{yosys_version()}: {XILINX_STEPS}"
+    return res
+
+
+def synth_xilinx(design: RtlDesign, workdir: str | Path, timeout: float | None = None) -> SynthResult:
+    """``synth_xilinx -family xcup -flatten`` of the design's core; counts + memory inventory (before mapping) +
+    the logic depth of the mapped netlist."""
+    return run_prepared(prepare_xilinx(design, workdir), timeout=timeout)
 
 
 def synth_ecp5_json(design: RtlDesign, workdir: str | Path, timeout: float | None = None) -> Path:
@@ -293,10 +324,10 @@ tee -q -o stat_ecp5.json stat -json
     return workdir / "core_ecp5.json"
 
 
-def _stat_cells(path: Path) -> dict[str, int]:
+def _stat_cells(path: Path, top_name: str = "synth_top") -> dict[str, int]:
     data = json.loads(path.read_text())
     mods = data.get("modules", {})
-    top = next((v for k, v in mods.items() if k.lstrip("\\") == "synth_top"), None)
+    top = next((v for k, v in mods.items() if k.lstrip("\\") == top_name), None)
     if top is None:
         top = data.get("design", {})
     cells = top.get("num_cells_by_type", {})
@@ -402,51 +433,84 @@ def _param_int(text: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ top-N unit alone
-def topn_wrapper(head_dim: int, lanes: int, top_n: int, seq_len: int) -> str:
-    """The counting top-N unit of the HAD core alone (histogram update, threshold, keep), registered at its
-    boundary as in the core: inputs P distances, outputs P keep flags."""
-    from had_hls.fixed import bits_for_unsigned
-
-    hb, cb = bits_for_unsigned(head_dim), bits_for_unsigned(seq_len)
-    hw = (head_dim + 1) * cb
-    return f"""// Generated by had_hls.estimate.synth: top-N of d={head_dim}, P={lanes}, N={top_n}, L={seq_len}.
-`default_nettype none
-module synth_top (
-    input wire clk, input wire first, input wire [{lanes - 1}:0] lane_valid, input wire [{lanes * hb - 1}:0] ham,
-    output reg [{lanes - 1}:0] kept
-);
-    reg [{hw - 1}:0] hist; reg [{cb - 1}:0] nv, seen;
-    wire [{hw - 1}:0] hist_n; wire [{cb - 1}:0] nv_n, seen_n, take; wire [{hb - 1}:0] thresh, hmin;
-    wire [{lanes - 1}:0] kept_n;
-    topn_hist_update #(.D({head_dim}), .P({lanes}), .HB({hb}), .CB({cb})) u_hist (.first(first), .hist_in(hist),
-        .nvalid_in(nv), .lane_valid(lane_valid), .ham(ham), .hist_out(hist_n), .nvalid_out(nv_n));
-    topn_threshold #(.D({head_dim}), .HB({hb}), .CB({cb}), .N({top_n})) u_thr (.hist(hist), .nvalid(nv),
-        .thresh(thresh), .take(take), .hmin(hmin));
-    topn_keep #(.P({lanes}), .HB({hb}), .CB({cb})) u_keep (.lane_valid(lane_valid), .ham(ham), .thresh(thresh),
-        .take(take), .seen_in(first ? {{{cb}{{1'b0}}}} : seen), .kept(kept_n), .seen_out(seen_n));
-    always @(posedge clk) begin hist <= hist_n; nv <= nv_n; seen <= seen_n; kept <= kept_n; end
-endmodule
-`default_nettype wire
-"""
+TOPN_SOURCE = "topn_stream.v"
+INSERTION_SORT_SOURCE = Path(__file__).resolve().parents[2] / "benchmarks" / "rtl" / "insertion_topn.v"
 
 
-def synth_topn(
-    head_dim: int, lanes: int, top_n: int, seq_len: int, workdir: str | Path, timeout: float | None = None
-) -> SynthResult:
-    """UltraScale+ counts of the counting top-N unit alone (for the cost-against-N plot)."""
+def prepare_topn(head_dim: int, lanes: int, top_n: int, seq_len: int, workdir: str | Path,
+                 design: str = "topn_stream") -> Path:
+    """A synthesis folder for the streaming top-N unit alone, ``topn_stream #(P, L, D, N)`` of templates/rtl, or
+    ``design = "insertion_topn"``: the register insertion sort of benchmarks/rtl (one key per clock) it is compared
+    with. Its ports are the module's (in and out registered inside), so the counts are the unit's own."""
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "synth_top.v").write_text(topn_wrapper(head_dim, lanes, top_n, seq_len))
-    files = [str(RTL_TEMPLATE_DIR / "topn_select.v"), str(workdir / "synth_top.v")]
-    script = f"""{_read_cmds(files)}
-hierarchy -check -top synth_top
+    src = RTL_TEMPLATE_DIR / TOPN_SOURCE if design == "topn_stream" else INSERTION_SORT_SOURCE
+    shutil.copyfile(src, workdir / src.name)
+    params = f"-set L {seq_len} -set D {head_dim} -set N {top_n}" + (f" -set P {lanes}" if design == "topn_stream"
+                                                                       else "")
+    script = f"""read_verilog -defer {src.name}
+chparam {params} {design}
+hierarchy -check -top {design}
 {ABC9_NO_VERIFY}
-synth_xilinx -family xcup -top synth_top -flatten -noiopad
+synth_xilinx -family xcup -top {design} -flatten -noiopad
 tee -q -o stat_xilinx.json stat -json
+{_write_netlist(design)}
 """
+    (workdir / "synth_xilinx.ys").write_text(script)
+    (workdir / "memories.il").write_text("")
+    (workdir / "synth_job.json").write_text(json.dumps({"kind": design, "top": design}))
+    return workdir
+
+
+def synth_topn(head_dim: int, lanes: int, top_n: int, seq_len: int, workdir: str | Path,
+               timeout: float | None = None, design: str = "topn_stream") -> SynthResult:
+    """UltraScale+ counts and logic depth of the top-N unit alone (``prepare_topn``)."""
+    return run_prepared(prepare_topn(head_dim, lanes, top_n, seq_len, workdir, design), timeout=timeout)
+
+
+# ------------------------------------------------------------------------------------------------ batches
+def run_batch(folders: list[Path], jobs: int = 1, timeout: float | None = None) -> dict[str, str]:
+    """Run prepared synthesis folders, ``jobs`` at a time; each gets ``result.json`` (SynthResult) or
+    ``error.txt``. Returns {folder: "ok" | error line}."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    status: dict[str, str] = {}
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(_run_one, str(f), timeout): str(f) for f in folders}
+        for fut in futures:
+            status[futures[fut]] = fut.result()
+    return status
+
+
+def _run_one(folder: str, timeout: float | None) -> str:
+    path = Path(folder)
+    try:
+        res = run_prepared(path, timeout=timeout)
+    except (RuntimeError, subprocess.TimeoutExpired) as err:
+        line = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+        (path / "error.txt").write_text(line + "\n")
+        return line
+    (path / "result.json").write_text(json.dumps(res.as_dict()))
+    return "ok"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m had_hls.estimate.synth FOLDER... [--jobs N] [--timeout S]``: run prepared synthesis folders (on
+    any machine with Yosys: the heavy ones go to a many-core host)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    ap.add_argument("folders", nargs="+")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--timeout", type=float, default=None)
+    a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    run_yosys(script, workdir, "yosys_topn.log", timeout=timeout)
-    res = counts_from_cells("topn", _stat_cells(workdir / "stat_xilinx.json"))
-    res.tool = f"{yosys_version()}: synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0)"
-    res.seconds = round(time.perf_counter() - t0, 2)
-    return res
+    status = run_batch([Path(f) for f in a.folders], a.jobs, a.timeout)
+    for folder, st in status.items():
+        print(f"{folder}: {st}", flush=True)
+    print(f"{len(status)} folders in {time.perf_counter() - t0:.0f} s", flush=True)
+    return 0 if all(v == "ok" for v in status.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -78,11 +78,22 @@ class RtlDesign:
 
     @property
     def pipeline_depth(self) -> int:
-        """Cycles from the last key loaded to the last context row of an input, beyond L H ceil(L/P) (fixed
-        schedule of the cores, see the headers of templates/rtl/*_attention_core.v)."""
+        """Cycles from the last key loaded to the last context row of an input, beyond L H ceil(L/P): the register
+        stages of the cores' pipelines (headers of templates/rtl/*_attention_core.v), stage by stage."""
+        s, g = self.spec, self.groups
+        d = s.head_dim
+        av = 2 + tree_latency(self.av_lanes)  # softmax_av_lanes: products, lane sum, accumulate
+        norm = mul_wide_latency(s.widths["av_acc"]) + 3 + self.norm_cycles  # normalise_row: steps + pipeline
         if self.kind == "had":
-            return self.groups + self.av_cycles + self.norm_cycles + 6
-        return self.groups + self.norm_cycles + 5
+            bins = self.params["S"]
+            scan = -(-d // bins) + 2 + topn_hist_pipe(self.lanes) + (bins > 1)  # topn_hist: words, sums, result
+            keep = topn_keep_stages(self.lanes)
+            # A1, Hamming lanes, scan, B0 beats, B1, keep, compaction, AV0..AV2, AV, normaliser, context register
+            return 1 + hamming_latency(d) + scan + g + 1 + keep + 1 + self.av_cycles + 2 + av + norm + 1
+        score = 1 + tree_latency(d)  # fp_score_unit: products, adder tree
+        index = 3 + mul_wide_latency(s.widths["score"] + 1)  # fp_exp_index: diff, product, shift, clamp
+        # A1, score lanes, max tree, B0 beats, B1, exp index, table + V read, AV, normaliser, context register
+        return 1 + score + tree_latency(self.lanes) + g + 1 + index + 1 + av + norm + 1
 
     @property
     def query_latency(self) -> int:
@@ -248,6 +259,33 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES) -> RtlDesign:
         raise RtlLimitError("hls.precision", "the RTL twin needs signed accum, value and context types")
     check_parameters(params)
     return RtlDesign(spec=spec, lanes=lanes, params=params)
+
+
+def tree_latency(n: int) -> int:
+    """Register stages of a tree over n inputs with a register after every level (sum_tree RE = 1, fp_max_tree):
+    max(1, ceil(log2 n))."""
+    return max(1, (n - 1).bit_length())
+
+
+def hamming_latency(head_dim: int) -> int:
+    """hamming_unit: 6-bit group counts, then sum_tree with a register after every two levels."""
+    levels = (-(-head_dim // 6) - 1).bit_length()
+    return max(1, -(-levels // 2))
+
+
+def mul_wide_latency(a_bits: int) -> int:
+    """mul_wide: slice products (one register), then sum_tree over ceil(a_bits / 17) of them."""
+    return 1 + tree_latency(-(-a_bits // 17))
+
+
+def topn_hist_pipe(lanes: int) -> int:
+    """Registers in topn_hist's per-bin lane sum: 0 (one lane), 1 (<= 4 lanes), 2 (more)."""
+    return 2 if lanes > 4 else 1 if lanes > 1 else 0
+
+
+def topn_keep_stages(lanes: int) -> int:
+    """topn_keep register stages: 1 (one lane), 2 (<= 4 lanes), 3 (more)."""
+    return 3 if lanes > 4 else 2 if lanes > 1 else 1
 
 
 def topn_scan_bins(head_dim: int, groups: int) -> int:

@@ -77,6 +77,29 @@ def synthesize(design: RtlDesign, workdir: Path, target: str = "xilinx", reuse: 
     return SynthResult(workdir / "netlist.v", target, _cells(log), seconds, _cpu(log))
 
 
+def synthesize_topn(
+    lanes: int, seq_len: int, head_dim: int, top_n: int, workdir: Path, masked: bool = False
+) -> list[Path]:
+    """topn_stream #(P, L, D, N) alone as a Xilinx gate-level netlist (``synth_xilinx -nobram``: block RAMs have no
+    behavioural model in cells_sim.v); returns [netlist.v, cells_sim.v] for a simulator."""
+    from had_hls.rtl.topn_sim import TOPN_SOURCE
+
+    yosys = yosys_path()
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    params = f"-set P {lanes} -set L {seq_len} -set D {head_dim} -set N {top_n} -set MASKED {int(masked)}"
+    script = (
+        f"read_verilog -defer {TOPN_SOURCE}\nchparam {params} topn_stream\nhierarchy -top topn_stream\n"
+        "synth_xilinx -flatten -noiopad -nobram -top topn_stream\nstat\nwrite_verilog -noattr netlist.v\n"
+    )
+    (workdir / "synth.ys").write_text(script)
+    proc = subprocess.run([yosys, "-q", "-l", "synth.log", "synth.ys"], cwd=workdir, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-10:]
+        raise RuntimeError("yosys failed:\n" + "\n".join(tail))
+    return gate_level_sources(SynthResult(workdir / "netlist.v", "xilinx", _cells(workdir / "synth.log"), 0.0))
+
+
 def gate_level_sources(result: SynthResult) -> list[Path]:
     dat = yosys_datdir()
     if result.target == "xilinx":

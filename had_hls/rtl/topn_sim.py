@@ -90,12 +90,15 @@ def simulate_topn(
     stall_pct: int = 0,
     seed: int = 1,
     dut_sources: list[Path] | None = None,
+    gate_level: bool = False,
+    module: str = "topn_stream",
     max_cycles: int | None = None,
 ) -> TopnRun:
     """Stream rows ``scores`` (R, L) through topn_stream #(P=lanes, L, D=head_dim, N=top_n) and parse the output.
 
-    ``pads`` (R, L) bool makes the unit MASKED (a padding bit per lane). ``dut_sources`` replaces topn_stream.v
-    (a synthesised netlist of the same parameters: the bench then instantiates it without parameters)."""
+    ``pads`` (R, L) bool makes the unit MASKED (a padding bit per lane). ``dut_sources`` replaces topn_stream.v;
+    ``gate_level``: they are a synthesised netlist of these parameters (instantiated without parameters).
+    ``module``: the unit's module name (another unit with topn_stream's ports and parameters L, D, N)."""
     scores = np.asarray(scores, dtype=np.int64)
     rows, seq_len = scores.shape
     if scores.min(initial=0) < 0 or scores.max(initial=0) > head_dim:
@@ -125,8 +128,10 @@ def simulate_topn(
     ]
     if masked:
         cfg.append("`define HAS_PAD")
-    if dut_sources is not None:
+    if gate_level:
         cfg.append("`define GATE")
+    if module != "topn_stream":
+        cfg.append(f"`define DUT {module}")
     (workdir / "topn_config.vh").write_text("\n".join(cfg) + "\n")
     srcs = [str(p) for p in (dut_sources or [TOPN_SOURCE])]
     out = workdir / "topn_out.txt"

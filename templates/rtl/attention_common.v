@@ -8,13 +8,13 @@
 //   load: snapshot acc[0..D-1] (the AV accumulators are free for the next job), read r (synchronous ROM of 2^R
 //         entries: one block RAM), register sh - 1 and S = 0;
 //   step: issue the next DN elements (the snapshot shifts down by DN); they pass
-//     M1, M2  prod = acc * r                        (a multiplier with two register stages: DSP MREG / PREG)
-//     M3      q = prod >>> (sh - 1)                 (a barrel shift by the row's constant)
-//     M4      hi = q >= 2 lim_hi + 1, lo = q <= 2 lim_lo - 2, v = (q + 1) >>> 1 on CW + 2 bits
-//     M5      ctx = S = 0 ? 0 : hi ? lim_hi : lo ? lim_lo : v
+//     M       prod = acc * r                        (mul_wide: DSP slice products, then their sum; MLAT cycles)
+//     Q       q = prod >>> (sh - 1)                 (a barrel shift by the row's constant)
+//     R       hi = q >= 2 lim_hi + 1, lo = q <= 2 lim_lo - 2, v = (q + 1) >>> 1 on CW + 2 bits
+//     O       ctx = S = 0 ? 0 : hi ? lim_hi : lo ? lim_lo : v
 //   round_half_up(x >> sh) = floor((floor(x / 2^(sh-1)) + 1) / 2): the same integers as the single-cycle form.
-//   ctx / out_v / out_tag leave LAT = 5 cycles after the step (normalise_latency in had_hls.rtl.generate); the
-//   row's sh - 1 and S = 0 travel with each step, so the next row's load may come while these are in flight.
+//   ctx / out_v / out_tag leave LAT = MLAT + 3 cycles after the step (normalise_latency in had_hls.rtl.generate);
+//   the row's sh - 1 and S = 0 travel with each step, so the next row's load may come while these are in flight.
 module normalise_row #(
     parameter D    = 8,
     parameter DN   = 8,     // lanes (elements per cycle); must divide D
@@ -76,36 +76,47 @@ module normalise_row #(
         end
     end
 
-    // M1, M2: the products
-    reg m1_v, m2_v, m3_v, m4_v;
-    reg [TW-1:0] m1_t, m2_t, m3_t, m4_t;
-    reg [SHB-1:0] m1_s, m2_s;
-    reg m1_z, m2_z, m3_z, m4_z;
-    reg signed [XW-1:0] m1_p [0:DN-1];
-    reg signed [XW-1:0] m2_p [0:DN-1];
+    // M: the products (mul_wide, MLAT cycles), with the step's facts as the tag
+    localparam TWM = 1 + TW + SHB + 1;          // {step, tag, sh - 1, S = 0}
+    wire [DN*XW-1:0] mp;
+    wire [TWM-1:0] mt;
+    genvar g;
+    generate
+        for (g = 0; g < DN; g = g + 1) begin : lane
+            wire [TWM-1:0] t;
+            mul_wide #(.AW(AVW), .BW(RW), .PW(XW), .TW(TWM)) mul (
+                .clk(clk), .rst(rst), .en(en), .a(a_r[g*AVW +: AVW]), .b(r), .in_tag({step, in_tag, sh1, z}),
+                .p(mp[g*XW +: XW]), .out_tag(t));
+            if (g == 0) begin : tag
+                assign mt = t;
+            end
+        end
+    endgenerate
+    wire m_v, m_z;
+    wire [TW-1:0] m_t;
+    wire [SHB-1:0] m_s;
+    assign {m_v, m_t, m_s, m_z} = mt;
+    // Q: q = prod >>> (sh - 1);  R: saturation flags and (q + 1) >>> 1;  O: ctx
+    reg m3_v, m4_v;
+    reg [TW-1:0] m3_t, m4_t;
+    reg m3_z, m4_z;
     reg signed [XW-1:0] m3_q [0:DN-1];
     reg [DN-1:0] m4_hi, m4_lo;
     reg [DN*(CW+1)-1:0] m4_v1;
-    reg signed [AVW-1:0] a;
-    reg signed [RW:0] rs;
     reg signed [XW-1:0] qq;
     reg signed [CW+1:0] q2;
     wire signed [XW-1:0] lim_hi = (1 <<< (CW - 1)) - 1;
     wire signed [XW-1:0] lim_lo = -(1 <<< (CW - 1));
     always @(posedge clk) begin
         if (rst) begin
-            m1_v <= 1'b0; m2_v <= 1'b0; m3_v <= 1'b0; m4_v <= 1'b0; out_v <= 1'b0;
+            m3_v <= 1'b0; m4_v <= 1'b0; out_v <= 1'b0;
         end else if (en) begin
-            m1_v <= step; m2_v <= m1_v; m3_v <= m2_v; m4_v <= m3_v; out_v <= m4_v;
-            m1_t <= in_tag; m2_t <= m1_t; m3_t <= m2_t; m4_t <= m3_t; out_tag <= m4_t;
+            m3_v <= m_v; m4_v <= m3_v; out_v <= m4_v;
+            m3_t <= m_t; m4_t <= m3_t; out_tag <= m4_t;
         end
         if (en) begin
-            rs = {1'b0, r};
             for (c = 0; c < DN; c = c + 1) begin
-                a = a_r[c*AVW +: AVW];
-                m1_p[c] <= a * rs;
-                m2_p[c] <= m1_p[c];
-                m3_q[c] <= m2_p[c] >>> m2_s;
+                m3_q[c] <= $signed(mp[c*XW +: XW]) >>> m_s;
                 qq = m3_q[c];
                 m4_hi[c] <= qq >= 2 * lim_hi + 1;
                 m4_lo[c] <= qq <= 2 * lim_lo - 2;
@@ -115,8 +126,7 @@ module normalise_row #(
                 ctx[c*CW +: CW] <= m4_z ? {CW{1'b0}} : m4_hi[c] ? lim_hi[CW-1:0] : m4_lo[c] ? lim_lo[CW-1:0]
                                                      : m4_v1[c*(CW+1) +: CW];
             end
-            m1_s <= sh1; m2_s <= m1_s;
-            m1_z <= z; m2_z <= m1_z; m3_z <= m2_z; m4_z <= m3_z;
+            m3_z <= m_z; m4_z <= m3_z;
         end
     end
 endmodule
@@ -317,5 +327,52 @@ module sum_tree #(
             assign out_tag = lvl[LV-1].tout;
         end
     endgenerate
+endmodule
+
+// mul_wide: p = a * b for a signed AW-bit a and an unsigned BW-bit b (BW <= 26: b rides the DSP48's 27-bit port),
+// pipelined so that no fabric adder joins partial products in the multiplier's cycle: a is cut into 17-bit slices
+// (the low ones unsigned, the top one signed), each slice times b is one DSP product (registered: MREG), and the
+// slice products, shifted into place, are summed by sum_tree (a register after every level).
+// LAT = 1 + max(1, ceil(log2(ceil(AW / 17)))) (mul_wide_latency in had_hls.rtl.generate).
+module mul_wide #(
+    parameter AW = 40,
+    parameter BW = 18,
+    parameter PW = 58,      // >= AW + BW
+    parameter TW = 1
+) (
+    input  wire          clk,
+    input  wire          rst,
+    input  wire          en,
+    input  wire [AW-1:0] a,
+    input  wire [BW-1:0] b,
+    input  wire [TW-1:0] in_tag,
+    output wire [PW-1:0] p,
+    output wire [TW-1:0] out_tag
+);
+    localparam K = (AW + 16) / 17;
+    genvar k;
+    reg [K*PW-1:0] pp;
+    reg [TW-1:0] t1;
+    generate
+        for (k = 0; k < K; k = k + 1) begin : slice
+            localparam LO = 17 * k;
+            localparam SW = (k == K - 1) ? AW - LO : 17;
+            wire [SW-1:0] s = a[LO +: SW];
+            reg signed [PW-1:0] prod;
+            always @* begin
+                if (k == K - 1) prod = $signed(s) * $signed({1'b0, b});          // the top slice carries the sign
+                else prod = $signed({1'b0, s}) * $signed({1'b0, b});
+            end
+            always @(posedge clk) if (en) pp[k*PW +: PW] <= prod <<< LO;
+        end
+    endgenerate
+    always @(posedge clk) begin
+        if (rst) t1 <= {TW{1'b0}};
+        else if (en) t1 <= in_tag;
+    end
+    wire [PW+$clog2(K+1)-1:0] p_full;
+    sum_tree #(.N(K), .WI(PW), .WO(PW + $clog2(K + 1)), .SIGNED(1), .RE(1), .TW(TW)) sum (
+        .clk(clk), .rst(rst), .en(en), .in(pp), .in_tag(t1), .out(p_full), .out_tag(out_tag));
+    assign p = p_full[PW-1:0];
 endmodule
 `default_nettype wire

@@ -95,8 +95,8 @@ module had_attention_core #(
     localparam TPIPE = (P > 4) ? 2 : (P > 1) ? 1 : 0;   // topn_hist: registers in the per-bin lane sum
     localparam KST = (P > 4) ? 3 : (P > 1) ? 2 : 1;     // topn_keep stages
     localparam NW  = (D + S - 1) / S;            // topn_hist scan cycles per job
-    // hbuf: a beat is read back G + NW + TPIPE + 2 cycles after it is written; JS jobs of G rows hold that
-    localparam JS  = 2 + (NW + TPIPE + 2) / G;
+    // hbuf: a beat is read back G + NW + TPIPE + (S > 1) + 2 cycles after it is written; JS jobs of G rows hold that
+    localparam JS  = 2 + (NW + TPIPE + ((S > 1) ? 1 : 0) + 2) / G;
     localparam HBD = JS * G;
     localparam CRB = (CDEP > 1) ? $clog2(CDEP) : 1;
     localparam CEW = KB + HB;                    // cbuf entry: {key, ham - hmin}

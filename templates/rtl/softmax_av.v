@@ -103,7 +103,7 @@ module softmax_av_lanes #(
         end
     endgenerate
     // accumulate
-    reg signed [AVW-1:0] a0;
+    reg signed [AVW-1:0] a0, lane;      // (lane: the P-lane sum, sign-extended or cut to AVW: its value fits AVW)
     always @(posedge clk) begin
         if (rst) done <= 1'b0;
         else if (en) done <= s_tag[2] && s_tag[0];
@@ -112,7 +112,8 @@ module softmax_av_lanes #(
             sum <= (s_tag[1] ? {SUMW{1'b0}} : sum) + s_lanes;
             for (c = 0; c < D; c = c + 1) begin
                 a0 = s_tag[1] ? {AVW{1'b0}} : av[c*AVW +: AVW];
-                av[c*AVW +: AVW] <= a0 + {{(AVW-LW){c_lanes[c*LW + LW - 1]}}, c_lanes[c*LW +: LW]};
+                lane = $signed(c_lanes[c*LW +: LW]);
+                av[c*AVW +: AVW] <= a0 + lane;
             end
         end
     end

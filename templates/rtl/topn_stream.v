@@ -26,7 +26,7 @@
 // row's last beat. A bank may take the first beat of a new row when bank_busy is low. The scan of a row starts the
 // cycle after its last beat (HOLD = 0: or right after the previous scan; HOLD = 1: once the previous results are
 // taken) and takes NW = ceil(D/S) cycles; the bank is free again after its last scan cycle, and res_valid rises
-// PIPE + 2 cycles after it. rst starts an NW-cycle clearing sweep (clearing = 1) during which no beat may arrive.
+// PIPE + (S > 1) + 2 cycles after it. rst starts an NW-cycle clearing sweep (clearing = 1) during which no beat may arrive.
 module topn_hist #(
     parameter P      = 1,     // lanes (scores per beat)
     parameter D      = 64,    // scores are in [0, D]
@@ -77,8 +77,8 @@ module topn_hist #(
     assign clearing = clr;
     reg wv, bv;                          // scan words / bin sums in the pipeline
     wire ready_row = pend[sc_next] || (beat_valid && beat_last && beat_bank == sc_next);
-    reg gv;                              // lane-group sums in the pipeline (PIPE = 2)
-    wire free = HOLD ? (!sc_run && !wv && !gv && !bv && (!res_valid || res_ack)) : (!sc_run || sc_last);
+    reg gv, xv;                          // lane-group sums / prefix sums in the pipeline (PIPE = 2 / S > 1)
+    wire free = HOLD ? (!sc_run && !wv && !gv && !bv && !xv && (!res_valid || res_ack)) : (!sc_run || sc_last);
     wire start = ce && !clr && free && ready_row;
 
     // ---------------------------------------------------------------- per-lane histogram memories (LUTRAM)
@@ -179,23 +179,20 @@ module topn_hist #(
             end
         end
     endgenerate
-    // bin_sum[s] = the word's bins 0 .. s summed (a prefix, saturated at NK): SC2 compares all S at once
-    reg [S*KW-1:0] bin_sum;
+    // bin_one[s] = bin s of the word (its lane groups summed, saturated at NK)
+    reg [S*KW-1:0] bin_one;
     reg [PW-1:0] one;
-    reg [PW+SB:0] acc;
     always @* begin
-        acc = {(PW+SB+1){1'b0}};
         for (s = 0; s < S; s = s + 1) begin
-            one = {PW{1'b0}};           // the bin (its groups in parallel), then the running prefix
+            one = {PW{1'b0}};
             for (g = 0; g < NG; g = g + 1) one = one + grp[(s*NG + g)*GW +: GW];
-            acc = acc + one;
-            bin_sum[s*KW +: KW] = (acc > NK) ? nk_c : acc[KW-1:0];
+            bin_one[s*KW +: KW] = (one > NK) ? nk_c : one[KW-1:0];
         end
     end
     reg bfirst, blast, bbank;
     reg [AW-1:0] bk;
     reg [KW-1:0] bn;
-    reg [S*KW-1:0] b_bins;
+    reg [S*KW-1:0] b_one;
     generate
         always @(posedge clk) begin       // SC0 -> SC1: the words (always registered: LUTRAM read + bank select)
             if (rst) begin
@@ -205,17 +202,47 @@ module topn_hist #(
                 wk <= sc_k; wn <= n_scan; w_r <= sc_bank ? sw1 : sw0;
             end
         end
-        if (PIPE >= 1) begin : sum_reg    // SC1 -> SC2: the lane sums
+        if (PIPE >= 1) begin : sum_reg    // SC1 -> the bins, registered
             always @(posedge clk) begin
                 if (rst) bv <= 1'b0;
                 else if (ce) begin
                     bv <= gv; bfirst <= gfirst; blast <= glast; bbank <= gbank; bk <= gk; bn <= gn;
-                    b_bins <= bin_sum;
+                    b_one <= bin_one;
                 end
             end
         end else begin : sum_comb
             always @* begin
-                bv = gv; bfirst = gfirst; blast = glast; bbank = gbank; bk = gk; bn = gn; b_bins = bin_sum;
+                bv = gv; bfirst = gfirst; blast = glast; bbank = gbank; bk = gk; bn = gn; b_one = bin_one;
+            end
+        end
+    endgenerate
+    // b_bins[s] = the word's bins 0 .. s summed (a prefix, saturated at NK), registered when S > 1, so SC2
+    // compares all S at once
+    reg [S*KW-1:0] pre_n, b_bins;
+    reg [KW:0] pacc;
+    always @* begin
+        pacc = {(KW+1){1'b0}};
+        for (s = 0; s < S; s = s + 1) begin
+            pacc = pacc + b_one[s*KW +: KW];
+            if (pacc > NK) pacc = NK;
+            pre_n[s*KW +: KW] = pacc[KW-1:0];
+        end
+    end
+    reg xfirst, xlast, xbank;
+    reg [AW-1:0] xk;
+    reg [KW-1:0] xn;
+    generate
+        if (S > 1) begin : pre_reg
+            always @(posedge clk) begin
+                if (rst) xv <= 1'b0;
+                else if (ce) begin
+                    xv <= bv; xfirst <= bfirst; xlast <= blast; xbank <= bbank; xk <= bk; xn <= bn;
+                    b_bins <= pre_n;
+                end
+            end
+        end else begin : pre_comb
+            always @* begin
+                xv = bv; xfirst = bfirst; xlast = blast; xbank = bbank; xk = bk; xn = bn; b_bins = pre_n;
             end
         end
     endgenerate
@@ -231,9 +258,9 @@ module topn_hist #(
     reg [HW-1:0] t_n, hmin_n;
     reg [HW+AW:0] t_idx;
     always @* begin
-        nd = bfirst ? bn : need;
-        found_n = bfirst ? 1'b0 : found;
-        seen_n = bfirst ? 1'b0 : seen;
+        nd = xfirst ? xn : need;
+        found_n = xfirst ? 1'b0 : found;
+        seen_n = xfirst ? 1'b0 : seen;
         t_n = res_t;
         take_n = res_take;
         hmin_n = res_hmin;
@@ -241,7 +268,7 @@ module topn_hist #(
         pre0 = {KW{1'b0}};              // prefix of the bins before bin s
         for (s = 0; s < S; s = s + 1) begin
             pre = b_bins[s*KW +: KW];
-            t_idx = bk * S + s;
+            t_idx = xk * S + s;
             if (!found_n && !hit && pre >= nd) begin
                 t_n = t_idx[HW-1:0];
                 take_n = nd - pre0;
@@ -255,11 +282,11 @@ module topn_hist #(
         end
         if (!found_n && !hit) nd = nd - pre0;   // prefix of the whole word (< need)
         found_n = found_n || hit;
-        if (blast && !found_n) begin   // the keys still needed are all at distance D
+        if (xlast && !found_n) begin   // the keys still needed are all at distance D
             t_n = D;
             take_n = nd;
         end
-        if (blast && !seen_n) hmin_n = D;
+        if (xlast && !seen_n) hmin_n = D;
     end
     reg [KW-1:0] n_r;
     assign res_n = MASKED ? n_r : nk_c;
@@ -287,14 +314,14 @@ module topn_hist #(
                     if (sc_last) sc_run <= 1'b0;
                 end
                 // SC2
-                if (bv) begin
+                if (xv) begin
                     need <= nd; found <= found_n; seen <= seen_n;
                     res_t <= t_n; res_take <= take_n; res_hmin <= hmin_n;
                 end
-                if (bv && blast) begin
+                if (xv && xlast) begin
                     res_valid <= 1'b1;
-                    res_bank <= bbank;
-                    n_r <= bn;
+                    res_bank <= xbank;
+                    n_r <= xn;
                 end
             end
         end
@@ -558,7 +585,7 @@ module topn_stream #(
     parameter N = 64,
     parameter MASKED = 0,
     parameter SCAN = 0,        // bins scanned per cycle; 0 = the smallest power of two with ceil(D/SCAN) + 3 <= G
-    parameter KD = 0           // kept-beat FIFO depth (LUTRAM); 0 = 16 for P = 1, else 32
+    parameter KD = 0           // kept-beat FIFO depth (LUTRAM); 0 = 16 for P = 1, else 64
 ) (
     input  wire            clk,
     input  wire            rst,        // synchronous, active high
@@ -583,9 +610,9 @@ module topn_stream #(
     localparam GB  = (G > 1) ? $clog2(G) : 1;
     localparam ED  = P * HW;                   // the scores of a beat
     localparam SW  = ED + (MASKED ? P : 0);    // a score-FIFO word {pad, scores}
-    localparam SAB = $clog2(G + NW + 8);       // score FIFO: a row, the scan, the pass-2 pipeline
+    localparam SAB = $clog2(2 * G + NW + 8);   // score FIFO: two rows (the next row scanned while pass 2 reads this one)
     localparam SD  = 1 << SAB;
-    localparam KDX = (KD > 0) ? KD : (P == 1) ? 16 : 32;
+    localparam KDX = (KD > 0) ? KD : (P == 1) ? 16 : 64;
     localparam KAB = $clog2(KDX);
     localparam PB  = $clog2(P + 1);
     localparam KEW = 1 + PB + P + GB + ED;     // kept-beat FIFO word {row end, #kept, kept lanes, beat, scores}
@@ -595,7 +622,7 @@ module topn_stream #(
         integer s;
         begin
             s = 1;
-            while ((d + s - 1) / s + 2 + pipe > g && s < d) s = s * 2;
+            while ((d + s - 1) / s + 2 + pipe + (s > 1) > g && s < d) s = s * 2;
             scan_bins = s;
         end
     endfunction
@@ -607,8 +634,9 @@ module topn_stream #(
     reg i_v, i_bank, i_last;
     reg [ED-1:0] i_h;
     reg [P-1:0] i_lv, i_pad;
-    wire take_in = in_valid && in_ready;
     wire in_last = (in_g == G - 1);
+    wire take_in = in_valid && in_ready;
+    wire next_bank = (take_in && in_last) ? !in_bank : in_bank;   // bank of the next cycle's beat
     wire [P-1:0] in_pad_m = MASKED ? in_pad : {P{1'b0}};
 
     wire [1:0] bank_busy;
@@ -773,8 +801,9 @@ module topn_stream #(
             end
             s_occ <= s_occ + take_in - k_go;
             // (s_occ of this cycle, two slots kept for the beats that move meanwhile)
-            in_ready <= !clearing && s_occ < SD - 3 &&
-                        !((take_in ? in_last : in_first) && bank_busy[take_in && in_last ? !in_bank : in_bank]);
+            // (a row's bank is busy from its last beat in I1 until its scan ends)
+            in_ready <= !clearing && s_occ < SD - 3 && !((take_in ? in_last : in_first) &&
+                        (bank_busy[next_bank] || (i_v && i_last && i_bank == next_bank)));
             if (i_v) s_wr <= s_wr + 1'b1;
             // K0
             if (k_go) begin

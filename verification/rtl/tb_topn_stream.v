@@ -1,7 +1,7 @@
 // Test bench of templates/rtl/topn_stream.v (driven by had_hls/rtl/topn_sim.py).
 // topn_config.vh defines P, L, D, N, MASKED, NBEATS (ROWS * ceil(L/P) beats in BEAT_FILE), ROWS, STALL_PCT (input
 // idle probability per cycle, percent), SEED, MAX_CYCLES, OUT_FILE; GATE = the DUT is a synthesised netlist (no
-// parameters). Each beat line of BEAT_FILE is {pad[P-1:0], h[P*HW-1:0]} in hex.
+// parameters); DUT = another module with topn_stream's ports and parameters L, D, N. Each beat line of BEAT_FILE is {pad[P-1:0], h[P*HW-1:0]} in hex.
 // OUT_FILE lines: "I c" beat accepted at cycle c, "K c idx h" a kept key, "D c" out_done, "END c" / "TIMEOUT c".
 `timescale 1ns/1ps
 `include "topn_config.vh"
@@ -19,6 +19,8 @@ module tb;
     wire [HW-1:0] out_h;
 `ifdef GATE
     topn_stream dut (
+`elsif DUT
+    `DUT #(.L(`L), .D(`D), .N(`N)) dut (
 `else
     topn_stream #(.P(`P), .L(`L), .D(`D), .N(`N), .MASKED(`MASKED)) dut (
 `endif
