@@ -63,8 +63,9 @@ def sta_path() -> str:
 
 def sta_version() -> str:
     proc = subprocess.run([sta_path(), "-version"], capture_output=True, text=True, timeout=30)
-    return f"OpenSTA {(proc.stdout or proc.stderr).strip().splitlines()[0]}" if (proc.stdout or proc.stderr) \
-        else "OpenSTA"
+    return (
+        f"OpenSTA {(proc.stdout or proc.stderr).strip().splitlines()[0]}" if (proc.stdout or proc.stderr) else "OpenSTA"
+    )
 
 
 # ------------------------------------------------------------------------------------------------ synthesis
@@ -109,11 +110,16 @@ write_verilog -noattr -noexpr -simple-lhs asic_cut.v
     area = re.search(r"Chip area for (?:module|top module) .*?:\s+([0-9.]+)", stat)
     removed = re.search(r"(\d+)", (workdir / "asic_memories.txt").read_text())
     n_ff, original = reinsert_flops(workdir / "asic_cut.v", workdir / "asic.v")
-    return {"netlist": str(workdir / "asic.v"), "netlist_cut": str(workdir / "asic_cut.v"),
-            "cells": (int(cells.group(1)) + n_ff) if cells else None, "flip_flops": n_ff,
-            "area_um2": float(area.group(1)) if area else None,
-            "memories_excluded": int(removed.group(1)) if removed else 0, "names": original,
-            "seconds": round(time.perf_counter() - t0, 1)}
+    return {
+        "netlist": str(workdir / "asic.v"),
+        "netlist_cut": str(workdir / "asic_cut.v"),
+        "cells": (int(cells.group(1)) + n_ff) if cells else None,
+        "flip_flops": n_ff,
+        "area_um2": float(area.group(1)) if area else None,
+        "memories_excluded": int(removed.group(1)) if removed else 0,
+        "names": original,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 _PORT = re.compile(r"^\s*(input|output)\s+(?:\[(\d+):(\d+)\]\s+)?(\w+)\s*;\s*$", re.M)
@@ -138,13 +144,19 @@ def reinsert_flops(cut: Path, out: Path, top: str = "synth_top", dff: str = "DFF
     Path(cut).write_text(text)
     ports = {m.group(4): (m.group(1), m.group(2), m.group(3)) for m in _PORT.finditer(text)}
     by_name = {original.get(n, n): n for n in ports}
-    regs = [full[:-2] for full, n in by_name.items() if ports[n][0] == "input" and full.endswith(".q")
-            and full[:-2] + ".d" in by_name and ports[by_name[full[:-2] + ".d"]][0] == "output"]
+    regs = [
+        full[:-2]
+        for full, n in by_name.items()
+        if ports[n][0] == "input"
+        and full.endswith(".q")
+        and full[:-2] + ".d" in by_name
+        and ports[by_name[full[:-2] + ".d"]][0] == "output"
+    ]
     drop = {by_name[r + sfx] for r in regs for sfx in (".q", ".d", ".c") if r + sfx in by_name}
     body = _PORT.sub(lambda m: "" if m.group(4) in drop else m.group(0), text)
     head = re.search(rf"module {re.escape(top)}\((.*?)\);", body, re.S)
     kept = [n.strip() for n in head.group(1).split(",") if n.strip() not in drop]
-    body = body[: head.start(1)] + ", ".join(kept) + body[head.end(1):]
+    body = body[: head.start(1)] + ", ".join(kept) + body[head.end(1) :]
     cells, n = [], 0
     for r in regs:
         q, d = by_name[r + ".q"], by_name[r + ".d"]
@@ -178,12 +190,16 @@ def netlist_inputs(path: Path, top: str = "synth_top") -> list[tuple[str, int, i
 def rtl_name(net: str) -> str:
     """A netlist net name as the RTL VCD names the signal below the core's scope: Yosys flattens the wrapper's
     instance ``core`` into ``core.<path>``; a cut flip-flop's input is ``<register>.q``."""
-    name = net[len("core."):] if net.startswith("core.") else net
+    name = net[len("core.") :] if net.startswith("core.") else net
     return name[:-2] if name.endswith(".q") else name
 
 
-def annotate(ports: list[tuple[str, int, int]], names: dict[str, str],
-             activity: dict[tuple[str, int], tuple[float, float]], scale: float) -> tuple[list[str], int, int]:
+def annotate(
+    ports: list[tuple[str, int, int]],
+    names: dict[str, str],
+    activity: dict[tuple[str, int], tuple[float, float]],
+    scale: float,
+) -> tuple[list[str], int, int]:
     """Tcl lines setting each input bit's activity (per cycle x ``scale``) and duty through the power engine's own
     command; (lines, bits matched, bits). ``names``: simple port name -> netlist name."""
     lines, matched, total = [], 0, 0
@@ -198,18 +214,29 @@ def annotate(ports: list[tuple[str, int, int]], names: dict[str, str],
                 continue
             matched += 1
             pin = f"{port}[{b}]" if width > 1 or lsb else port
-            lines.append(f"sta::set_power_input_port_activity [get_ports {{{pin}}}] {a[0] * scale:.6g} "
-                         f"{min(max(a[1], 0.0), 1.0):.4f}")
+            lines.append(
+                f"sta::set_power_input_port_activity [get_ports {{{pin}}}] {a[0] * scale:.6g} "
+                f"{min(max(a[1], 0.0), 1.0):.4f}"
+            )
     return lines, matched, total
 
 
 # ------------------------------------------------------------------------------------------------ OpenSTA
-_ROW = re.compile(r"^(Sequential|Combinational|Macro|Pad|Total)\s+([0-9.eE+-]+)\s+([0-9.eE+-]+)\s+([0-9.eE+-]+)\s+"
-                  r"([0-9.eE+-]+)")
+_ROW = re.compile(
+    r"^(Sequential|Combinational|Macro|Pad|Total)\s+([0-9.eE+-]+)\s+([0-9.eE+-]+)\s+([0-9.eE+-]+)\s+"
+    r"([0-9.eE+-]+)"
+)
 
 
-def run_sta(netlist: Path, annotations: list[str], workdir: Path, clock_period_ns: float | None, tag: str,
-            d_load_pf: float = 0.0, timeout: float | None = None) -> dict[str, dict[str, float]]:
+def run_sta(
+    netlist: Path,
+    annotations: list[str],
+    workdir: Path,
+    clock_period_ns: float | None,
+    tag: str,
+    d_load_pf: float = 0.0,
+    timeout: float | None = None,
+) -> dict[str, dict[str, float]]:
     """report_power of ``netlist`` (top synth_top) with the given activity lines; {group: {internal, switching,
     leakage, total}} in watts."""
     lines = [f"read_liberty {OSU035_LIB}", f"read_verilog {netlist}", "link_design synth_top"]
@@ -222,15 +249,17 @@ def run_sta(netlist: Path, annotations: list[str], workdir: Path, clock_period_n
     lines += ["report_power -digits 6", "exit"]
     tcl = workdir / f"power_{tag}.tcl"
     tcl.write_text("\n".join(lines) + "\n")
-    proc = subprocess.run([sta_path(), "-no_init", "-exit", str(tcl)], cwd=workdir, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sta_path(), "-no_init", "-exit", str(tcl)], cwd=workdir, capture_output=True, text=True, timeout=timeout
+    )
     (workdir / f"power_{tag}.log").write_text(proc.stdout + proc.stderr)
     groups = {}
     for line in proc.stdout.splitlines():
         m = _ROW.match(line.strip())
         if m:
-            groups[m.group(1).lower()] = {k: float(v) for k, v in zip(("internal", "switching", "leakage", "total"),
-                                                                       m.groups()[1:], strict=True)}
+            groups[m.group(1).lower()] = {
+                k: float(v) for k, v in zip(("internal", "switching", "leakage", "total"), m.groups()[1:], strict=True)
+            }
     if "total" not in groups:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-8:])
         raise RuntimeError(f"OpenSTA report_power gave no result for {netlist}:\n{tail}")
@@ -254,20 +283,35 @@ def per_port_activity_works(workdir: Path) -> bool:
     totals = []
     for act in (1e6, 4e7):
         tcl = workdir / "probe.tcl"
-        tcl.write_text("\n".join([
-            f"read_liberty {OSU035_LIB}", "read_verilog probe.v", "link_design probe",
-            "set_power_activity -input -activity 0.1 -duty 0.5",
-            f"foreach p [get_ports {{a b}}] {{ sta::set_power_input_port_activity $p {act} 0.5 }}",
-            "set_load 0.05 [get_ports y]", "report_power -digits 6", "exit"]) + "\n")
-        out = subprocess.run([sta_path(), "-no_init", "-exit", str(tcl)], cwd=workdir, capture_output=True,
-                             text=True, timeout=60).stdout
+        tcl.write_text(
+            "\n".join(
+                [
+                    f"read_liberty {OSU035_LIB}",
+                    "read_verilog probe.v",
+                    "link_design probe",
+                    "set_power_activity -input -activity 0.1 -duty 0.5",
+                    f"foreach p [get_ports {{a b}}] {{ sta::set_power_input_port_activity $p {act} 0.5 }}",
+                    "set_load 0.05 [get_ports y]",
+                    "report_power -digits 6",
+                    "exit",
+                ]
+            )
+            + "\n"
+        )
+        out = subprocess.run(
+            [sta_path(), "-no_init", "-exit", str(tcl)], cwd=workdir, capture_output=True, text=True, timeout=60
+        ).stdout
         m = next((_ROW.match(x.strip()) for x in out.splitlines() if x.strip().startswith("Total")), None)
         totals.append(float(m.group(5)) if m else 0.0)
     return totals[1] > 10 * totals[0] > 0
 
 
-def mean_annotation(ports: list[tuple[str, int, int]], names: dict[str, str],
-                    activity: dict[tuple[str, int], tuple[float, float]], scale: float) -> tuple[list[str], int, int]:
+def mean_annotation(
+    ports: list[tuple[str, int, int]],
+    names: dict[str, str],
+    activity: dict[tuple[str, int], tuple[float, float]],
+    scale: float,
+) -> tuple[list[str], int, int]:
     """One ``set_power_activity -input`` line: the mean toggle rate (x ``scale``) and duty of the measured input
     bits (for an OpenSTA that applies no per-port activity); (lines, bits matched, bits)."""
     rates, duties, total = [], [], 0
@@ -283,8 +327,7 @@ def mean_annotation(ports: list[tuple[str, int, int]], names: dict[str, str],
                 duties.append(min(max(a[1], 0.0), 1.0))
     if not rates:
         return [], 0, total
-    line = (f"set_power_activity -input -activity {float(np.mean(rates)) * scale:.6g} "
-            f"-duty {float(np.mean(duties)):.4f}")
+    line = f"set_power_activity -input -activity {float(np.mean(rates)) * scale:.6g} -duty {float(np.mean(duties)):.4f}"
     return [line], len(rates), total
 
 
@@ -310,8 +353,13 @@ class AsicPower:
     seconds: dict[str, float]
 
 
-def asic_power(design: RtlDesign, activity: dict[tuple[str, int], tuple[float, float]], workdir: Path,
-               f_mhz: float, timeout: float | None = None) -> AsicPower:
+def asic_power(
+    design: RtlDesign,
+    activity: dict[tuple[str, int], tuple[float, float]],
+    workdir: Path,
+    f_mhz: float,
+    timeout: float | None = None,
+) -> AsicPower:
     """ASIC power (mW) of the design's core at ``f_mhz`` with ``activity`` = {(rtl signal, bit): (toggles per
     cycle, duty)} (see the module docstring for the two OpenSTA runs)."""
     sta_path()
@@ -331,13 +379,20 @@ def asic_power(design: RtlDesign, activity: dict[tuple[str, int], tuple[float, f
     comb = run_sta(Path(syn["netlist_cut"]), ann_c, workdir, None, "comb", dff_d_capacitance(), timeout=timeout)
     s_mw = seq.get("sequential", {}).get("total", 0.0) * 1e3
     c_mw = comb.get("combinational", {}).get("total", 0.0) * 1e3
-    return AsicPower(kind=design.kind, mw=s_mw + c_mw, sequential_mw=s_mw, combinational_mw=c_mw,
-                     cells=syn["cells"], area_um2=syn["area_um2"],
-                     inputs_matched={"mapped": [m_s, n_s], "registers_cut": [m_c, n_c]},
-                     annotation="per input bit" if per_port else "mean of the measured input bits (this OpenSTA "
-                     "applies no per-port activity)",
-                     memories_excluded=syn["memories_excluded"],
-                     seconds={"yosys": round(t1 - t0, 1), "opensta": round(time.perf_counter() - t1, 1)})
+    return AsicPower(
+        kind=design.kind,
+        mw=s_mw + c_mw,
+        sequential_mw=s_mw,
+        combinational_mw=c_mw,
+        cells=syn["cells"],
+        area_um2=syn["area_um2"],
+        inputs_matched={"mapped": [m_s, n_s], "registers_cut": [m_c, n_c]},
+        annotation="per input bit"
+        if per_port
+        else "mean of the measured input bits (this OpenSTA applies no per-port activity)",
+        memories_excluded=syn["memories_excluded"],
+        seconds={"yosys": round(t1 - t0, 1), "opensta": round(time.perf_counter() - t1, 1)},
+    )
 
 
 # ------------------------------------------------------------------------------------------------ RTL activity
@@ -406,10 +461,10 @@ def rtl_bit_activity(path: str | Path, scope: str = "core") -> tuple[int, dict[t
             continue
         c = tok[0]
         if c == "#":
-            now = int(tok[1:])
-            if value and first:
+            if value and first:  # the values so far are the initial state, dumped at the previous time stamp
                 first, start = False, now
                 since = dict.fromkeys(value, now)
+            now = int(tok[1:])
             continue
         if c in "bB":
             pending = tok[1:]

@@ -30,8 +30,15 @@ def _traces(project, out: Path, spec, k: int = 1):
     return [golden.attention_trace(spec, x[i], masks[i]) for i in range(len(x))], masks
 
 
-def gate_level_power(project, out: Path, designs: dict[str, RtlDesign], synth_dirs: dict[str, Path], f_mhz: float,
-                     window: int, jobs: int = 2) -> dict[str, dict[str, Any]]:
+def gate_level_power(
+    project,
+    out: Path,
+    designs: dict[str, RtlDesign],
+    synth_dirs: dict[str, Path],
+    f_mhz: float,
+    window: int,
+    jobs: int = 2,
+) -> dict[str, dict[str, Any]]:
     """Per core: {"power": netlist_power(...), "gate_level": GateLevelActivity.as_dict()} or {"error": reason}."""
     from had_hls.estimate.netlist_power import gate_level_activity, netlist_power
     from had_hls.estimate.synth import NETLIST_JSON, synth_xilinx
@@ -52,8 +59,14 @@ def gate_level_power(project, out: Path, designs: dict[str, RtlDesign], synth_di
         return dict(zip(KINDS, pool.map(one, KINDS), strict=True))
 
 
-def asic_crosscheck(designs: dict[str, RtlDesign], vcds: dict[str, Path], work: Path, f_mhz: float,
-                    jobs: int = 2, timeout: float | None = None) -> dict[str, Any]:
+def asic_crosscheck(
+    designs: dict[str, RtlDesign],
+    vcds: dict[str, Path],
+    work: Path,
+    f_mhz: float,
+    jobs: int = 2,
+    timeout: float | None = None,
+) -> dict[str, Any]:
     """``power_crosscheck`` of report.json: {tool, library, had_mw, fp_mw, power_reduction, ...} or {error}."""
     from had_hls.estimate.asic import LIBRARY, asic_power, rtl_bit_activity, sta_path, sta_version
 
@@ -81,12 +94,21 @@ def asic_crosscheck(designs: dict[str, RtlDesign], vcds: dict[str, Path], work: 
         "power_reduction": 1.0 - had.mw / fp.mw if fp.mw else None,
         "f_mhz": f_mhz,
         "scope": "the cores' logic and registers as Yosys maps them to OSU035 (synth, dfflibmap, abc); memories with "
-                 "write ports (K, V, score buffers) excluded (no SRAM macro in the library); the exp and reciprocal "
-                 "tables as logic",
+        "write ports (K, V, score buffers) excluded (no SRAM macro in the library); the exp and reciprocal "
+        "tables as logic",
         "activity": had.annotation,
-        "detail": {k: {"mw": r.mw, "sequential_mw": r.sequential_mw, "combinational_mw": r.combinational_mw,
-                       "cells": r.cells, "area_um2": r.area_um2, "inputs_matched": r.inputs_matched,
-                       "memories_excluded": r.memories_excluded, "seconds": r.seconds}
-                   for k, r in res.items()},
+        "detail": {
+            k: {
+                "mw": r.mw,
+                "sequential_mw": r.sequential_mw,
+                "combinational_mw": r.combinational_mw,
+                "cells": r.cells,
+                "area_um2": r.area_um2,
+                "inputs_matched": r.inputs_matched,
+                "memories_excluded": r.memories_excluded,
+                "seconds": r.seconds,
+            }
+            for k, r in res.items()
+        },
         "seconds": round(time.perf_counter() - t0, 1),
     }
