@@ -106,7 +106,9 @@ write_verilog -noattr -noexpr -simple-lhs asic_cut.v
     t0 = time.perf_counter()
     run_yosys(script, workdir, "yosys_asic.log", timeout=timeout)
     stat = (workdir / "asic_stat.txt").read_text()
-    cells = re.search(r"Number of cells:\s+(\d+)", stat) or re.search(r"^\s+(\d+)\s+cells\s*$", stat, re.M)
+    cells = re.search(r"Number of cells:\s+(\d+)", stat) or re.search(
+        r"^\s+(\d+)\s+(?:[0-9.]+\s+)?cells\s*$", stat, re.M
+    )
     area = re.search(r"Chip area for (?:module|top module) .*?:\s+([0-9.]+)", stat)
     removed = re.search(r"(\d+)", (workdir / "asic_memories.txt").read_text())
     n_ff, original = reinsert_flops(workdir / "asic_cut.v", workdir / "asic.v")
@@ -115,7 +117,7 @@ write_verilog -noattr -noexpr -simple-lhs asic_cut.v
         "netlist_cut": str(workdir / "asic_cut.v"),
         "cells": (int(cells.group(1)) + n_ff) if cells else None,
         "flip_flops": n_ff,
-        "area_um2": float(area.group(1)) if area else None,
+        "area_um2": float(area.group(1)) + n_ff * cell_area("DFFPOSX1") if area else None,
         "memories_excluded": int(removed.group(1)) if removed else 0,
         "names": original,
         "seconds": round(time.perf_counter() - t0, 1),
@@ -331,12 +333,19 @@ def mean_annotation(
     return [line], len(rates), total
 
 
+def cell_area(cell: str, lib: Path = OSU035_LIB) -> float:
+    """The liberty area of one cell (um^2)."""
+    m = re.search(rf"cell \({cell}\)\s*{{[^}}]*?area\s*:\s*([0-9.]+)", lib.read_text(), re.S)
+    return float(m.group(1)) if m else 0.0
+
+
 def dff_d_capacitance(lib: Path = OSU035_LIB, cell: str = "DFFPOSX1") -> float:
     """Input capacitance (pF) of the D pin of the library's flip-flop (the load a cut D output stands for)."""
     text = lib.read_text()
-    m = re.search(rf"cell \({cell}\)(.*?)\n  }}", text, re.S)
-    d = re.search(r"pin\(D\)\s*{[^}]*?capacitance\s*:\s*([0-9.]+)", m.group(1) if m else "", re.S)
-    return float(d.group(1)) if d else 0.0
+    at = text.find(f"cell ({cell})")
+    pin = text.find("pin(D)", at) if at >= 0 else -1
+    m = re.search(r"capacitance\s*:\s*([0-9.]+)", text[pin:pin + 400]) if pin >= 0 else None
+    return float(m.group(1)) if m else 0.0
 
 
 @dataclass

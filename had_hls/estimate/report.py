@@ -173,9 +173,15 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     part = project.hls.part
     aw = area_mod.weights(part)
     report: dict[str, Any] = {"name": project.name}
-    gate = _gate_level(project, out, designs, work, f_mhz, cfg, jobs, quiet)
+    cells = {k: sum(n for c, n in syn[k].get("cells", {}).items() if not c.startswith("$")) for k in KINDS}
+    too_big = {k: n for k, n in cells.items() if cfg.power_max_cells and n > cfg.power_max_cells}
+    big = "; ".join(f"{k}: {n:,} cells > rtl.power_max_cells {cfg.power_max_cells:,}" for k, n in too_big.items())
+    gate = _gate_level(project, out, designs, work, f_mhz, cfg, jobs, quiet) if not too_big else \
+        {"ok": False, "why": f"not run ({big})"}
     vcds = {k: out / "rtl" / k / "activity.vcd" for k in KINDS}
-    if cfg.power_crosscheck:
+    if too_big:
+        report["power_crosscheck"] = {"error": f"not run ({big}); it runs on the default project's shape"}
+    elif cfg.power_crosscheck:
         if not quiet:
             print("report: ASIC cross-check (Yosys -> OSU035, OpenSTA report_power) ...", flush=True)
         report["power_crosscheck"] = asic_crosscheck(designs, vcds, work, f_mhz, jobs)

@@ -18,7 +18,9 @@ class RtlSection:
     minutes on 2 cores, so the default keeps the main job's time bounded; a core not placed and routed in time
     has no Fmax, and the report says why. ``gate_level_power``: the report's FPGA power from a gate-level
     simulation of each synthesized core over ``gate_level_window`` cycles (else the RTL-activity model);
-    ``power_crosscheck``: the ASIC cross-check with OpenSTA (had_hls.estimate.asic)."""
+    ``power_crosscheck``: the ASIC cross-check with OpenSTA (had_hls.estimate.asic). Both cost minutes on
+    2 cores at the default shape and grow with the netlist: a core of more than ``power_max_cells`` synthesized
+    cells skips them (the report then says so and uses the RTL-activity model)."""
 
     lanes: int = 4
     simulator: Literal["verilator", "icarus"] | None = None
@@ -29,6 +31,7 @@ class RtlSection:
     gate_level_power: bool = True  # report: FPGA power from the synthesized netlist's per-cell activity
     gate_level_window: int = 256  # cycles of steady-state attention simulated at gate level
     power_crosscheck: bool = True  # report: ASIC cross-check (Yosys -> OSU035, OpenSTA report_power)
+    power_max_cells: int = 60000  # both run only on cores of at most this many synthesized cells (0 = any)
 
     def validate(self, path: str) -> None:
         if self.lanes < 1:
@@ -37,6 +40,8 @@ class RtlSection:
             raise ConfigError(f"{path}.vcd_vectors: {self.vcd_vectors} is not allowed: must be >= 0 (0 = no VCD)")
         if not self.fmax_timeout_s >= 0:
             raise ConfigError(f"{path}.fmax_timeout_s: {self.fmax_timeout_s} is not allowed: must be >= 0 (0 = none)")
+        if self.power_max_cells < 0:
+            raise ConfigError(f"{path}.power_max_cells: {self.power_max_cells} is not allowed: must be >= 0 (0 = any)")
         if self.gate_level_window < 1:
             raise ConfigError(f"{path}.gate_level_window: {self.gate_level_window} is not allowed: must be >= 1")
         if self.vcd_cycles < 0:
