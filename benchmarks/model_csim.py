@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             "rerun": True,
             "samples": base["accuracy"]["samples"],
             "float_student_accuracy_same_images": base["accuracy"]["student"],
-            "teacher_accuracy_same_images": base["accuracy"]["teacher"],
+            # a trained teacher's accuracy; absent when the project has none (then the FP routes ran the student
+            # with float attention, reported as such)
+            "teacher_accuracy_same_images": base["accuracy"].get("teacher"),
+            "student_float_attention_accuracy_same_images": base["accuracy"].get("student_float_attention"),
             "routes": base["model_csim"]["routes"],
             "fp_model": base["model_csim"]["fp_model"],
             "compile_cpu_s": base["model_csim"]["compile_cpu_s"],

@@ -7,9 +7,10 @@
 One single-head layer (E = d) with seeded random weights (had_hls.estimate.sweep.run_point): Yosys synth_xilinx
 -family xcup of both cores, LUT-equivalents on the xcvu13p, co-simulation cycles and power (activity over
 --power-window cycles of steady-state attention, after the keys are loaded), the counting top-N unit alone.
-Defaults: the paper's point, L = 512, d = 64, N = 64, P = 8, with a 16-bit exp table for both kinds (the FP
-core's exact S x acc product over 512 keys needs 63 bits with the default 18-bit table, one more than the golden
-model's 62; ``--exp-table default`` keeps the project default). Writes the JSON with the machine, the wall time
+Defaults: the paper's point, L = 512, d = 64, N = 64, P = 8, with a 16-bit exp table for both kinds (the committed
+result's setting: before issue 13 the golden model held 62 bits and the FP core's exact normalisation product over
+512 keys needs 63 with the default 18-bit table; ``--exp-table default`` runs the project default, exact now).
+Writes the JSON with the machine, the wall time
 and the paper's targets beside the measured reductions. The result is cached under benchmarks/results/.cache so a
 rerun with the same sources only rewrites the JSON.
 

@@ -110,7 +110,6 @@ def config_from_pytorch_model(
 
     from had_hls.hls import frontend_fixes
     from had_hls.hls.registration import register
-    from had_hls.hls.top_style import apply_top_style
 
     register()
     shapes = _shapes(input_shape)
@@ -162,6 +161,7 @@ def convert_from_pytorch_model(
 
     from had_hls.hls import frontend_fixes
     from had_hls.hls.registration import register
+    from had_hls.hls.top_style import apply_top_style
 
     register()
     if hls_config is None:

@@ -48,7 +48,10 @@ def _csim(project: Project, out: Path) -> tuple[Project, str, dict]:
     head = f"golden mismatches HAD {r['golden_mismatches']}, FP {r['fp_baseline']['golden_mismatches']}"
     if "accuracy" in r:
         a = r["accuracy"]
-        head += f"; accuracy C-sim {a['csim']:.4f} / student {a['student']:.4f} / teacher {a['teacher']:.4f}"
+        from had_hls.verify.accuracy import reference_accuracy, reference_label
+
+        head += (f"; accuracy C-sim {a['csim']:.4f} / student {a['student']:.4f} / {reference_label(a)} "
+                 f"{reference_accuracy(a):.4f}")
     ok = r["golden_mismatches"] == 0 and r["fp_baseline"]["golden_mismatches"] == 0 and r["check"]["ok"]
     return project, head + _check_note(r), r | {"_ok": ok}
 

@@ -192,34 +192,86 @@ def _round_table(values: np.ndarray, t: FixedType) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------------ widths
 def datapath_widths(kind: AttentionKind, seq_len: int, head_dim: int, top_n: int, prec: Precision) -> dict[str, int]:
-    """Bit widths of the internal integer signals (exact: no rounding, no overflow inside them)."""
+    """Bit widths of the internal integer signals (exact: no rounding, no overflow inside them).
+
+    Each is the width of the largest value the signal can take, from the shape and the types alone:
+      ham        d                                   (unsigned)
+      index      L - 1;  count  L                    (unsigned)
+      sum        keys (2^W_e - 1)                    (unsigned; keys = N for HAD, L for FP)
+      av_acc     keys 2^(W_v - 1) (2^W_e - 1)        (signed: W_v + W_e + bits(keys))
+      norm_prod  av_acc * recip + 2^(shift - 1)      (signed: av_acc + W_r + 1)
+      score      d 2^(2 W_qk - 2)                    (FP, signed: 2 W_qk + bits(d))
+      score_diff s_max - s_j;  fp_index_prod  score_diff inv_sqrt_d + half  (FP, signed)
+    Every one must be an ap_int the C++ can declare (<= AP_INT_MAX_W bits); the golden model is exact at any width.
+    """
     keys = top_n if kind == "had" else seq_len
     w: dict[str, int] = {}
+    cause: dict[str, str] = {}
     w["ham"] = bits_for_unsigned(head_dim)
     w["index"] = bits_for_unsigned(max(seq_len - 1, 1))
     w["count"] = bits_for_unsigned(seq_len)
     e_bits = prec.exp_table.width
+    keys_text = f"{keys} keys ({'top_n' if kind == 'had' else 'seq_len'})"
     w["sum"] = bits_for_unsigned(keys * prec.exp_table.max_int)
+    cause["sum"] = f"{keys_text} x exp_table {prec.exp_table}"
     w["av_acc"] = 1 + prec.value.width - 1 + e_bits + bits_for_unsigned(keys)  # signed: |v| e_max keys
+    cause["av_acc"] = f"{keys_text} x value {prec.value} x exp_table {prec.exp_table}"
     w["norm_prod"] = w["av_acc"] + prec.recip_table.width + 1
+    cause["norm_prod"] = f"{cause['av_acc']} x recip_table {prec.recip_table}"
     if kind == "fp":
         w["score"] = 2 * prec.qk.width + bits_for_unsigned(head_dim)
+        cause["score"] = f"head_dim {head_dim} x qk {prec.qk} squared"
         w["score_diff"] = w["score"] + 1
+        cause["score_diff"] = cause["score"]
         w["fp_index_prod"] = w["score_diff"] + prec.fp_inv_sqrt_frac + 1
+        cause["fp_index_prod"] = f"{cause['score']} x fp_inv_sqrt_frac {prec.fp_inv_sqrt_frac}"
         w["fp_index"] = bits_for_unsigned(prec.fp_exp_table_size - 1)
     for name, bits in w.items():
         try:
-            check_width(bits, f"internal signal {name}")
+            check_width(bits, f"internal signal {name}", cause.get(name, ""))
         except ValueError as err:
             key = _WIDTH_KEYS[name]
             raise PrecisionError(key, getattr(prec, key), f"{err} (seq_len={seq_len}, head_dim={head_dim})") from None
     return w
 
 
-# the precision field that sets each internal width (the one to narrow when a width passes 62 bits)
+# the precision field that sets each internal width (the one to narrow when a width passes ap_int's limit)
 _WIDTH_KEYS = {"ham": "input", "index": "input", "count": "input", "sum": "exp_table", "av_acc": "value",
                "norm_prod": "recip_table", "score": "qk", "score_diff": "qk", "fp_index_prod": "fp_inv_sqrt_frac",
                "fp_index": "fp_exp_table_size"}
+
+
+def accumulator_bound(proj: Projection, x_t: FixedType, prec: Precision) -> int:
+    """Largest |acc| of a projection over every input of type ``x_t``, as a mantissa with max(F_acc, F_x + F_w)
+    fractional bits: max_o |b_o| + sum_i |w_oi| max|x| (every partial sum of ``acc = b; acc += x_i w_oi`` is below
+    it). Python ints: exact at any width."""
+    prod_frac = x_t.frac + prec.weight.frac
+    full = max(prec.accum.frac, prod_frac)
+    x_max = max(abs(x_t.min_int), x_t.max_int)
+    w_abs = np.abs(proj.weight.astype(object)).sum(axis=1) if proj.weight.size else np.zeros(0, dtype=object)
+    # bias in acc_t as golden.project starts from it; products aligned to the common fractional bits
+    b = np.abs(prec.accum.from_mantissa(proj.bias, prec.bias.frac).astype(object)) << (full - prec.accum.frac)
+    return int(max((bi + ((wi * x_max) << (full - prod_frac)) for bi, wi in zip(b, w_abs, strict=True)), default=0))
+
+
+def check_accumulator(projections: dict[str, Projection], prec: Precision) -> None:
+    """The projections accumulate exactly (the Q/K sign bits are those of exact arithmetic) only when accum
+    cannot overflow: ValueError naming the type and the one it needs otherwise."""
+    acc = prec.accum
+    for key, proj in projections.items():
+        x_t = prec.context if key == "o" else prec.input
+        bound = accumulator_bound(proj, x_t, prec)
+        full = max(acc.frac, x_t.frac + prec.weight.frac)
+        # |acc| at acc_t's fractional bits (rounded up, + 1 LSB per rounded step) must fit accum's signed range
+        n_in = proj.weight.shape[1]
+        need = -(-bound >> (full - acc.frac)) + n_in if full > acc.frac else bound
+        if need > acc.max_int:
+            bits = need.bit_length() + 1
+            hint = f": needs {bits - acc.frac} integer bits, ap_fixed<{bits},{bits - acc.frac}>"
+            raise ValueError(
+                f"accum {acc} can overflow in the {key.upper()} projection: |acc| reaches {need} LSBs "
+                f"(E = {n_in} inputs of {x_t} times these weights){hint}"
+            )
 
 
 def _check_shifts(kind: AttentionKind, prec: Precision) -> None:
@@ -277,6 +329,9 @@ def build_spec(
             raise ValueError(f"weight {key} has shape {w.shape}, expected ({embed_dim}, {embed_dim})")
     _check_shifts(kind, prec)
     head_dim = embed_dim // num_heads
+    widths = datapath_widths(kind, seq_len, head_dim, top_n, prec)
+    projections = {key: quantize_projection(*weights[key], prec) for key in "qkvo"}
+    check_accumulator(projections, prec)
     if kind == "had":
         table = had_exp_table(sigma_q * sigma_k / math.sqrt(head_dim), head_dim, prec)
     else:
@@ -290,16 +345,16 @@ def build_spec(
         sigma_q=float(sigma_q),
         sigma_k=float(sigma_k),
         precision=prec,
-        q=quantize_projection(*weights["q"], prec),
-        k=quantize_projection(*weights["k"], prec),
-        v=quantize_projection(*weights["v"], prec),
-        o=quantize_projection(*weights["o"], prec),
+        q=projections["q"],
+        k=projections["k"],
+        v=projections["v"],
+        o=projections["o"],
         exp_table=table,
         recip_table=recip_table(prec),
         fp_inv_sqrt_d=int(np.floor(2.0**prec.fp_inv_sqrt_frac / math.sqrt(head_dim) + 0.5)),
         key_padding_mask=key_padding_mask,
         name=name,
-        widths=datapath_widths(kind, seq_len, head_dim, top_n, prec),
+        widths=widths,
     )
 
 

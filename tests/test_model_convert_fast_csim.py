@@ -6,10 +6,11 @@ One testbench is compiled twice, with ``-DHAD_HLS_FAST_CSIM_ENABLE`` (the fast p
 as Vitis C simulation compiles it (``-std=c++0x``, no define: every layer runs its ap_fixed body), and run on edge
 values: random raw bit patterns (extremes of every type), outputs that saturate or round negative
 values (AP_RND/AP_SAT result types, an unsigned result), a wrapping accumulator, constant LayerNorm rows (variance
-0), GELU inputs at and next to +-2^RB, odd shapes (L = 11, 9, 13; n_in = 13, 9; d = 4, 16, 32, 64), padding masks
-including a sample with every key padded, weight arrays refilled between calls (the weight cache must notice), and
-every projection schedule (ReuseFactor <= n_in, a multiple of n_in, Strategy Latency; P = 2, 3, 4 lanes). The
-attention configs are the ones had_hls.hls.attention_layers writes (config_struct from a spec and its schedule).
+0), GELU inputs at and next to +-2^RB, AV / normalisation / score signals wider than 64 bits (__int128), odd shapes
+(L = 11, 9, 13; n_in = 13, 9; d = 4, 16, 32, 64), padding masks including a sample with every key padded, weight
+arrays refilled between calls (the weight cache must notice), and every projection schedule (ReuseFactor <= n_in, a
+multiple of n_in, Strategy Latency; P = 2, 3, 4 lanes). The attention configs are the ones
+had_hls.hls.attention_layers writes (config_struct from a spec and its schedule).
 The fast build must take the fast path for every layer under test, the other build none of them; the printed output
 bits must be identical.
 """
@@ -23,6 +24,7 @@ import hls4ml
 import pytest
 from conftest import seeded_layer
 
+from had_hls.fixed import FixedType
 from had_hls.hls.attention_layers import config_struct
 from had_hls.hls.schedule import ProjectionPlan, attention_schedule
 from had_hls.spec import Precision, spec_from_module
@@ -248,6 +250,8 @@ int main() {
     run_attention<config3, ap_fixed<16, 6>, ap_fixed<16, 6> >("att_d64", 6, 2);
     run_fp<config4, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("fp", 10, 1);
     run_fp<config5, in_sat_t, ap_fixed<12, 3, AP_TRN, AP_SAT> >("fp_d16", 10, 8);
+    run_attention<config6, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("att_wide", 10, 4);
+    run_fp<config7, ap_fixed<16, 6>, ap_fixed<16, 6, AP_RND, AP_SAT> >("fp_wide", 10, 4);
     run_copy<ap_fixed<40, 16>, ap_fixed<8, 3, AP_RND, AP_SAT> >("rnd_sat", 20000);
     run_copy<ap_fixed<40, 16>, ap_ufixed<7, 2, AP_RND, AP_SAT> >("u_rnd_sat", 20000);
     run_copy<ap_fixed<40, 16>, ap_fixed<10, 4> >("trn_wrap", 20000);
@@ -258,7 +262,8 @@ int main() {
 """
 
 LAYERS = (
-    "ln", "ln_sat", "ln_rnd", "gelu", "gelu_sat", "dense", "dense_sat", "att", "att_d32", "att_d64", "fp", "fp_d16"
+    "ln", "ln_sat", "ln_rnd", "gelu", "gelu_sat", "dense", "dense_sat", "att", "att_d32", "att_d64", "fp", "fp_d16",
+    "att_wide", "fp_wide",
 )  # fmt: skip
 
 
@@ -269,7 +274,15 @@ ATTENTION = [
     ("config3", 13, 64, 1, 1, "had", 4, 4, "latency"),  # one step of all MACs at II = 4
     ("config4", 11, 12, 3, 11, "fp", 2, None, "resource"),
     ("config5", 9, 32, 2, 9, "fp", 4, 32, "resource"),
+    ("config6", 11, 32, 2, 4, "had", 2, None, "resource"),  # av_acc_t 69 bits, norm_prod_t 88 bits (WIDE)
+    ("config7", 11, 32, 2, 11, "fp", 2, None, "resource"),  # score_t 67 bits, index_prod_t 86 bits (WIDE)
 ]
+# signals wider than 64 bits (as long L gives on the default types: norm_prod_t ap_int<67> at L = 8192): __int128
+WIDE = Precision(
+    value=FixedType(40, 20, quant="AP_RND", overflow="AP_SAT"),
+    qk=FixedType(31, 11, quant="AP_RND", overflow="AP_SAT"),
+    exp_table=FixedType(26, 1, signed=False),
+)
 
 
 def _configs() -> tuple[str, str, str]:
@@ -277,7 +290,7 @@ def _configs() -> tuple[str, str, str]:
     structs = []
     for name, seq, embed, heads, top_n, kind, lanes, rf, strategy in ATTENTION:
         layer = seeded_layer(embed, heads, top_n if kind == "had" else None, mode="hard" if kind == "had" else "float")
-        spec = spec_from_module(layer, kind, seq, Precision(), False)
+        spec = spec_from_module(layer, kind, seq, WIDE if name in ("config6", "config7") else Precision(), False)
         sched = attention_schedule(spec, lanes, rf, strategy)
         base = "had_attention_config" if kind == "had" else "fp_attention_config"
         text = config_struct(spec, sched, int(name[6:]), base, "ap_fixed<16,4>", "ap_fixed<16,6>", "io_parallel")

@@ -85,6 +85,59 @@ def test_area_reduction_is_the_lut_equivalent_ratio(micro):
     assert r["power_reduction"] == pytest.approx(1 - r["had"]["power_mw"] / r["fp"]["power_mw"])
 
 
+def test_reductions_per_resource_and_the_weight_sensitivity(micro):
+    """reductions: 1 - HAD/FP per resource; area_sensitivity recomputes the reduction from the same counts under
+    other weights (LUT only, DSP weight halved, zero); report.md shows them and names the headline figure."""
+    _, out, r, _ = micro
+    red = r["reductions"]
+    for res in ("lut", "ff", "dsp", "bram"):
+        expect = 1 - r["had"][res] / r["fp"][res] if r["fp"][res] else None
+        assert red[res] == (pytest.approx(expect) if expect is not None else None)
+    assert red["lut_equivalents"] == pytest.approx(r["area_reduction"])
+    rows = {x["figure"]: x for x in r["area_sensitivity"]}
+    w = r["method"]["area"]["weights"]
+    assert rows["LUT only"]["reduction"] == pytest.approx(red["lut"])
+    for figure, dsp_w in (("DSP weight halved", w["dsp"] / 2), ("DSP weight zero", 0.0)):
+        row = rows[figure]
+        for kind in ("had", "fp"):
+            x = r[kind]
+            assert row[kind] == pytest.approx(x["lut_equivalents"] - x["dsp"] * (w["dsp"] - dsp_w))
+        assert row["reduction"] == pytest.approx(1 - row["had"] / row["fp"])
+    md = (out / "report.md").read_text()
+    assert "in LUT-equivalents" in md and "in LUTs alone" in md and "| LUT only |" in md
+    assert f"{w['dsp']:.1f} DSP" in md  # the weights are stated
+
+
+def test_power_from_the_synthesized_netlists_and_the_opensta_crosscheck(micro):
+    """Power from each cell's simulated activity on the netlist the counts come from (its context rows checked
+    against golden); the RTL-activity figure beside it; the ASIC cross-check, or why it did not run."""
+    from had_hls.estimate.asic import INSTALL
+
+    _, out, r, _ = micro
+    assert r["power_model"]["method"] == "gate_level_netlist", r["power_model"]
+    for kind in ("had", "fp"):
+        x = r[kind]
+        assert x["gate_level"]["ctx_rows_checked"] > 0 and x["gate_level"]["ctx_mismatches"] == 0
+        assert x["power_mw"] == pytest.approx(sum(x["power"]["by_resource_mw"].values()))
+        assert x["power"]["cells"]["lut"]["cells"] > 0 and 0 < x["power"]["cells"]["ff"]["alpha_mean"] <= 1
+        assert x["power_rtl_activity_mw"] > 0
+    pm = r["power_model"]
+    assert pm["power_reduction_rtl_activity"] == pytest.approx(
+        1 - r["had"]["power_rtl_activity_mw"] / r["fp"]["power_rtl_activity_mw"])
+    xc = r["power_crosscheck"]
+    md = (out / "report.md").read_text()
+    assert "## Power cross-check (ASIC, OpenSTA)" in md
+    if "error" in xc:
+        assert INSTALL in xc["error"] or "not run" in xc["error"]
+        return
+    assert xc["tool"].startswith("OpenSTA") and "OSU 0.35 um" in xc["library"]
+    assert xc["had_mw"] > 0 and xc["fp_mw"] > 0
+    assert xc["power_reduction"] == pytest.approx(1 - xc["had_mw"] / xc["fp_mw"])
+    for kind in ("had", "fp"):
+        matched, total = xc["detail"][kind]["inputs_matched"]["registers_cut"]
+        assert 0 < matched <= total
+
+
 def test_fp_core_uses_dsps_for_qk(micro):
     _, _, r, _ = micro
     assert r["fp"]["dsp"] > r["had"]["dsp"], "the FP core's Q.K multipliers must show up as extra DSPs"

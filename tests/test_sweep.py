@@ -48,6 +48,13 @@ def test_sweep_computes_only_missing_points_locally_and_on_a_dask_cluster(tmp_pa
     assert again["computed"] == 0 and again["cached"] == 2
     assert [p["had"]["lut"] for p in again["points"]] == [p["had"]["lut"] for p in both["points"]]
 
+    # without co-simulation nothing is measured: cycles_per_query is null, the formula sits in its own field
+    formula = run_sweep(grid([4], [4], [2], [2]), tmp_path, SweepOptions(precision=MICRO_PRECISION, power=False),
+                        jobs=1, quiet=True)["points"][0]
+    for kind in ("had", "fp"):
+        assert formula[kind]["cycles_per_query"] is None and formula[kind]["power_mw"] is None
+        assert formula[kind]["cycles_per_query_model"] == by_l[4][kind]["cycles_per_query"] == 2
+
 
 def test_sweep_cluster_that_does_not_answer_is_a_user_error(tmp_path, monkeypatch):
     pytest.importorskip("distributed")

@@ -55,7 +55,7 @@ def test_torch_golden_and_brute_force_agree_on_tie_heavy_scores(seq: int, d: int
 
 
 def test_boundary_ties_are_the_common_case():
-    """With d = 16 and N = 8 of 16 keys, the N-th and (N+1)-th distances tie in most rows (architecture.md)."""
+    """With d = 16 and N = 8 of 16 keys, the N-th and (N+1)-th distances tie in most rows: the tie rule matters."""
     rng = np.random.default_rng(0)
     ham = np.sort(rng.binomial(16, 0.5, size=(1000, 16)), axis=1)
     assert (ham[:, 7] == ham[:, 8]).mean() > 0.5

@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="cycles of the power activity window (steady-state attention, after the keys are loaded)")
     p.add_argument("--precision", action="append", default=[], metavar="NAME=TYPE",
                    help="hls.precision override for every point, repeatable (e.g. "
-                        "exp_table=ap_ufixed<16,1,AP_RND,AP_SAT> at L >= 512, where products must fit 62 bits)")
+                        "exp_table=ap_ufixed<16,1,AP_RND,AP_SAT>)")
     p.add_argument("--hierarchical", action="store_true",
                    help="synthesise each distinct module once (long L: minutes instead of hours)")
     p.add_argument("--strong-fp", action="store_true",

@@ -53,3 +53,38 @@ def part_fraction(res: dict[str, float], part: str) -> float:
     """lut_equivalents / LUTs of the part: the share of the part (1.0 = the whole device)."""
     info = weights(part)
     return lut_equivalents(res, part) / info["part_totals"]["lut"]
+
+
+# ------------------------------------------------------------------------------------------------ reductions
+RESOURCES = ("lut", "ff", "dsp", "bram")
+
+
+def reduction(had: float, fp: float) -> float | None:
+    """1 - HAD / FP (the share of the FP core's amount that HAD saves); None when FP uses none."""
+    return 1.0 - float(had) / float(fp) if fp else None
+
+
+def reductions(had: dict[str, float], fp: dict[str, float], part: str) -> dict[str, float | None]:
+    """Per-resource reductions {lut, ff, dsp, bram} and the one-figure one, ``lut_equivalents``."""
+    out = {r: reduction(float(had.get(r, 0) or 0), float(fp.get(r, 0) or 0)) for r in RESOURCES}
+    out["lut_equivalents"] = reduction(lut_equivalents(had, part), lut_equivalents(fp, part))
+    return out
+
+
+def sensitivity(had: dict[str, float], fp: dict[str, float], part: str) -> list[dict[str, Any]]:
+    """The area reduction under other weightings, recomputed from the measured counts: the LUT-equivalents as
+    reported, LUTs only, and the DSP weight halved and zero (the DSP weight is the part's LUTs per DSP: the choice
+    that moves the figure most when one core is DSP-heavy). Each row: figure, weights, HAD, FP, reduction."""
+    base = weights(part)["weights"]
+    variants = [
+        ("LUT-equivalents (as reported)", dict(base)),
+        ("LUT only", {r: (1.0 if r == "lut" else 0.0) for r in base}),
+        ("DSP weight halved", {**base, "dsp": base["dsp"] / 2}),
+        ("DSP weight zero", {**base, "dsp": 0.0}),
+    ]
+    rows = []
+    for figure, w in variants:
+        h = sum(w[r] * float(had.get(r, 0) or 0) for r in w)
+        f = sum(w[r] * float(fp.get(r, 0) or 0) for r in w)
+        rows.append({"figure": figure, "weights": w, "had": h, "fp": f, "reduction": reduction(h, f)})
+    return rows

@@ -28,10 +28,18 @@ from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.estimate import area as area_mod
 from had_hls.estimate.point import FMAX_MAX_SEQ_LEN, fmax_point, synth_point
-from had_hls.estimate.power import COEFFICIENTS, HORO, KUON, coefficient_table, power_mw, vcd_activity
+from had_hls.estimate.power import (
+    COEFFICIENTS,
+    FPGA_ASIC_GAP,
+    HORO,
+    KUON,
+    coefficient_table,
+    power_mw,
+    vcd_activity,
+)
+from had_hls.estimate.power_flow import asic_crosscheck, gate_level_power
 from had_hls.estimate.synth import yosys_version
 from had_hls.io import scratch_dir, staged_output, write_json
-from had_hls.rtl.generate import design_for
 
 PAPER_AREA_REDUCTION = 0.79
 PAPER_POWER_REDUCTION = 0.87
@@ -138,7 +146,7 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     ``csim=False``: when the co-simulation must run and no C-sim vectors exist, it uses the project's seeded
     vectors without running the C-simulation first (as ``had-hls cosim --no-csim``).
     """
-    from had_hls.verify.cosim import rtl_section
+    from had_hls.verify.cosim import checked_designs, rtl_section
     from had_hls.verify.csim import build_specs
 
     t_start = time.perf_counter()
@@ -148,7 +156,7 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     fmax = cfg.fmax if fmax is None else fmax
     fmax_timeout = cfg.fmax_timeout_s if fmax_timeout is None else fmax_timeout
     specs = dict(zip(KINDS, build_specs(project), strict=True))
-    designs = {k: design_for(s, lanes) for k, s in specs.items()}
+    designs = checked_designs(specs, lanes)
     cj = _cosim_inputs(project, out, lanes, vectors, quiet, csim)
     cyc = {"had": cj["had"]["cycles_per_query"], "fp": cj["fp_baseline"]["cycles_per_query"]}
     f_mhz = 1000.0 / project.hls.clock_period
@@ -156,21 +164,39 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     if not quiet:
         print(f"report: Yosys synth_xilinx of the HAD and FP cores ({yosys_version()}) ...", flush=True)
     # work files in a temporary folder beside <out> (removed at the end, or on a stop with the tools still in it)
-    with scratch_dir(out, "estimate") as work, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        syn_f = {k: pool.submit(synth_point, designs[k], work / k / "xcup", cache) for k in KINDS}
-        fm_f = {k: pool.submit(fmax_point, designs[k], work / k / "ecp5", cache, f_mhz,
-                               timeout=fmax_timeout or None) for k in KINDS} if fmax else {}
-        syn = {k: f.result() for k, f in syn_f.items()}
-        fm = {k: f.result() for k, f in fm_f.items()}
     part = project.hls.part
     aw = area_mod.weights(part)
     report: dict[str, Any] = {"name": project.name}
+    vcds = {k: out / "rtl" / k / "activity.vcd" for k in KINDS}
+    with scratch_dir(out, "estimate") as work:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            syn_f = {k: pool.submit(synth_point, designs[k], work / k / "xcup", cache) for k in KINDS}
+            fm_f = {k: pool.submit(fmax_point, designs[k], work / k / "ecp5", cache, f_mhz,
+                                   timeout=fmax_timeout or None) for k in KINDS} if fmax else {}
+            syn = {k: f.result() for k, f in syn_f.items()}
+            fm = {k: f.result() for k, f in fm_f.items()}
+        cells = {k: sum(n for c, n in syn[k].get("cells", {}).items() if not c.startswith("$")) for k in KINDS}
+        too_big = {k: n for k, n in cells.items() if cfg.power_max_cells and n > cfg.power_max_cells}
+        big = "; ".join(f"{k}: {n:,} cells > rtl.power_max_cells {cfg.power_max_cells:,}" for k, n in too_big.items())
+        gate = _gate_level(project, out, designs, work, f_mhz, cfg, jobs, quiet) if not too_big else \
+            {"ok": False, "why": f"not run ({big})"}
+        if too_big:
+            report["power_crosscheck"] = {"error": f"not run ({big}); it runs on the default project's shape"}
+        elif cfg.power_crosscheck:
+            if not quiet:
+                print("report: ASIC cross-check (Yosys -> OSU035, OpenSTA report_power) ...", flush=True)
+            report["power_crosscheck"] = asic_crosscheck(designs, vcds, work, f_mhz, jobs)
+        else:
+            report["power_crosscheck"] = {"error": "not run (rtl.power_crosscheck: false)"}
     acts = {}
     for k in KINDS:
         s = syn[k]
-        vcd = out / "rtl" / k / "activity.vcd"
-        acts[k] = vcd_activity(vcd)
+        acts[k] = vcd_activity(vcds[k])
         pw = power_mw(s, acts[k], f_mhz)
+        pw_rtl = pw["power_mw"]
+        if gate["ok"]:
+            pw = gate[k]["power"] | {"power_mw_dsp_gap14": gate[k]["power"]["power_mw"]
+                                      + gate[k]["power"]["by_resource_mw"]["dsp"] * (FPGA_ASIC_GAP - 1)}
         lut_eq = area_mod.lut_equivalents(s, part)
         report[k] = {
             "lut": s["lut"], "ff": s["ff"], "dsp": s["dsp"], "bram": s["bram"], "carry": s["carry"],
@@ -180,11 +206,13 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
             "fmax_model_mhz": s["timing"]["fmax_model_mhz"],
             "clock": s["timing"],
             "power_mw": pw["power_mw"],
+            "power_rtl_activity_mw": pw_rtl,
             "cycles_per_query": cyc[k],
             "lut_equivalents": lut_eq,
             "part_fraction": area_mod.part_fraction(s, part),
             "power": pw,
             "activity": acts[k].as_dict(),
+            "gate_level": gate.get(k, {}).get("gate_level") or {"error": gate.get(k, {}).get("error")},
             "memories": s["memories"],
             "synth": {"tool": s["tool"], "seconds": s["seconds"], "cached": s["cached"]},
             "fmax": None if not fmax else fm[k],
@@ -196,10 +224,14 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
                        "av_lanes_had": designs["had"].params.get("PA")}
     report["area_reduction"] = 1.0 - had["lut_equivalents"] / fp["lut_equivalents"]
     report["power_reduction"] = 1.0 - had["power_mw"] / fp["power_mw"]
-    report["power_reduction_dsp_gap14"] = 1.0 - had["power"]["power_mw_dsp_gap14"] / fp["power"]["power_mw_dsp_gap14"]
-    report["reductions"] = {
-        r: (1.0 - had[r] / fp[r]) if fp[r] else None for r in ("lut", "ff", "dsp", "bram")
+    report["power_model"] = {
+        "method": "gate_level_netlist" if gate["ok"] else "rtl_activity",
+        "why": gate["why"],
+        "power_reduction_rtl_activity": 1.0 - had["power_rtl_activity_mw"] / fp["power_rtl_activity_mw"],
     }
+    report["power_reduction_dsp_gap14"] = 1.0 - had["power"]["power_mw_dsp_gap14"] / fp["power"]["power_mw_dsp_gap14"]
+    report["reductions"] = area_mod.reductions(had, fp, part)  # per resource and the LUT-equivalent figure
+    report["area_sensitivity"] = area_mod.sensitivity(had, fp, part)
     report["k_memory_bits"] = {"had": memory_bits(had["memories"], "kmem"),
                                "had_expected_L_times_E": shp.seq_len * shp.embed_dim,
                                "fp": memory_bits(fp["memories"], "kmem"),
@@ -230,6 +262,70 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
         write_json(stage / "report.json", report)
         (stage / "report.md").write_text(format_markdown(report))
     return report
+
+
+def _power_markdown(report: dict[str, Any]) -> list[str]:
+    """The power section: the method used, per-cell activity, the RTL-activity figure, the ASIC cross-check."""
+    had, fp, m = report["had"], report["fp"], report["method"]
+    pm = report.get("power_model", {})
+    lines = ["## Power model", ""]
+    if pm.get("method") == "gate_level_netlist":
+        lines += [
+            "Dynamic power = f * sum over the cells of the synthesized netlist of sites * E_type * alpha / 0.5, with "
+            "each cell's own toggle rate alpha from a gate-level simulation of that netlist on the co-simulation "
+            "vectors (Yosys cells_sim.v + had-hls's DSP48E2/RAMB models; the netlist's context rows checked "
+            "against golden). Mean alpha per resource (toggles per bit per cycle):", "",
+            "| core | LUT (incl. LUTRAM) | FF | DSP operands | BRAM enabled | cycles simulated | rows checked |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+        for label, x in (("HAD", had), ("FP", fp)):
+            c = x["power"].get("cells", {})
+            g = x.get("gate_level", {})
+            cell = [f"{c[r]['alpha_mean']:.3f}" if r in c else "-" for r in ("lut", "ff", "dsp", "bram")]
+            rows = g.get("ctx_rows_checked", "-")
+            lines.append(f"| {label} | {' | '.join(cell)} | {g.get('cycles', '-')} | {rows} |")
+        lines += ["", f"The RTL-activity model of earlier reports (one mean RTL toggle rate times the cell counts) "
+                  f"gives HAD {had['power_rtl_activity_mw']:.2f} mW, FP {fp['power_rtl_activity_mw']:.2f} mW, a "
+                  f"{_pct(pm['power_reduction_rtl_activity'])} reduction, against "
+                  f"{_pct(report['power_reduction'])} here.", ""]
+    else:
+        lines += [f"**RTL-activity model** (the gate-level one did not run: {pm.get('why', 'n/a')}): dynamic power "
+                  "= f * sum(N_r * E_r * alpha_r / 0.5), alpha one mean toggle rate of the core's RTL signals "
+                  f"(HAD {had['activity']['alpha_logic']:.3f}, FP {fp['activity']['alpha_logic']:.3f}).", ""]
+    lines += ["Coefficients (pJ per resource per cycle at alpha 0.5):", ""]
+    lines += [f"- {r.upper()}: {c.pj:.4g} pJ = {c.derivation}" for r, c in COEFFICIENTS.items()]
+    lines += ["", f"With the FPGA/ASIC gap (14x) applied to the DSPs too, the power reduction is "
+              f"{_pct(report['power_reduction_dsp_gap14'])}. Static power is the device's and is left out.", "",
+              "Sources: " + "; ".join(m["power"]["sources"]) + ".", ""]
+    x = report.get("power_crosscheck") or {}
+    lines += ["## Power cross-check (ASIC, OpenSTA)", ""]
+    if "error" in x:
+        lines += [f"Not available: {x['error']}.", ""]
+    else:
+        lines += [
+            f"{x['tool']}, `report_power` on the cores mapped by Yosys to the {x['library']} at {x['f_mhz']:g} MHz: "
+            f"HAD {x['had_mw']:.1f} mW, FP {x['fp_mw']:.1f} mW, **{_pct(x['power_reduction'])} less** (FPGA model "
+            f"above: {_pct(report['power_reduction'])}). Scope: {x['scope']}. Activity: {x['activity']}, "
+            "propagated through the logic by OpenSTA. Read the ratio, not the milliwatts: 0.35 um cells at 3.3 V "
+            "and OpenSTA's probabilistic propagation (which counts every input transition, glitch-free) set the "
+            "scale (docs/report.md).", ""]
+    return lines
+
+
+def _gate_level(project: Project, out: Path, designs: dict, work: Path, f_mhz: float, cfg: Any, jobs: int,
+                quiet: bool) -> dict[str, Any]:
+    """The FPGA power of both cores from their synthesized netlists' per-cell activity, or why not (``ok`` False:
+    the report then uses the RTL-activity model and says so)."""
+    if not cfg.gate_level_power:
+        return {"ok": False, "why": "rtl.gate_level_power: false"}
+    if not quiet:
+        print(f"report: gate-level simulation of both synthesized netlists ({cfg.gate_level_window} cycles) ...",
+              flush=True)
+    res = gate_level_power(project, out, designs, {k: work / k / "xcup" for k in KINDS}, f_mhz,
+                           cfg.gate_level_window, jobs)
+    errors = {k: r["error"] for k, r in res.items() if "error" in r}
+    why = "; ".join(f"{k}: {e}" for k, e in errors.items()) if errors else \
+        "per-cell toggle rates of the synthesized netlists, simulated on the co-simulation vectors"
+    return {**res, "ok": not errors, "why": why}
 
 
 def _vitis_markdown(report: dict[str, Any]) -> list[str]:
@@ -293,9 +389,12 @@ def method(part: str, aw: dict[str, Any], fmax: bool) -> dict[str, Any]:
             "source": "AMD/Xilinx DS890 / DS891 (UltraScale+ product tables)",
         },
         "power": {
-            "model": "P_dyn = f_clk * sum_r N_r * E_r * alpha_r / 0.5; alpha from the co-simulation VCD "
-                     "(toggles per bit per cycle of the core's signals; DSP: multiplier input ports); "
-                     "static power left out (device property, equal for both)",
+            "model": "P_dyn = f_clk * sum_cells sites_c * E_type(c) * alpha_c / 0.5; alpha_c per cell of the "
+                     "synthesized netlist from its gate-level simulation on the co-simulation vectors (LUT, FF, "
+                     "LUTRAM: output bits; DSP: A/B operand bits; BRAM: enabled fraction of cycles; "
+                     "had_hls.estimate.netlist_power); where that cannot run, the RTL-activity model "
+                     "(one mean RTL toggle rate x cell counts, power_rtl_activity_mw); static power left out "
+                     "(device property, equal for both)",
             "coefficients": coefficient_table(),
             "sources": [HORO, KUON],
         },
@@ -339,7 +438,8 @@ def format_summary(report: dict[str, Any]) -> str:
         )
     pt = report["paper_targets"]
     lines.append(
-        f"area reduction {_pct(report['area_reduction'])} (paper 79%: {'met' if pt['area_met'] else 'NOT met'}), "
+        f"area reduction {_pct(report['area_reduction'])} in LUT-equivalents, {_pct(report['reductions']['lut'])} "
+        f"in LUTs (paper 79%: {'met' if pt['area_met'] else 'NOT met'}), "
         f"power reduction {_pct(report['power_reduction'])} (paper 87%: {'met' if pt['power_met'] else 'NOT met'})"
         f"{'' if pt['at_paper_shape'] else ' -- not at the paper shape L=512, d=64'}"
     )
@@ -373,6 +473,27 @@ def _shortfall(report: dict[str, Any]) -> list[str]:
     out.append("the paper's figures come from an analog CAM design (custom hardware simulation), not from an FPGA: "
                "an FPGA pays for LUT logic and routing that a CAM array does not have.")
     return out
+
+
+def _area_markdown(report: dict[str, Any]) -> list[str]:
+    """Per-resource reductions and the area reduction under other weightings (all from the measured counts)."""
+    red = report["reductions"]
+    w = report["method"]["area"]["weights"]
+    lines = ["**Reduction per resource** (1 - HAD / FP): " + ", ".join(
+        f"{label} {_pct(red[key])}" for label, key in (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"),
+                                                        ("BRAM36", "bram"), ("LUT-equivalents", "lut_equivalents"))
+    ) + ".", "", "| area figure | weights (FF, DSP, BRAM36 per LUT) | HAD | FP | reduction |",
+        "|---|---|---:|---:|---:|"]
+    for row in report.get("area_sensitivity", []):
+        rw = row["weights"]
+        lines.append(f"| {row['figure']} | {rw['ff']:.2f}, {rw['dsp']:.1f}, {rw['bram']:.1f} | {_num(row['had'])} "
+                     f"| {_num(row['fp'])} | {_pct(row['reduction'])} |")
+    dsp_share = report["fp"]["dsp"] * w["dsp"] / report["fp"]["lut_equivalents"] if report["fp"]["lut_equivalents"] \
+        else None
+    lines += ["", f"The headline area figure is the LUT-equivalent one; DSPs are {_pct(dsp_share)} of the FP core's "
+              "LUT-equivalents, so the DSP weight moves it most: the rows above recompute the reduction from the same "
+              "counts with other weights.", ""]
+    return lines
 
 
 def _clock_note(report: dict[str, Any]) -> str:
@@ -422,7 +543,8 @@ def format_markdown(report: dict[str, Any]) -> str:
         "the FP core (fixed-point Q.K^T, softmax over all L) from the same spec, both verified bit for bit in "
         f"co-simulation ({report['cosim']['vectors']} vectors, {report['cosim']['simulator']}).",
         "",
-        f"**Area reduction {_pct(report['area_reduction'])}, power reduction {_pct(report['power_reduction'])}** "
+        f"**Area reduction {_pct(report['area_reduction'])} in LUT-equivalents ({_pct(report['reductions']['lut'])} "
+        f"in LUTs alone), power reduction {_pct(report['power_reduction'])}** "
         f"(paper: 79% / 87%; area {'met' if pt['area_met'] else '**not met**'}, power "
         f"{'met' if pt['power_met'] else '**not met**'}"
         f"{'' if pt['at_paper_shape'] else '; this project is not at the paper shape L = 512, d = 64'}).",
@@ -447,6 +569,7 @@ def format_markdown(report: dict[str, Any]) -> str:
         "by the LUTs the part ships per unit of it (DS890), so equal shares of the part count equally."
         f"{'' if m['area']['part_known'] else ' (part not in the table: xcvu13p figures used)'}",
         "",
+        *_area_markdown(report),
         _clock_note(report),
         "",
         _fmax_note(report),
@@ -458,24 +581,8 @@ def format_markdown(report: dict[str, Any]) -> str:
     if not (pt["area_met"] and pt["power_met"]):
         lines += ["## Why short of the paper", ""] + [f"- {x}" for x in _shortfall(report)] + [""]
     lines += [
-        "## Power model",
-        "",
-        f"Dynamic power = f * sum(N_r * E_r * alpha_r / 0.5); alpha from the co-simulation VCD "
-        f"(HAD logic {had['activity']['alpha_logic']:.3f}, DSP inputs {had['activity']['alpha_dsp']:.3f}; FP logic "
-        f"{fp['activity']['alpha_logic']:.3f}, DSP inputs {fp['activity']['alpha_dsp']:.3f} toggles/bit/cycle). "
-        "Coefficients (pJ per resource per cycle at alpha 0.5):",
-        "",
     ]
-    for r, c in COEFFICIENTS.items():
-        lines.append(f"- {r.upper()}: {c.pj:.4g} pJ = {c.derivation}")
-    lines += [
-        "",
-        f"With the FPGA/ASIC gap (14x) applied to the DSPs too, the power reduction is "
-        f"{_pct(report['power_reduction_dsp_gap14'])}. Static power is the device's and is left out.",
-        "",
-        "Sources: " + "; ".join(m["power"]["sources"]) + ".",
-        "",
-    ]
+    lines += _power_markdown(report)
     if report["vitis"]:
         lines += _vitis_markdown(report)
     lines += [

@@ -4,9 +4,9 @@ Each point is one single-head layer (E = d, H = 1) with seeded random weights, s
 ``had-hls csim`` does for a project without checkpoint. Per point: Yosys synthesis of both cores, optionally the
 ECP5 Fmax proxy, power from a co-simulation VCD of that point (seeded random inputs; the activity window is
 ``power_window`` cycles of steady-state attention from cycle L + 8, when the keys are loaded, so the file does
-not grow as L^2; points with L > ``power_max_seq_len`` get no power), cycles per query from the same
-co-simulation (else the cores' cycle formula H * ceil(L / P), which the co-simulation checks
-where it runs), and the top-N unit alone.
+not grow as L^2; points with L > ``power_max_seq_len`` get no power), ``cycles_per_query`` measured in the same
+co-simulation (null where it does not run), ``cycles_per_query_model`` the cores' cycle formula H * ceil(L / P)
+at every point (the co-simulation checks it where it runs), and the top-N unit alone.
 
 Parallelism goes through a standard executor: ``concurrent.futures.ProcessPoolExecutor`` on this machine's cores,
 or a Dask distributed cluster (``Client(address).get_executor()``) when a cluster address is given. Every point is
@@ -191,8 +191,8 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
         r["k_memory_bits"] = memory_bits(syn["memories"], "kmem")
         r["fmax_mhz"] = fmax_point(design, wdir / kind / "ecp5", cdir, opts.clock_mhz)["fmax_mhz"] if opts.fmax \
             else None
-        r["cycles_per_query_model"] = spec.num_heads * design.groups
-        r["cycles_per_query"] = r["cycles_per_query_model"]
+        r["cycles_per_query_model"] = spec.num_heads * design.groups  # the formula; the measurement below
+        r["cycles_per_query"] = None  # measured only: null where the point is not co-simulated
         r["power_mw"] = None
         if sim_ok:
             start = point.seq_len + 8  # first input loaded: the window holds attention only
@@ -457,9 +457,13 @@ def format_sweep(sweep: dict[str, Any]) -> str:
         h, f = r["had"], r["fp"]
         hp = "n/a" if h["power_mw"] is None else f"{h['power_mw']:.2f}"
         fp_ = "n/a" if f["power_mw"] is None else f"{f['power_mw']:.2f}"
+        cyc = f"{h['cycles_per_query']:g}" if h.get("cycles_per_query") is not None else \
+            f"{h['cycles_per_query_model']}*"
         lines.append(f"{r['label']:<22} {h['lut_equivalents']:>11,.0f} {f['lut_equivalents']:>11,.0f} "
-                     f"{100 * r['area_reduction']:>7.1f}% {hp:>8} {fp_:>8} {h['cycles_per_query']:>7g} "
+                     f"{100 * r['area_reduction']:>7.1f}% {hp:>8} {fp_:>8} {cyc:>7} "
                      f"{h['topn_lut']:>9,}")
+    if any("error" not in r and r["had"].get("cycles_per_query") is None for r in sweep["points"]):
+        lines.append("*: cycles per query from the formula H ceil(L/P) (cycles_per_query_model): not co-simulated")
     lines.append(f"{len(sweep['points'])} points: {sweep['computed']} computed, {sweep['cached']} from the cache, "
                  f"{sweep['failed']} failed, {sweep['seconds']} s ({sweep['executor']})")
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Top-N selection of attention keys with the had-hls tie rule, and N as a function of the sequence length.
 
-Tie rule (architecture.md), the same in torch, golden, C++ and RTL: per query row keep the N keys with the
+Tie rule (README, "Top-N tie rule"), the same in torch, golden, C++ and RTL: per query row keep the N keys with the
 highest score (smallest Hamming distance); among equal scores the lower key index wins; padded keys are never
 kept; exactly min(N, valid keys) keys are kept.
 """

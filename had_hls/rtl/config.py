@@ -16,7 +16,11 @@ class RtlSection:
     ``fmax``: run the nextpnr-ecp5 Fmax proxy in ``had-hls report``; ``fmax_timeout_s``: its time limit per
     core (synth_ecp5 + nextpnr, 0 = none). nextpnr-ecp5 runs as WebAssembly here: a core of ~15k LUT4 takes
     minutes on 2 cores, so the default keeps the main job's time bounded; a core not placed and routed in time
-    has no Fmax, and the report says why."""
+    has no Fmax, and the report says why. ``gate_level_power``: the report's FPGA power from a gate-level
+    simulation of each synthesized core over ``gate_level_window`` cycles (else the RTL-activity model);
+    ``power_crosscheck``: the ASIC cross-check with OpenSTA (had_hls.estimate.asic). Both cost minutes on
+    2 cores at the default shape and grow with the netlist: a core of more than ``power_max_cells`` synthesized
+    cells skips them (the report then says so and uses the RTL-activity model)."""
 
     lanes: int = 4
     simulator: Literal["verilator", "icarus"] | None = None
@@ -24,6 +28,10 @@ class RtlSection:
     vcd_cycles: int = 2000
     fmax: bool = True
     fmax_timeout_s: float = 180.0
+    gate_level_power: bool = True  # report: FPGA power from the synthesized netlist's per-cell activity
+    gate_level_window: int = 256  # cycles of steady-state attention simulated at gate level
+    power_crosscheck: bool = True  # report: ASIC cross-check (Yosys -> OSU035, OpenSTA report_power)
+    power_max_cells: int = 60000  # both run only on cores of at most this many synthesized cells (0 = any)
 
     def validate(self, path: str) -> None:
         if self.lanes < 1:
@@ -32,6 +40,10 @@ class RtlSection:
             raise ConfigError(f"{path}.vcd_vectors: {self.vcd_vectors} is not allowed: must be >= 0 (0 = no VCD)")
         if not self.fmax_timeout_s >= 0:
             raise ConfigError(f"{path}.fmax_timeout_s: {self.fmax_timeout_s} is not allowed: must be >= 0 (0 = none)")
+        if self.power_max_cells < 0:
+            raise ConfigError(f"{path}.power_max_cells: {self.power_max_cells} is not allowed: must be >= 0 (0 = any)")
+        if self.gate_level_window < 1:
+            raise ConfigError(f"{path}.gate_level_window: {self.gate_level_window} is not allowed: must be >= 1")
         if self.vcd_cycles < 0:
             raise ConfigError(f"{path}.vcd_cycles: {self.vcd_cycles} is not allowed: must be >= 0 (0 = whole inputs)")
 

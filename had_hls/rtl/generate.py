@@ -272,9 +272,8 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES, fp_baseline: str
             ESH=2 if fp_baseline == "strong" else 1,
         )
     if not acc.signed or not ctx.signed or not p.value.signed:
-        raise ValueError("the RTL twin needs signed accum, value and context types")
-    if bits_for_unsigned(spec.fp_inv_sqrt_d) > 31:
-        raise ValueError("fp_inv_sqrt_frac too large for a 32-bit Verilog parameter")
+        raise RtlLimitError("hls.precision", "the RTL twin needs signed accum, value and context types")
+    check_parameters(params)
     return RtlDesign(spec=spec, lanes=lanes, params=params)
 
 
@@ -312,6 +311,35 @@ def topn_scan_bins(head_dim: int, groups: int) -> int:
     while -(-head_dim // s) > groups and s < head_dim:
         s *= 2
     return s
+
+
+# A Verilog parameter without a type or range is an integer: 32-bit signed (IEEE 1364-2005, 4.10.1 and 12.2).
+VERILOG_PARAMETER_MAX = 2**31 - 1
+# project key each parameter comes from (for the message of a parameter out of range)
+PARAMETER_KEY = {"INV": "hls.precision.fp_inv_sqrt_frac", "ISH": "hls.precision.fp_inv_sqrt_frac",
+                 "T": "hls.precision.fp_exp_table_size", "L": "model.seq_len", "E": "model.embed_dim",
+                 "N": "model.top_n", "P": "rtl.lanes"}
+
+
+class RtlLimitError(ValueError):
+    """A spec the Verilog cores cannot take; ``key`` is the project key to change."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def check_parameters(params: dict[str, int]) -> None:
+    """Every parameter of the Verilog cores must be a 32-bit signed integer: RtlLimitError naming the one that
+    is not, its value, the bits it needs and the project key it comes from."""
+    for name, value in params.items():
+        if not -VERILOG_PARAMETER_MAX - 1 <= value <= VERILOG_PARAMETER_MAX:
+            key = PARAMETER_KEY.get(name, "hls.precision")
+            raise RtlLimitError(
+                key,
+                f"RTL parameter {name} = {value} needs {bits_for_unsigned(abs(value)) + 1} bits, more than a "
+                "32-bit Verilog parameter holds (IEEE 1364 integer parameter): reduce it",
+            )
 
 
 def _pack(values: np.ndarray, width: int) -> int:

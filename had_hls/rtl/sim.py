@@ -102,6 +102,8 @@ def run_simulation(
     dut_sources: list[Path] | None = None,
     max_cycles: int | None = None,
     max_rows: int | None = None,
+    vcd_only: bool = False,
+    dump_scope: str | None = None,
 ) -> SimResult:
     """Write the design and vectors into ``workdir``, build, simulate, and parse the rows back.
 
@@ -113,6 +115,9 @@ def run_simulation(
     file at that cycle, so the window [vcd_start, vcd_cycles) can leave out the loading of the keys.
     ``max_rows`` (one input only): the run ends after that many result rows, and only they are returned (a long
     sequence's first query rows: enough for the cycles per query and a steady-state activity window).
+    ``vcd_only``: run only that activity run; the result then holds the context rows it produced (``ctx`` of shape
+    (rows, E), ``y`` empty). ``dump_scope``: dump only the nets of this scope of the test bench, one level deep
+    (e.g. ``dut.core``: a flat netlist's nets without its cell models' insides).
     """
     if max_rows is not None and (len(traces) != 1 or not 2 <= max_rows <= design.spec.seq_len):
         raise ValueError(f"max_rows {max_rows}: one input and 2 <= max_rows <= L only")
@@ -146,6 +151,8 @@ def run_simulation(
     ]
     if vcd:
         cfg += ["`define DUMP_VCD", '`define VCD_FILE "activity.vcd"']
+        if dump_scope:
+            cfg += [f"`define DUMP_SCOPE {dump_scope}", "`define DUMP_DEPTH 1"]
     (workdir / "cosim_config.vh").write_text("\n".join(cfg) + "\n")
     srcs = [str(p) for p in (dut_sources or [*source_files(), workdir / "cosim_dut.v"])]
     tb = str(TB_DIR / TB_SOURCE)
@@ -162,7 +169,8 @@ def run_simulation(
         if vcd:
             run_tool([tools["vvp"], "-n", "sim.vvp", *vcd_args], workdir)
         t1 = time.perf_counter()
-        run_tool([tools["vvp"], "-n", "sim.vvp", *row_args], workdir)
+        if not vcd_only:
+            run_tool([tools["vvp"], "-n", "sim.vvp", *row_args], workdir)
     else:
         cmd = [
             tools["verilator"], "--cc", "--exe", "--build", "--timing", "--main", "-j", str(os.cpu_count() or 1),
@@ -177,8 +185,11 @@ def run_simulation(
         if vcd:
             run_tool([str(workdir / "obj_dir" / "Vtb"), *vcd_args], workdir)
         t1 = time.perf_counter()
-        run_tool([str(workdir / "obj_dir" / "Vtb"), *row_args], workdir)
+        if not vcd_only:
+            run_tool([str(workdir / "obj_dir" / "Vtb"), *row_args], workdir)
     run_s = time.perf_counter() - t1
+    if vcd_only:
+        return _parse_window(design, out, simulator, build_s, t1 - t0 - build_s, workdir / "activity.vcd")
     return _parse(design, out, k, simulator, build_s, run_s, (workdir / "activity.vcd") if vcd else None, max_rows)
 
 
@@ -236,6 +247,26 @@ def _parse(design: RtlDesign, path: Path, k: int, simulator: str, build_s: float
         run_s=run_s,
         vcd=vcd,
     )
+
+
+def _parse_window(design: RtlDesign, path: Path, simulator: str, build_s: float, run_s: float,
+                  vcd: Path) -> SimResult:
+    """The context rows (and their cycles) that an activity run, cut at +stop, produced: whole rows only."""
+    if not path.is_file():
+        raise RuntimeError(f"{simulator}: the test bench wrote no {path.name}")
+    rows, cyc, ins = [], [], []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "C":
+            cyc.append(int(parts[1]))
+            rows.append(design.decode_row(parts[2], "C"))
+        elif parts and parts[0] == "I":
+            ins.append(int(parts[1]))
+    e = design.spec.embed_dim
+    empty = np.zeros((0, e), dtype=np.int64)
+    return SimResult(simulator=simulator, ctx=np.stack(rows) if rows else empty, y=empty,
+                     in_cycles=np.asarray(ins), ctx_cycles=np.asarray(cyc), y_cycles=np.zeros(0, dtype=np.int64),
+                     end_cycle=-1, build_s=build_s, run_s=run_s, vcd=vcd)
 
 
 def simulator_version(name: str) -> str:

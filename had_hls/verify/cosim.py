@@ -24,16 +24,24 @@ from typing import Any
 import numpy as np
 
 from had_hls import golden
-from had_hls.config import Project
+from had_hls.config import ConfigError, Project
 from had_hls.errors import UserError
 from had_hls.io import staged_output, write_json
 from had_hls.procs import kill_tree, processes_in
 from had_hls.rtl.config import RtlSection
-from had_hls.rtl.generate import DEFAULT_LANES, RtlDesign, design_for
+from had_hls.rtl.generate import DEFAULT_LANES, RtlDesign, RtlLimitError, design_for
 from had_hls.rtl.sim import SimResult, default_simulator, find_simulator, run_simulation, simulator_version
 from had_hls.spec import AttentionSpec
 
 VECTORS_FILE = "csim_vectors.npz"
+
+
+def checked_designs(specs: dict[str, AttentionSpec], lanes: int) -> dict[str, RtlDesign]:
+    """The RTL design of each spec; a spec the Verilog cannot take is a ConfigError naming the project key."""
+    try:
+        return {kind: design_for(spec, lanes) for kind, spec in specs.items()}
+    except RtlLimitError as err:
+        raise ConfigError(f"{err.key}: {err}") from None
 
 
 def rtl_section(project: Project) -> RtlSection:
@@ -156,7 +164,7 @@ def cosim_layer(
             "build_s": round(sim.build_s, 2),
             "run_s": round(sim.run_s, 3),
             "golden_s": round(golden_s, 3),
-            "vcd": None if sim.vcd is None else str(sim.vcd.relative_to(workdir.parent.parent)),
+            "vcd": None if sim.vcd is None else str(sim.vcd.relative_to(Path(workdir).resolve().parent.parent)),
             "vcd_vectors": min(vcd_vectors, k),
             "vcd_cycles": vcd_cycles,
             "vcd_start": vcd_start,
@@ -189,8 +197,9 @@ def run_cosim(
     find_simulator(simulator)
     out = project.output_dir(out_dir)
     check_output_dir(out)
-    x, mask, cs, source = load_vectors(project, out, vectors, csim, quiet)
     had_spec, fp_spec = build_specs(project)
+    checked_designs({"had": had_spec, "fp": fp_spec}, lanes)  # before anything runs: one line if the RTL can't
+    x, mask, cs, source = load_vectors(project, out, vectors, csim, quiet)
     layers = {}
     with staged_output(out) as stage:
         def one(kind: str, spec: Any) -> dict[str, Any]:

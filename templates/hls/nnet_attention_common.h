@@ -298,15 +298,39 @@ typename CONFIG_T::context_t normalise_element(const typename CONFIG_T::av_acc_t
 }
 
 #ifndef __SYNTHESIS__
-// normalise_scale + normalise_element over a head on integers (had_fast / the tests check when it applies): s = the sum_t bits, av = the av_acc_t
-// mantissas; ctx = the context_t mantissas (context_t signed, exactly context_width bits wide).
+// Integer widths of the fast path's accumulators: a W-bit two's-complement signal held as its low bits in an unsigned
+// 64-bit word while W <= 64 (additions and products modulo 2^64 keep those bits exact), else in an unsigned __int128.
+template <int W, bool WIDE = (W > 64)> struct modular_word {
+    typedef unsigned long long type;
+};
+template <int W> struct modular_word<W, true> {
+    typedef unsigned __int128 type;
+};
+
+// The types normalise_row computes with, as the integer path models them: sum_t unsigned <= 64 bits, av_acc_t and
+// norm_prod_t signed <= 127 bits (held in __int128: acc * r with W_av + W_r <= 127 bits is exact), recip_t unsigned
+// <= 32 bits. Wider signals (or other types) leave the layer on its ap_fixed code.
+template <typename CONFIG_T> struct normalise_fast {
+    typedef fixed_traits<typename CONFIG_T::sum_t> SUM;
+    typedef fixed_traits<typename CONFIG_T::av_acc_t> AV;
+    typedef fixed_traits<typename CONFIG_T::norm_prod_t> NP;
+    typedef fixed_traits<typename CONFIG_T::recip_t> RC;
+    typedef typename modular_word<AV::W>::type av_word; // AV sums modulo 2^64 or 2^128
+    static const bool ok = SUM::W <= 64 && !SUM::S && SUM::W == (int)CONFIG_T::sum_width && AV::W <= 127 && AV::S &&
+                           NP::W <= 127 && NP::S && AV::W + RC::W <= 127 && RC::W <= 32 && !RC::S &&
+                           CONFIG_T::recip_index_bits <= CONFIG_T::sum_width && CONFIG_T::recip_index_bits < 32 &&
+                           CONFIG_T::value_frac + CONFIG_T::recip_frac > CONFIG_T::context_frac;
+};
+
+// normalise_row on integers (had_fast / fp_fast check normalise_fast::ok): s = the sum_t bits, av = the av_acc_t
+// mantissas (sign-extended into __int128); ctx = the context_t mantissas (context_t signed, context_width bits wide).
 template <typename CONFIG_T>
-void fast_normalise_row(unsigned long long s, const long long av[CONFIG_T::head_dim],
+void fast_normalise_row(unsigned long long s, const wide_int av[CONFIG_T::head_dim],
                         const typename CONFIG_T::recip_t recip_table[1 << CONFIG_T::recip_index_bits],
                         long long ctx[CONFIG_T::head_dim]) {
     const int R = CONFIG_T::recip_index_bits;
     const int W_CTX = CONFIG_T::context_width;
-    typedef fixed_traits<typename CONFIG_T::norm_prod_t> NP;
+    typedef typename normalise_fast<CONFIG_T>::NP NP;
     const long long ctx_max = (1LL << (W_CTX - 1)) - 1, ctx_min = -(1LL << (W_CTX - 1));
     if (s == 0) {
         for (unsigned c = 0; c < CONFIG_T::head_dim; c++) ctx[c] = 0;
@@ -314,15 +338,15 @@ void fast_normalise_row(unsigned long long s, const long long av[CONFIG_T::head_
     }
     const int p = 63 - __builtin_clzll(s);
     const unsigned long long idx = (p >= R ? s >> (p - R) : s << (R - p)) & ((1ULL << R) - 1);
-    const unsigned long long r = (unsigned long long)fixed_mantissa(recip_table[idx]);
+    const wide_int r = (wide_int)fixed_mantissa(recip_table[idx]);
     const unsigned shift = CONFIG_T::value_frac + CONFIG_T::recip_frac + p - CONFIG_T::context_frac;
     // norm_prod_t(1) << (shift - 1): same width, 0 once the one is shifted out
-    const unsigned long long half = shift - 1 >= (unsigned)NP::W ? 0ULL : 1ULL << (shift - 1);
+    const wide_int half = shift - 1 >= (unsigned)NP::W ? 0 : shl_wide(1, shift - 1);
     for (unsigned c = 0; c < CONFIG_T::head_dim; c++) {
-        long long prod = (long long)wrap_bits<NP::W, NP::S>((wide_int)(long long)((unsigned long long)av[c] * r));
-        prod = (long long)wrap_bits<NP::W, NP::S>((wide_int)(long long)((unsigned long long)prod + half));
-        prod = shift >= (unsigned)NP::W ? (prod < 0 ? -1 : 0) : prod >> shift; // ap_int >>: sign fill past W
-        ctx[c] = prod > ctx_max ? ctx_max : (prod < ctx_min ? ctx_min : prod);
+        wide_int prod = wrap_bits<NP::W, NP::S>(av[c] * r); // |av r| < 2^(W_av + W_r - 1) <= 2^126: exact
+        prod = wrap_bits<NP::W, NP::S>(prod + half);
+        prod = shift >= (unsigned)NP::W ? (prod < 0 ? -1 : 0) : shr_floor(prod, shift); // ap_int >>: sign fill past W
+        ctx[c] = prod > ctx_max ? ctx_max : (prod < ctx_min ? ctx_min : (long long)prod);
     }
 }
 #endif

@@ -39,19 +39,14 @@ template <class data_T, class res_T, typename CONFIG_T> struct fp_fast {
     static const unsigned E = CONFIG_T::embed_dim;
     static const bool ok =
         project_fast<data_T, weight_t, bias_t, accum_t, E>::ok && project_fast<context_t, weight_t, bias_t, accum_t, E>::ok &&
-        QK::convertible && QK::S && QK::W == (int)CONFIG_T::qk_width && QK::W <= 31 && SC::ok && SC::S && SD::ok &&
-        SD::S && IP::ok && IP::S && CONFIG_T::index_shift >= 1 && CONFIG_T::exp_table_size >= 1 &&
+        QK::convertible && QK::S && QK::W == (int)CONFIG_T::qk_width && QK::W <= 31 && SC::S && SC::W <= 127 &&
+        SD::S && SD::W <= 95 && IP::S && IP::W <= 127 && CONFIG_T::inv_sqrt_d < (1UL << 31) &&
+        CONFIG_T::index_shift >= 1 && CONFIG_T::exp_table_size >= 1 &&
         fixed_traits<typename CONFIG_T::value_t>::convertible && fixed_traits<typename CONFIG_T::value_t>::S &&
         CONFIG_T::value_width == fixed_traits<typename CONFIG_T::value_t>::W && fixed_traits<res_T>::convertible &&
         CTX::ok && CTX::S && CTX::W == (int)CONFIG_T::context_width &&
         fixed_traits<typename CONFIG_T::exp_t>::W <= 32 && !fixed_traits<typename CONFIG_T::exp_t>::S &&
-        fixed_traits<typename CONFIG_T::recip_t>::W <= 32 && !fixed_traits<typename CONFIG_T::recip_t>::S &&
-        fixed_traits<typename CONFIG_T::sum_t>::ok && !fixed_traits<typename CONFIG_T::sum_t>::S &&
-        fixed_traits<typename CONFIG_T::sum_t>::W == (int)CONFIG_T::sum_width &&
-        fixed_traits<typename CONFIG_T::av_acc_t>::ok && fixed_traits<typename CONFIG_T::av_acc_t>::S &&
-        fixed_traits<typename CONFIG_T::norm_prod_t>::ok && fixed_traits<typename CONFIG_T::norm_prod_t>::S &&
-        CONFIG_T::head_dim * CONFIG_T::num_heads == E && CONFIG_T::value_frac + CONFIG_T::recip_frac > CONFIG_T::context_frac &&
-        CONFIG_T::recip_index_bits <= CONFIG_T::sum_width && CONFIG_T::recip_index_bits < 32;
+        normalise_fast<CONFIG_T>::ok && CONFIG_T::head_dim * CONFIG_T::num_heads == E;
 };
 
 template <class data_T, class res_T, typename CONFIG_T>
@@ -93,43 +88,46 @@ bool fast_fp_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_d
     for (unsigned t = 0; t < L; t++)
         for (unsigned o = 0; o < E; o++) v[t][o] = (long long)fixed_quantize<typename CONFIG_T::value_t>(acc[t][o], A::F);
     const unsigned SH = CONFIG_T::index_shift;
-    const long long inv = (long long)wrap_bits<IP::W, true>((wide_int)(unsigned long long)CONFIG_T::inv_sqrt_d);
+    // score_t sums and av_acc_t sums modulo 2^64 while they are <= 64 bits wide, else modulo 2^128
+    typedef typename modular_word<SC::W>::type score_word;
+    typedef typename normalise_fast<CONFIG_T>::av_word av_word;
+    const wide_int inv = wrap_bits<IP::W, true>((wide_int)(unsigned long long)CONFIG_T::inv_sqrt_d);
     // index_prod_t(1) << (SH - 1): same width, 0 once the one is shifted out
-    const unsigned long long half = SH - 1 >= (unsigned)IP::W ? 0ULL : 1ULL << (SH - 1);
-    long long s[L];
+    const wide_int half = SH - 1 >= (unsigned)IP::W ? 0 : shl_wide(1, SH - 1);
+    static wide_int s[L];
     for (unsigned h = 0; h < H; h++) {
         for (unsigned i = 0; i < L; i++) {
-            long long smax = 0;
+            wide_int smax = 0;
             bool any = false;
             for (unsigned j = 0; j < L; j++) {
-                unsigned long long dot = 0; // score_t, modulo 2^64 until the wrap below
+                score_word dot = 0;
                 for (unsigned c = 0; c < D; c++)
-                    dot += (unsigned long long)(q[i][h * D + c] * k[j][h * D + c]); // |q k| < 2^62
-                s[j] = (long long)wrap_bits<SC::W, true>((wide_int)(long long)dot);
+                    dot += (score_word)(q[i][h * D + c] * k[j][h * D + c]); // |q k| < 2^62
+                s[j] = wrap_bits<SC::W, true>((wide_int)dot);
                 if (valid[j] && (!any || s[j] > smax)) {
                     smax = s[j];
                     any = true;
                 }
             }
             unsigned long long total = 0;
-            unsigned long long av[D];
+            av_word av[D];
             for (unsigned c = 0; c < D; c++) av[c] = 0;
             for (unsigned j = 0; j < L; j++) {
                 if (!valid[j]) continue;
-                const long long diff = (long long)wrap_bits<SD::W, true>((wide_int)smax - (wide_int)s[j]);
-                const unsigned long long prod = (unsigned long long)diff * (unsigned long long)inv; // mod 2^64
-                long long scaled = (long long)wrap_bits<IP::W, true>((wide_int)(long long)prod);
-                scaled = (long long)wrap_bits<IP::W, true>((wide_int)(long long)((unsigned long long)scaled + half));
-                scaled = SH >= (unsigned)IP::W ? (scaled < 0 ? -1 : 0) : scaled >> SH;
+                const wide_int diff = wrap_bits<SD::W, true>(smax - s[j]);
+                wide_int scaled = wrap_bits<IP::W, true>(diff * inv); // |diff inv| < 2^(94 + 31): exact
+                scaled = wrap_bits<IP::W, true>(scaled + half);
+                scaled = SH >= (unsigned)IP::W ? (scaled < 0 ? -1 : 0) : shr_floor(scaled, SH);
                 const unsigned idx =
-                    scaled >= (long long)CONFIG_T::exp_table_size ? CONFIG_T::exp_table_size - 1 : (unsigned)scaled;
+                    scaled >= (wide_int)CONFIG_T::exp_table_size ? CONFIG_T::exp_table_size - 1 : (unsigned)scaled;
                 const unsigned long long e = (unsigned long long)fixed_mantissa(exp_table[idx]);
                 total += e;
                 const long long *vj = &v[j][h * D];
-                for (unsigned c = 0; c < D; c++) av[c] += e * (unsigned long long)vj[c]; // modulo 2^64
+                for (unsigned c = 0; c < D; c++) av[c] += (av_word)e * (av_word)vj[c]; // modulo 2^64 (2^128)
             }
-            long long av_m[D], ctx_m[D];
-            for (unsigned c = 0; c < D; c++) av_m[c] = (long long)wrap_bits<AV::W, true>((wide_int)(long long)av[c]);
+            wide_int av_m[D];
+            long long ctx_m[D];
+            for (unsigned c = 0; c < D; c++) av_m[c] = wrap_bits<AV::W, true>((wide_int)av[c]);
             fast_normalise_row<CONFIG_T>((unsigned long long)wrap_bits<SUM::W, false>((wide_int)total), av_m,
                                          recip_table, ctx_m);
             for (unsigned c = 0; c < D; c++) ctx[i][h * D + c] = (double)ctx_m[c];

@@ -46,18 +46,12 @@ template <class data_T, class res_T, typename CONFIG_T> struct had_fast {
         fixed_traits<typename CONFIG_T::value_t>::convertible && fixed_traits<typename CONFIG_T::value_t>::S &&
         fixed_traits<res_T>::convertible && CTX::ok && CTX::S &&
         CTX::W == (int)CONFIG_T::context_width && CONFIG_T::value_width == fixed_traits<typename CONFIG_T::value_t>::W &&
-        fixed_traits<typename CONFIG_T::exp_t>::W <= 32 && fixed_traits<typename CONFIG_T::recip_t>::W <= 32 &&
-        !fixed_traits<typename CONFIG_T::exp_t>::S && !fixed_traits<typename CONFIG_T::recip_t>::S &&
-        fixed_traits<typename CONFIG_T::sum_t>::ok && !fixed_traits<typename CONFIG_T::sum_t>::S &&
-        fixed_traits<typename CONFIG_T::sum_t>::W == (int)CONFIG_T::sum_width &&
-        fixed_traits<typename CONFIG_T::av_acc_t>::ok && fixed_traits<typename CONFIG_T::av_acc_t>::S &&
-        fixed_traits<typename CONFIG_T::norm_prod_t>::ok && fixed_traits<typename CONFIG_T::norm_prod_t>::S &&
+        fixed_traits<typename CONFIG_T::exp_t>::W <= 32 && !fixed_traits<typename CONFIG_T::exp_t>::S &&
+        normalise_fast<CONFIG_T>::ok &&
         CONFIG_T::head_dim <= 64 && CONFIG_T::head_dim * CONFIG_T::num_heads == E &&
         (1ULL << fixed_traits<typename CONFIG_T::ham_t>::W) > CONFIG_T::head_dim &&
         fixed_traits<typename CONFIG_T::count_t>::W < 32 &&
-        (1ULL << fixed_traits<typename CONFIG_T::count_t>::W) > CONFIG_T::seq_len &&
-        CONFIG_T::top_n <= CONFIG_T::seq_len && CONFIG_T::value_frac + CONFIG_T::recip_frac > CONFIG_T::context_frac &&
-        CONFIG_T::recip_index_bits <= CONFIG_T::sum_width && CONFIG_T::recip_index_bits < 32;
+        (1ULL << fixed_traits<typename CONFIG_T::count_t>::W) > CONFIG_T::seq_len && CONFIG_T::top_n <= CONFIG_T::seq_len;
 };
 
 template <class data_T, class res_T, typename CONFIG_T>
@@ -82,6 +76,7 @@ bool fast_had_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_
     typedef fixed_traits<accum_t> A;
     typedef fixed_traits<typename CONFIG_T::sum_t> SUM;
     typedef fixed_traits<typename CONFIG_T::av_acc_t> AV;
+    typedef typename normalise_fast<CONFIG_T>::av_word av_word;
     static unsigned long long qbits[L][H], kbits[L][H];
     static long long v[L][E], acc[L][E];
     static double xm[L][E], ctx[L][E]; // input mantissas; context_t mantissas (the Wo input)
@@ -139,17 +134,18 @@ bool fast_had_attention_core(const data_T x[CONFIG_T::seq_len * CONFIG_T::embed_
                 if (at) seen++;
             }
             unsigned long long s = 0;
-            unsigned long long av[D];
+            av_word av[D];
             for (unsigned c = 0; c < D; c++) av[c] = 0;
             for (unsigned k = 0; k < n_kept; k++) {
                 const unsigned j = kept[k];
                 const unsigned long long e = e_tab[ham[j] - hmin];
                 s += e;
                 const long long *vj = &v[j][h * D];
-                for (unsigned c = 0; c < D; c++) av[c] += e * (unsigned long long)vj[c]; // modulo 2^64
+                for (unsigned c = 0; c < D; c++) av[c] += (av_word)e * (av_word)vj[c]; // modulo 2^64 (2^128)
             }
-            long long av_m[D], ctx_m[D];
-            for (unsigned c = 0; c < D; c++) av_m[c] = (long long)wrap_bits<AV::W, true>((wide_int)(long long)av[c]);
+            wide_int av_m[D];
+            long long ctx_m[D];
+            for (unsigned c = 0; c < D; c++) av_m[c] = wrap_bits<AV::W, true>((wide_int)av[c]);
             fast_normalise_row<CONFIG_T>((unsigned long long)wrap_bits<SUM::W, false>((wide_int)s), av_m, recip_table,
                                          ctx_m);
             for (unsigned c = 0; c < D; c++) ctx[i][h * D + c] = (double)ctx_m[c];

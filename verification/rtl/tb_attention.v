@@ -1,7 +1,8 @@
 // had-hls co-simulation test bench (Icarus Verilog and Verilator --timing share it).
 // `include "cosim_config.vh" (written by had_hls.rtl) defines: NBEATS, L, E, QW, VW, IN_W, MAX_CYCLES,
 // VEC_FILE, OUT_FILE, STALL_SEED (0 = no back-pressure), and DUMP_VCD / VCD_FILE when the build can write an
-// activity file. Run-time plusargs: +nbeats=B runs only the first B beats; +vcd dumps activity (DUMP_VCD builds);
+// activity file (DUMP_DEPTH / DUMP_SCOPE, when defined, dump only that many levels of that scope: a flat netlist's
+// own nets, not its cell models' insides). Run-time plusargs: +nbeats=B runs only the first B beats; +vcd dumps activity (DUMP_VCD builds);
 // +stop=C ends the run after C cycles (bounds the size of an activity file; Verilator ignores $dumpoff);
 // +start=S begins the activity file at cycle S (a steady-state window [S, C) once the keys are loaded);
 // +rows=R ends the run after R result rows (long sequences: the first query rows are compared, not all L).
@@ -10,6 +11,11 @@
 // "Y <cycle> <hex>" per result row, then "END <cycle>" (or "TIMEOUT <cycle>").
 `timescale 1ns/1ps
 `include "cosim_config.vh"
+`ifdef DUMP_SCOPE
+`define HAD_DUMPVARS $dumpvars(`DUMP_DEPTH, `DUMP_SCOPE)
+`else
+`define HAD_DUMPVARS $dumpvars(0, dut)
+`endif
 module tb;
     reg clk = 1'b0;
     reg rst = 1'b1;
@@ -45,7 +51,7 @@ module tb;
         vcd_on = $test$plusargs("vcd");
         if (vcd_on != 0 && start == 0) begin
             $dumpfile(`VCD_FILE);
-            $dumpvars(0, dut);
+            `HAD_DUMPVARS;
         end
 `else
         start = 0; vcd_on = 0;
@@ -61,7 +67,7 @@ module tb;
 `ifdef DUMP_VCD
             if (vcd_on != 0 && start > 0 && cycle == start) begin
                 $dumpfile(`VCD_FILE);
-                $dumpvars(0, dut);
+                `HAD_DUMPVARS;
             end
 `endif
             if (in_valid && in_ready) begin
