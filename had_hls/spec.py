@@ -230,15 +230,24 @@ def datapath_widths(kind: AttentionKind, seq_len: int, head_dim: int, top_n: int
         try:
             check_width(bits, f"internal signal {name}", cause.get(name, ""))
         except ValueError as err:
-            key = _WIDTH_KEYS[name]
+            key = _widest_key(prec, _WIDTH_KEYS[name])
             raise PrecisionError(key, getattr(prec, key), f"{err} (seq_len={seq_len}, head_dim={head_dim})") from None
     return w
 
 
-# the precision field that sets each internal width (the one to narrow when a width passes ap_int's limit)
-_WIDTH_KEYS = {"ham": "input", "index": "input", "count": "input", "sum": "exp_table", "av_acc": "value",
-               "norm_prod": "recip_table", "score": "qk", "score_diff": "qk", "fp_index_prod": "fp_inv_sqrt_frac",
-               "fp_index": "fp_exp_table_size"}
+# the precision fields each internal width grows with; an error names the widest of them (the one to narrow)
+_WIDTH_KEYS = {"ham": ("input",), "index": ("input",), "count": ("input",), "sum": ("exp_table",),
+               "av_acc": ("value", "exp_table"), "norm_prod": ("value", "exp_table", "recip_table"),
+               "score": ("qk",), "score_diff": ("qk",), "fp_index_prod": ("qk", "fp_inv_sqrt_frac"),
+               "fp_index": ("fp_exp_table_size",)}
+
+
+def _widest_key(prec: Precision, keys: tuple[str, ...]) -> str:
+    def bits(key: str) -> int:
+        v = getattr(prec, key)
+        return v.width if isinstance(v, FixedType) else int(v)
+
+    return max(keys, key=bits)
 
 
 def accumulator_bound(proj: Projection, x_t: FixedType, prec: Precision) -> int:

@@ -167,15 +167,15 @@ CASES = [
     ),
     (
         "type too wide",
-        {"p.yaml": OK + "hls: {precision: {weight: 'ap_fixed<100,4>'}}\n"},
+        {"p.yaml": OK + "hls: {precision: {weight: 'ap_fixed<2000,4>'}}\n"},
         ["csim", "{d}/p.yaml"],
-        ["hls.precision.weight: 'ap_fixed<100,4>' is not allowed", "1..62"],
+        ["hls.precision.weight: 'ap_fixed<2000,4>' is not allowed", "1..1024"],
     ),
     (
-        "internal width > 62",
-        {"p.yaml": OK + "hls: {precision: {exp_table: 'ap_ufixed<48,1>'}}\n"},
+        "internal width > ap_int's 1024",
+        {"p.yaml": OK + "hls: {precision: {exp_table: 'ap_ufixed<1020,1>'}}\n"},
         ["csim", "{d}/p.yaml"],
-        ["hls.precision.value: ap_fixed<16,6,AP_RND,AP_SAT>", "av_acc needs", "62"],
+        ["hls.precision.exp_table: ap_ufixed<1020,1>", "av_acc needs", "1024"],
     ),
     # ------------------------------------------------------------------ flags
     (

@@ -152,7 +152,8 @@ def test_fp_at_L2048_golden_csim_rtl_bit_exact(tmp_path):
         (
             "csim",
             {"value": "ap_fixed<1000,500>"},
-            "had-hls csim: error: hls.precision: internal signal norm_prod needs ap_int<1039> (3 keys (top_n) x value",
+            "had-hls csim: error: hls.precision.value: ap_fixed<1000,500> is not allowed: internal signal "
+            "norm_prod needs ap_int<1039> (3 keys (top_n) x value",
         ),
         (
             "cosim",

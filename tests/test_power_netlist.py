@@ -7,6 +7,7 @@ golden context rows, and a wrong reference is caught.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -226,7 +227,9 @@ def test_gate_level_activity_of_the_synthesized_core_reproduces_golden(tmp_path:
     assert summary["lut"]["cells"] > 100 and summary["ff"]["cells"] > 100
     assert 0 < summary["lut"]["alpha_mean"] <= 1 and 0 < summary["ff"]["alpha_mean"] <= 1
     assert all(0 <= a <= 1 for rows in ga.activity.cells.values() for _, _, a in rows)
-    wrong = [golden.attention_trace(spec, x[1])]
+    # the same input, the expected rows of another input: the check must see the difference
+    wrong = [dataclasses.replace(traces[0], ctx=golden.attention_trace(spec, x[1]).ctx)]
+    assert (wrong[0].ctx[:2] != traces[0].ctx[:2]).any()
     with pytest.raises(RuntimeError, match="differ from golden"):
         netlist_power.gate_level_activity(
             design, wrong, [None], tmp_path / "xcup" / NETLIST_JSON, tmp_path / "gate2", window=48
@@ -244,9 +247,11 @@ def test_opensta_power_scales_with_the_input_activity(tmp_path: Path):
     assert isinstance(works, bool)
     (tmp_path / "probe.v").write_text(asic._PROBE)
     low = asic.run_sta(
-        tmp_path / "probe.v", ["set_power_activity -input -activity 1e6 -duty 0.5"], tmp_path, None, "low", 0.05
+        tmp_path / "probe.v", ["set_power_activity -input -activity 1e6 -duty 0.5"], tmp_path, None, "low", 0.05,
+        top="probe",
     )
     high = asic.run_sta(
-        tmp_path / "probe.v", ["set_power_activity -input -activity 4e7 -duty 0.5"], tmp_path, None, "high", 0.05
+        tmp_path / "probe.v", ["set_power_activity -input -activity 4e7 -duty 0.5"], tmp_path, None, "high", 0.05,
+        top="probe",
     )
     assert high["combinational"]["switching"] > 10 * low["combinational"]["switching"] > 0

@@ -238,10 +238,11 @@ def run_sta(
     tag: str,
     d_load_pf: float = 0.0,
     timeout: float | None = None,
+    top: str = "synth_top",
 ) -> dict[str, dict[str, float]]:
-    """report_power of ``netlist`` (top synth_top) with the given activity lines; {group: {internal, switching,
-    leakage, total}} in watts."""
-    lines = [f"read_liberty {OSU035_LIB}", f"read_verilog {netlist}", "link_design synth_top"]
+    """report_power of ``netlist`` (top module ``top``) with the given activity lines; {group: {internal,
+    switching, leakage, total}} in watts."""
+    lines = [f"read_liberty {OSU035_LIB}", f"read_verilog {netlist}", f"link_design {top}"]
     if clock_period_ns:
         lines.append(f"create_clock -name clk -period {clock_period_ns} [get_ports clk]")
     lines.append(f"set_power_activity -input -activity {DEFAULT_ACTIVITY} -duty 0.5")

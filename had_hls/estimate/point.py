@@ -10,7 +10,7 @@ from typing import Any
 
 from had_hls.estimate.cache import cached, design_key
 from had_hls.estimate.levels import LEVELS_VERSION
-from had_hls.estimate.synth import synth_topn, synth_xilinx, yosys_version
+from had_hls.estimate.synth import core_wrapper, synth_topn, synth_xilinx, yosys_version
 from had_hls.rtl.generate import RTL_TEMPLATE_DIR, RtlDesign, design_for
 from had_hls.spec import AttentionSpec, build_spec, dequantized_weights
 
@@ -40,9 +40,11 @@ def with_precision(spec: AttentionSpec, precision) -> AttentionSpec:
 
 
 def synth_key(design: RtlDesign, hierarchical: bool = False) -> str:
-    """Cache key of the core's synthesis (the RTL sources, parameters, tables, Yosys, the flow and the level
-    counting)."""
-    extra = {"yosys": yosys_version(), "levels": LEVELS_VERSION}
+    """Cache key of the core's synthesis (the RTL sources, parameters, tables, the synthesis wrapper, Yosys, the
+    flow and the level counting)."""
+    # the wrapper is generated text (the parameters it passes are the core's): a change of it is a new key
+    wrapper = hashlib.sha256(core_wrapper(design).encode()).hexdigest()[:16]
+    extra = {"yosys": yosys_version(), "levels": LEVELS_VERSION, "wrapper": wrapper}
     if hierarchical:
         extra["flow"] = "hierarchical"
     return design_key(design, "synth_xilinx", extra)

@@ -9,6 +9,7 @@ gate-level check rejects, a time limit) is a gap with its reason, never a silent
 
 from __future__ import annotations
 
+import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +19,21 @@ from had_hls.errors import MissingToolError
 from had_hls.rtl.generate import RtlDesign
 
 KINDS = ("had", "fp")
+
+
+def step_key(design: RtlDesign, *parts: Any, files: tuple[Path, ...] = ()) -> str:
+    """Cache key of a power step of one core: its synthesis key, the step's own sources and settings, and the
+    bytes of the input files it reads (vectors, VCD)."""
+    from had_hls.estimate import asic, netlist_power
+    from had_hls.estimate.point import synth_key
+
+    h = hashlib.sha256(synth_key(design).encode())
+    h.update(repr(parts).encode())
+    for src in (Path(__file__), Path(netlist_power.__file__), Path(asic.__file__), *files):
+        with open(src, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:20]
 
 
 def _traces(project, out: Path, spec, k: int = 1):
@@ -38,22 +54,31 @@ def gate_level_power(
     f_mhz: float,
     window: int,
     jobs: int = 2,
+    cache_dir: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Per core: {"power": netlist_power(...), "gate_level": GateLevelActivity.as_dict()} or {"error": reason}."""
+    """Per core: {"power": netlist_power(...), "gate_level": GateLevelActivity.as_dict()} or {"error": reason};
+    results are kept in ``cache_dir`` (had_hls.estimate.cache) under :func:`step_key`."""
+    from had_hls.estimate.cache import cached
     from had_hls.estimate.netlist_power import gate_level_activity, netlist_power
     from had_hls.estimate.synth import NETLIST_JSON, synth_xilinx
 
-    def one(kind: str) -> dict[str, Any]:
+    def measure(kind: str, traces: list, masks: list) -> dict[str, Any]:
         d = designs[kind]
         netlist = synth_dirs[kind] / NETLIST_JSON
-        try:
-            if not netlist.is_file():  # the counts came from the cache: synthesize again for the netlist
-                synth_xilinx(d, synth_dirs[kind])
-            traces, masks = _traces(project, out, d.spec)
-            ga = gate_level_activity(d, traces, masks, netlist, out / "estimate" / kind / "gate", window=window)
-        except (RuntimeError, MissingToolError, OSError) as err:
-            return {"error": str(err).splitlines()[0]}
+        if not netlist.is_file():  # the counts came from the cache: synthesize again for the netlist
+            synth_xilinx(d, synth_dirs[kind])
+        # work files beside the synthesis folder (the report keeps them in its scratch folder)
+        ga = gate_level_activity(d, traces, masks, netlist, synth_dirs[kind].parent / "gate", window=window)
         return {"power": netlist_power(ga.activity, f_mhz), "gate_level": ga.as_dict()}
+
+    def one(kind: str) -> dict[str, Any]:
+        try:
+            traces, masks = _traces(project, out, designs[kind].spec)
+            key = step_key(designs[kind], "gate", window, f_mhz, traces[0].x.tobytes(),
+                           None if masks[0] is None else masks[0].tobytes())
+            return cached(cache_dir, "gate", key, lambda: measure(kind, traces, masks))
+        except (RuntimeError, MissingToolError, OSError) as err:  # not cached: a later run tries again
+            return {"error": str(err).splitlines()[0]}
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return dict(zip(KINDS, pool.map(one, KINDS), strict=True))
@@ -66,9 +91,12 @@ def asic_crosscheck(
     f_mhz: float,
     jobs: int = 2,
     timeout: float | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """``power_crosscheck`` of report.json: {tool, library, had_mw, fp_mw, power_reduction, ...} or {error}."""
+    """``power_crosscheck`` of report.json: {tool, library, had_mw, fp_mw, power_reduction, ...} or {error};
+    each core's result kept in ``cache_dir`` under :func:`step_key` (its synthesis, its VCD's bytes)."""
     from had_hls.estimate.asic import LIBRARY, asic_power, rtl_bit_activity, sta_path, sta_version
+    from had_hls.estimate.cache import cached
 
     t0 = time.perf_counter()
     try:
@@ -76,9 +104,16 @@ def asic_crosscheck(
     except MissingToolError as err:
         return {"error": str(err)}
 
-    def one(kind: str):
+    def measure(kind: str) -> dict[str, Any]:
         _, act = rtl_bit_activity(vcds[kind])
-        return asic_power(designs[kind], act, work / kind / "osu035", f_mhz, timeout=timeout)
+        r = asic_power(designs[kind], act, work / kind / "osu035", f_mhz, timeout=timeout)
+        return {"mw": r.mw, "sequential_mw": r.sequential_mw, "combinational_mw": r.combinational_mw,
+                "cells": r.cells, "area_um2": r.area_um2, "inputs_matched": r.inputs_matched,
+                "memories_excluded": r.memories_excluded, "seconds": r.seconds, "annotation": r.annotation}
+
+    def one(kind: str) -> dict[str, Any]:
+        key = step_key(designs[kind], "asic", f_mhz, files=(vcds[kind],))
+        return cached(cache_dir, "asic", key, lambda: measure(kind))
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -89,26 +124,14 @@ def asic_crosscheck(
     return {
         "tool": sta_version(),
         "library": LIBRARY,
-        "had_mw": had.mw,
-        "fp_mw": fp.mw,
-        "power_reduction": 1.0 - had.mw / fp.mw if fp.mw else None,
+        "had_mw": had["mw"],
+        "fp_mw": fp["mw"],
+        "power_reduction": 1.0 - had["mw"] / fp["mw"] if fp["mw"] else None,
         "f_mhz": f_mhz,
         "scope": "the cores' logic and registers as Yosys maps them to OSU035 (synth, dfflibmap, abc); memories with "
         "write ports (K, V, score buffers) excluded (no SRAM macro in the library); the exp and reciprocal "
         "tables as logic",
-        "activity": had.annotation,
-        "detail": {
-            k: {
-                "mw": r.mw,
-                "sequential_mw": r.sequential_mw,
-                "combinational_mw": r.combinational_mw,
-                "cells": r.cells,
-                "area_um2": r.area_um2,
-                "inputs_matched": r.inputs_matched,
-                "memories_excluded": r.memories_excluded,
-                "seconds": r.seconds,
-            }
-            for k, r in res.items()
-        },
+        "activity": had["annotation"],
+        "detail": {k: {f: v for f, v in r.items() if f != "annotation"} for k, r in res.items()},
         "seconds": round(time.perf_counter() - t0, 1),
     }

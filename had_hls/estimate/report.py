@@ -178,14 +178,14 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
         cells = {k: sum(n for c, n in syn[k].get("cells", {}).items() if not c.startswith("$")) for k in KINDS}
         too_big = {k: n for k, n in cells.items() if cfg.power_max_cells and n > cfg.power_max_cells}
         big = "; ".join(f"{k}: {n:,} cells > rtl.power_max_cells {cfg.power_max_cells:,}" for k, n in too_big.items())
-        gate = _gate_level(project, out, designs, work, f_mhz, cfg, jobs, quiet) if not too_big else \
+        gate = _gate_level(project, out, designs, work, cache, f_mhz, cfg, jobs, quiet) if not too_big else \
             {"ok": False, "why": f"not run ({big})"}
         if too_big:
             report["power_crosscheck"] = {"error": f"not run ({big}); it runs on the default project's shape"}
         elif cfg.power_crosscheck:
             if not quiet:
                 print("report: ASIC cross-check (Yosys -> OSU035, OpenSTA report_power) ...", flush=True)
-            report["power_crosscheck"] = asic_crosscheck(designs, vcds, work, f_mhz, jobs)
+            report["power_crosscheck"] = asic_crosscheck(designs, vcds, work, f_mhz, jobs, cache_dir=cache)
         else:
             report["power_crosscheck"] = {"error": "not run (rtl.power_crosscheck: false)"}
     acts = {}
@@ -311,8 +311,8 @@ def _power_markdown(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _gate_level(project: Project, out: Path, designs: dict, work: Path, f_mhz: float, cfg: Any, jobs: int,
-                quiet: bool) -> dict[str, Any]:
+def _gate_level(project: Project, out: Path, designs: dict, work: Path, cache: Path, f_mhz: float, cfg: Any,
+                jobs: int, quiet: bool) -> dict[str, Any]:
     """The FPGA power of both cores from their synthesized netlists' per-cell activity, or why not (``ok`` False:
     the report then uses the RTL-activity model and says so)."""
     if not cfg.gate_level_power:
@@ -321,7 +321,7 @@ def _gate_level(project: Project, out: Path, designs: dict, work: Path, f_mhz: f
         print(f"report: gate-level simulation of both synthesized netlists ({cfg.gate_level_window} cycles) ...",
               flush=True)
     res = gate_level_power(project, out, designs, {k: work / k / "xcup" for k in KINDS}, f_mhz,
-                           cfg.gate_level_window, jobs)
+                           cfg.gate_level_window, jobs, cache)
     errors = {k: r["error"] for k, r in res.items() if "error" in r}
     why = "; ".join(f"{k}: {e}" for k, e in errors.items()) if errors else \
         "per-cell toggle rates of the synthesized netlists, simulated on the co-simulation vectors"

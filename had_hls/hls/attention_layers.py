@@ -57,7 +57,7 @@ class _AttentionLayer(Layer):
         try:
             strategy = strategy_name(self.model.config.get_strategy(self))
             schedule = attention_schedule(
-                spec, int(self.get_attr("lanes")), int(self.get_attr("reuse_factor")), strategy
+                spec, int(self.get_attr("lanes", DEFAULT_LANES)), int(self.get_attr("reuse_factor", 1)), strategy
             )
         except ValueError as err:
             raise ValueError(f"layer {self.name}: {err}") from None
