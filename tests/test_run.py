@@ -2,9 +2,9 @@
 
 A tiny ViT (L = 16, E = 16, H = 2) is trained and distilled for a few steps on real Fashion-MNIST images, then
 converted to one hls4ml project, C-simulated (layer vectors + the whole model on 40 test images), co-simulated in
-RTL and reported (Yosys, VCD power; its gate-level power and OpenSTA cross-check are off: test_power_netlist.py and
-the single-layer run cover them). A second project without checkpoint or training runs the single-layer flow
-(distill and convert skipped) with Icarus Verilog. The nextpnr Fmax proxy is tested in test_report.py.
+RTL with Icarus and reported (Yosys, VCD power). A second project without checkpoint or training runs the
+single-layer flow (distill and convert skipped). Tested elsewhere: Verilator (test_rtl.py), the nextpnr Fmax proxy,
+the gate-level power and the OpenSTA cross-check (test_report.py, test_power_netlist.py).
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ teacher: {patch_size: 7, depth: 1, mlp_dim: 32, epochs: 1, batch_size: 64, train
           warmup_steps: 2}
 distill: {batch_size: 64, calib_batches: 2, steps: [3, 3, 3, 3], device: cpu}
 csim: {vectors: 4, samples: 40}
-rtl: {lanes: 4, fmax: false, gate_level_power: false, power_crosscheck: false}
+rtl: {lanes: 4, fmax: false, simulator: icarus, gate_level_power: false, power_crosscheck: false}
 """
 
 TINY_LAYER_YAML = """\
 name: tiny_layer
 model: {seq_len: 9, embed_dim: 8, num_heads: 2, top_n: 3, seed: 5}
 csim: {vectors: 3}
-rtl: {lanes: 2, simulator: icarus, fmax: false}
+rtl: {lanes: 2, simulator: icarus, fmax: false, gate_level_power: false, power_crosscheck: false}
 """
 
 STAGES = ["distill", "convert", "csim", "cosim", "report"]
