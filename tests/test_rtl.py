@@ -295,3 +295,27 @@ def test_synthesis_wrapper_passes_every_core_parameter(kind):
     spec = make_spec(kind, 9, 16, 2, 3)
     wrapper = core_wrapper(design_for(spec, 4))
     assert all(f".{name}(" in wrapper for name in params)
+
+
+@needs_verilator
+@pytest.mark.parametrize("kind,baseline", [("had", "standard"), ("fp", "standard"), ("fp", "strong")])
+def test_verilator_accepts_the_cores_at_the_papers_point(tmp_path, kind, baseline):
+    """L = 512, d = 64, P = 8: loops of P d = 512 iterations are not unrolled by Verilator, so constructs it accepts
+    only in unrolled loops (a delayed assignment to an array element) fail here and not at the test shapes."""
+    import subprocess
+
+    from had_hls.estimate.point import with_precision
+    from had_hls.rtl.sim import source_files
+    from had_hls.spec import strong_fp_precision
+
+    spec = make_spec(kind, 512, 64, 1, 64)
+    if baseline == "strong":
+        spec = with_precision(spec, strong_fp_precision(spec.precision))
+    design = design_for(spec, 8, baseline)
+    design.write(tmp_path)
+    srcs = [str(p) for p in [*source_files(), tmp_path / "cosim_dut.v"]]
+    cmd = ["verilator", "--lint-only", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-MULTIDRIVEN", "-Wno-UNOPTFLAT",
+           "--top-module", "cosim_dut", f"-I{tmp_path}", *srcs]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("%Error")]
+    assert proc.returncode == 0 and not errors, errors[:5]

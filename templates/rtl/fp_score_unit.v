@@ -38,7 +38,7 @@ module fp_score_unit #(
     reg [TW-1:0] m_tag, u_tag;
     reg signed [QW-1:0] qq, kk, ka, kb;
     reg signed [26:0] pk;
-    reg signed [44:0] pp [0:(NPAIR > 0 ? NPAIR * D : 1) - 1];
+    reg [(NPAIR > 0 ? NPAIR * D : 1)*45-1:0] pp;  // 45-bit packed products, one vector (Verilator: no array in loops)
     reg signed [17:0] lo;
     reg signed [26:0] hi;
     always @(posedge clk) begin
@@ -52,7 +52,7 @@ module fp_score_unit #(
                             ka = k[(p*D + c)*QW +: QW];
                             kb = k[((p+1)*D + c)*QW +: QW];
                             pk = (ka <<< 18) + kb;
-                            pp[(p/2)*D + c] <= pk * qq;
+                            pp[((p/2)*D + c)*45 +: 45] <= pk * qq;
                         end
                     end else begin
                         kk = k[(p*D + c)*QW +: QW];
@@ -68,8 +68,8 @@ module fp_score_unit #(
                     u_tag <= m_tag;
                     for (p = 0; p < NPAIR; p = p + 1)
                         for (c = 0; c < D; c = c + 1) begin
-                            lo = pp[p*D + c][17:0];
-                            hi = (pp[p*D + c] >>> 18) + lo[17];
+                            lo = pp[(p*D + c)*45 +: 18];
+                            hi = ($signed(pp[(p*D + c)*45 +: 45]) >>> 18) + lo[17];
                             m[((2*p+1)*D + c)*MW +: MW] <= lo;
                             m[((2*p)*D + c)*MW +: MW] <= hi;
                         end
