@@ -298,7 +298,8 @@ def _check_shifts(kind: AttentionKind, prec: Precision) -> None:
 
 
 def check_precision(kind: AttentionKind, seq_len: int, head_dim: int, top_n: int, prec: Precision) -> None:
-    """Every shape-dependent rule on ``prec`` (shifts, internal widths <= 62 bits); PrecisionError naming the field."""
+    """Every shape-dependent rule on ``prec`` (shifts, internal widths within ap_int's limit); PrecisionError naming the
+    field."""
     _check_shifts(kind, prec)
     datapath_widths(kind, seq_len, head_dim, top_n, prec)
 

@@ -116,7 +116,8 @@ def check_cluster_address(address: str) -> str:
 
 def check_points(points: list[SweepPoint], opts: SweepOptions) -> None:
     """Before any work: every point fits this machine's memory (had_hls.limits: one vector, one head, E = d), and
-    the precision suits every point's shape (the project schema's rules, e.g. internal widths <= 62 bits)."""
+    the precision suits every point's shape (the project schema's rules, e.g. internal widths within ap_int's
+    1024 bits)."""
     from had_hls.config import ConfigError, check_datapath
     from had_hls.limits import check_layer_memory
 
