@@ -266,9 +266,10 @@ XILINX_STEPS = "synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0)"
 def prepare_xilinx(design: RtlDesign, workdir: str | Path, hierarchical: bool = False) -> Path:
     """A self-contained synthesis folder for the design's core: sources, tables and ``synth_xilinx.ys``.
 
-    ``hierarchical``: ``synth_xilinx`` without ``-flatten``, so each distinct module (a parameter set of a lane, a
-    bank, an adder tree, ...) is synthesised once however many instances it has; the mapped netlist is flattened
-    afterwards for the counts and the logic levels. The memory inventory comes from a flattened copy of the RTL
+    ``hierarchical``: ``synth_xilinx`` without ``-flatten`` (module boundaries kept; the mapped netlist is flattened
+    afterwards for the counts and the logic levels). Measured (benchmarks/synth_flows.py): not faster than flat, and
+    1-26 % off the flat counts, since optimisation stops at the boundaries; issue 13's per-module-once flow is not
+    built yet. The memory inventory comes from a flattened copy of the RTL
     either way (every bank of a memory is counted)."""
     workdir = Path(workdir).resolve()
     files = prepare_sources(design, workdir)
