@@ -268,7 +268,7 @@ def prepare_xilinx(design: RtlDesign, workdir: str | Path, hierarchical: bool = 
 
     ``hierarchical``: ``synth_xilinx`` without ``-flatten`` (module boundaries kept; the mapped netlist is flattened
     afterwards for the counts and the logic levels). Measured (benchmarks/synth_flows.py): not faster than flat, and
-    1-26 % off the flat counts, since optimisation stops at the boundaries; issue 13's per-module-once flow is not
+    up to 26 % off the flat counts, since optimisation stops at the boundaries; issue 13's per-module-once flow is not
     built yet. The memory inventory comes from a flattened copy of the RTL
     either way (every bank of a memory is counted)."""
     workdir = Path(workdir).resolve()
