@@ -51,39 +51,79 @@ def report_plots(report: dict[str, Any], out: Path) -> list[Path]:
     return paths
 
 
+KIND_STYLES = {"had": "-o", "fp": "--s", "fp_strong": ":^"}
+SWEEP_PANELS = (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram", "BRAM36"),
+                ("lut_equivalents", "LUT-equivalents"), ("power_mw", "dynamic power (mW)"),
+                ("k_memory_bits", "K memory (bits): linear in L"), ("topn_share", "top-N unit: share of HAD LUTs (%)"))
+
+
+def _sweep_series(points: list[dict[str, Any]], kind: str, key: str) -> tuple[list[int], list[float]]:
+    """(L, value) of one line, the points sorted by L; a point without the value (power not simulated) is left out
+    of the line, never drawn as zero."""
+    xs, ys = [], []
+    for p in sorted(points, key=lambda q: q["seq_len"]):
+        core = p.get(kind)
+        if core is None:
+            continue
+        y = 100.0 * core["topn_lut"] / core["lut"] if key == "topn_share" else core.get(key)
+        if y is not None:
+            xs.append(p["seq_len"])
+            ys.append(float(y))
+    return xs, ys
+
+
 def sweep_plots(points: list[dict[str, Any]], out: Path) -> list[Path]:
     """sweep_vs_L.png and sweep_topn.png.
 
-    sweep_vs_L: against L, per d, for HAD and FP: LUT-equivalents, dynamic power, K memory bits (linear in L:
-    L*d for HAD, L*d*qk_bits for FP) and cycles per input (L queries x H ceil(L/P): the quadratic work)."""
+    sweep_vs_L: against L (log axis), HAD per (d, N) and each FP baseline per d (its core does not depend on N):
+    LUT, FF, DSP, BRAM36, LUT-equivalents, dynamic power, K memory bits (L*d for HAD, L*d*qk_bits for FP) and the
+    top-N unit's share of the HAD core's LUTs (the unit synthesized alone / the core). Resource axes are symlog so a
+    zero (no DSP, no BRAM) stays on the plot; failed points are named under the panels with their reason."""
     paths: list[Path] = []
     ok = [p for p in points if "error" not in p]
+    failed = [p for p in points if "error" in p]
     if not ok:
         return paths
-    panels = (("lut_equivalents", "LUT-equivalents"), ("power_mw", "dynamic power (mW)"),
-              ("k_memory_bits", "K memory (bits): linear in L"),
-              ("cycles_per_input", "cycles per input (L queries): quadratic"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(17, 3.8))
-    for d in sorted({p["head_dim"] for p in ok}):
-        pts = sorted((p for p in ok if p["head_dim"] == d), key=lambda p: p["seq_len"])
-        ls = [p["seq_len"] for p in pts]
-        for kind, style in (("had", "-o"), ("fp", "--s")):
-            for ax, (key, _) in zip(axes, panels, strict=True):
-                if key == "cycles_per_input":  # measured where co-simulated, else the cycle formula (its own key)
-                    ys = [p["seq_len"] * (p[kind].get("cycles_per_query") or p[kind]["cycles_per_query_model"])
-                          for p in pts]
+    fig, axes = plt.subplots(2, 4, figsize=(18, 7.5))
+    for ax, (key, title) in zip(axes.flat, SWEEP_PANELS, strict=True):
+        kinds = ("had",) if key == "topn_share" else tuple(k for k in KIND_STYLES if any(k in p for p in ok))
+        for kind in kinds:
+            select = []
+            for d, lanes in sorted({(p["head_dim"], p["lanes"]) for p in ok}):
+                pts = [p for p in ok if (p["head_dim"], p["lanes"]) == (d, lanes)]
+                name = f"{kind.upper().replace('_', ' ')} d={d} P={lanes}"
+                one_per_l = len({p["seq_len"] for p in pts}) == len(pts)
+                if kind != "had" or one_per_l:  # FP cores do not depend on N: one point per L
+                    firsts = {p["seq_len"]: p for p in sorted(pts, key=lambda q: -q["top_n"])}
+                    ns = sorted({p["top_n"] for p in firsts.values()})
+                    tail = "" if kind != "had" else f" N={ns[0]}" if len(ns) == 1 else f" N={ns[0]}..{ns[-1]}"
+                    select.append((name + tail, list(firsts.values())))
                 else:
-                    ys = [p[kind].get(key) for p in pts]
-                if all(y is not None for y in ys):
-                    ax.plot(ls, ys, style, label=f"{kind.upper()} d={d}")
-    for ax, (_, title) in zip(axes, panels, strict=True):
+                    select += [(f"{name} N={n}", [p for p in pts if p["top_n"] == n])
+                               for n in sorted({p["top_n"] for p in pts})]
+            for label, pts in select:
+                xs, ys = _sweep_series(pts, kind, key)
+                if xs:
+                    ax.plot(xs, ys, KIND_STYLES[kind], label=label, markersize=4)
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
+        if key == "topn_share":
+            ax.set_yscale("linear")
+        elif key in ("dsp", "bram"):
+            ax.set_yscale("symlog", linthresh=1)
+            ax.set_ylim(bottom=0)
+        else:
+            ax.set_yscale("log")
         ax.set_xlabel("L (keys)")
         ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+        ax.grid(alpha=0.3, which="both")
+    axes.flat[0].legend(fontsize=6)
+    axes.flat[len(SWEEP_PANELS) - 1].legend(fontsize=6)
+    if failed:
+        text = "failed points: " + "; ".join(f"{p['label']}: {p['error'][:90]}" for p in failed)
+        fig.text(0.01, 0.005, text, fontsize=7, color="red", wrap=True)
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
+    else:
+        fig.tight_layout()
     paths.append(out / "sweep_vs_L.png")
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
@@ -92,7 +132,7 @@ def sweep_plots(points: list[dict[str, Any]], out: Path) -> list[Path]:
     for d, lanes in sorted({(p["head_dim"], p["lanes"]) for p in ok}):  # one line per (d, P): the unit's width
         pts = sorted((p for p in ok if (p["head_dim"], p["lanes"]) == (d, lanes)),
                      key=lambda p: (p["top_n"], p["seq_len"]))
-        ax.plot([p["top_n"] for p in pts], [p["had"]["topn_lut"] for p in pts], "-o",
+        ax.plot([p["top_n"] for p in pts], [p["had"]["topn_lut"] for p in pts], "o",
                 label=f"HAD counting top-N, d={d}, P={lanes} (LUT)")
     ax.axhline(SORTTOPK_K64_LUT, color="r", ls=":", label="Vitis sortTopK K=64: 14,061 LUT")
     ax.set_xlabel("N (kept keys)")

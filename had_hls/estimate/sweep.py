@@ -35,6 +35,9 @@ from had_hls.io import staged_output, write_json
 DEFAULT_SEQ_LENS = (64, 128, 256, 512, 1024, 2048, 4096)
 DEFAULT_HEAD_DIMS = (16, 32, 64)
 CLUSTER_TIMEOUT_S = 20  # how long to wait for a Dask scheduler to answer
+POWER_METHOD = ("rtl_activity: per resource, count after synthesis x the co-simulation's mean toggle rate over the "
+                "steady-state window x energy per toggle (had_hls.estimate.power.power_mw); not the report's "
+                "gate-level model")
 
 
 @dataclass(frozen=True)
@@ -430,6 +433,9 @@ def _run_sweep(points, out, cache, opts, jobs, cluster, quiet, scratch_dir) -> d
             "computed": sum(1 for r in ordered if r.get("cached") is False),
             "cached": sum(1 for r in ordered if r.get("cached") is True),
             "failed": sum(1 for r in ordered if "error" in r),
+            "failed_points": [{"label": r["label"], "error": r["error"], **({"logs": r["logs"]} if "logs" in r else {})}
+                              for r in ordered if "error" in r],
+            "power_method": POWER_METHOD if opts.power else None,
             "executor": f"dask {cluster}" if cluster
             else f"concurrent.futures.ProcessPoolExecutor({jobs or os.cpu_count()})",
             "seconds": round(time.perf_counter() - t0, 1),
