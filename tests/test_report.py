@@ -241,8 +241,8 @@ def test_vitis_reports_are_shown_beside_ours(micro, tmp_path):
 
 
 def _micro_design(project, kind: str):
+    from had_hls.layer import build_specs
     from had_hls.rtl.generate import design_for
-    from had_hls.verify.csim import build_specs
 
     specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
     return design_for(specs[kind], P)

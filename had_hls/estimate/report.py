@@ -146,8 +146,8 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     ``csim=False``: when the co-simulation must run and no C-sim vectors exist, it uses the project's seeded
     vectors without running the C-simulation first (as ``had-hls cosim --no-csim``).
     """
+    from had_hls.layer import build_specs
     from had_hls.verify.cosim import checked_designs, rtl_section
-    from had_hls.verify.csim import build_specs
 
     t_start = time.perf_counter()
     out = project.output_dir(out_dir)

@@ -168,9 +168,9 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
     from had_hls.estimate.point import fmax_point, synth_point, topn_point
     from had_hls.estimate.power import power_mw, vcd_activity
     from had_hls.estimate.report import memory_bits
+    from had_hls.layer import make_vectors
     from had_hls.rtl.sim import default_simulator
     from had_hls.verify.cosim import cosim_layer
-    from had_hls.verify.csim import make_vectors
 
     t0 = time.perf_counter()
     wdir = Path(work) / point.label
@@ -239,9 +239,9 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
 def point_designs(point: SweepPoint, opts: SweepOptions, folder: Path) -> dict[str, Any]:
     """{kind: RtlDesign} of one point (had, fp, and fp_strong with ``opts.strong_fp``), as run_point builds them."""
     from had_hls.estimate.point import with_precision
+    from had_hls.layer import build_specs
     from had_hls.rtl.generate import design_for
     from had_hls.spec import strong_fp_precision
-    from had_hls.verify.csim import build_specs
 
     project = point_project(point, opts, folder / "project.yaml")
     specs = dict(zip(("had", "fp"), build_specs(project), strict=True))

@@ -345,8 +345,8 @@ def project_graphs(project: Any) -> dict[str, Any]:
     import tempfile
 
     from had_hls.hls.convert import convert_attention, target_for
+    from had_hls.layer import build_layer, build_specs
     from had_hls.nn.binarize import BinarizeMode
-    from had_hls.verify.csim import build_layer, build_specs
 
     target = target_for(project)
     layer = build_layer(project)

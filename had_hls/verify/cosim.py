@@ -2,7 +2,7 @@
 
 Flow (``had-hls cosim``): the C-sim vectors (``<out>/csim_vectors.npz`` written by ``had-hls csim``; when it is
 missing, the C-simulation is run first, or skipped with ``csim=False``: then ``csim_mismatches`` is null and a
-note says so) -> the project's HAD and FP specs (had_hls.verify.csim.build_specs) -> golden.attention_trace per
+note says so) -> the project's HAD and FP specs (had_hls.layer.build_specs) -> golden.attention_trace per
 input -> projection outputs into the RTL (Q/K sign bits for HAD, Q/K qk mantissas for FP, V mantissas; the
 attention core and the output projection Wo are RTL, see docs/rtl.md) -> simulate -> compare every element:
   golden_mismatches: RTL y != golden trace.y   (also ctx_mismatches: RTL context != trace.ctx)
@@ -76,11 +76,11 @@ def load_vectors(
         if vectors is not None and vectors > x.shape[0]:
             note += f"; --vectors {vectors} asked for more than the C-sim ran"
         return x[:k], mask, cs, note
-    from had_hls.verify.csim import make_vectors
+    from had_hls.layer import make_vectors
 
     k = vectors if vectors is not None else project.csim.vectors
     x, mask = make_vectors(project, k)
-    return x, mask, None, "had_hls.verify.csim.make_vectors (no C-sim run: csim_mismatches is null)"
+    return x, mask, None, "had_hls.layer.make_vectors (no C-sim run: csim_mismatches is null)"
 
 
 def cycle_stats(design: RtlDesign, sim: SimResult) -> dict[str, Any]:
@@ -185,8 +185,8 @@ def run_cosim(
     """The whole co-simulation (HAD + FP baseline); returns the cosim.json dict, written to ``<out>/cosim.json``."""
     from had_hls.config import check_datapath
     from had_hls.io import check_output_dir
+    from had_hls.layer import build_specs
     from had_hls.rtl.config import check_lanes
-    from had_hls.verify.csim import build_specs
 
     cfg = rtl_section(project)
     if vectors is not None and vectors < 1:
