@@ -55,6 +55,13 @@ def _calibrate_random(layer: HammingAttention, project: Project) -> None:
 def _layer_from_checkpoint(project: Project, path: Path) -> HammingAttention:
     from had_hls.models.checkpoint import CheckpointError, attention_layers, check_checkpoint_path, load_checkpoint
 
+    if not path.exists() and not path.is_symlink():
+        from had_hls.errors import MissingPrerequisite
+
+        raise MissingPrerequisite(
+            f"model.checkpoint: {str(path)!r} does not exist: run `had-hls distill {project.path}` first "
+            "(it writes the student), or give an existing checkpoint"
+        )
     check_checkpoint_path(path, "model.checkpoint")
     try:
         model, _meta = load_checkpoint(path)

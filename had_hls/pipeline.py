@@ -34,7 +34,7 @@ def _distill(project: Project, out: Path) -> tuple[Project, str, dict]:
 
 
 def _convert(project: Project, out: Path) -> tuple[Project, str, dict]:
-    from had_hls.hls.model_convert import run_convert
+    from had_hls.hls.model_stage import run_convert
 
     report = run_convert(project, out)
     head = report.get("headline", "hls project written") + _check_note(report)

@@ -3,7 +3,7 @@
 For the project's layer (its HAD spec and the FP-baseline spec, same weights and precision, ``rtl.lanes`` = P):
   resources  Yosys ``synth_xilinx -family xcup`` of each RTL core (had_hls.estimate.synth), cached
   Fmax       nextpnr-ecp5 out of context (had_hls.estimate.timing), a proxy, cached
-  cycles     ``cycles_per_query`` measured in co-simulation (cosim.json; the co-simulation runs when missing)
+  cycles     ``cycles_per_query`` measured in co-simulation (cosim.json of `had-hls cosim`, read, never run here)
   power      toggle rates from the co-simulation VCD on the project's vectors x published energy coefficients
              (had_hls.estimate.power), at the project's clock (hls.clock_period)
   area       one figure: LUT-equivalents on the project's part (had_hls.estimate.area)
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.estimate import area as area_mod
-from had_hls.estimate.point import FMAX_MAX_SEQ_LEN, fmax_point, synth_point
+from had_hls.estimate.point import FMAX_MAX_SEQ_LEN, fmax_point
 from had_hls.estimate.power import (
     COEFFICIENTS,
     FPGA_ASIC_GAP,
@@ -46,21 +45,13 @@ PAPER_POWER_REDUCTION = 0.87
 KINDS = ("had", "fp")
 
 
-def _cosim_inputs(project: Project, out: Path, lanes: int, vectors: int | None, quiet: bool,
-                  csim: bool = True) -> dict[str, Any]:
-    """cosim.json of the project (run the co-simulation when it, or its VCDs, is missing or at other lanes)."""
-    from had_hls.verify.cosim import run_cosim
+def _cosim_inputs(project: Project, out: Path, lanes: int, lanes_flag: bool) -> dict[str, Any]:
+    """cosim.json of the project at ``lanes`` with its activity files (had_hls.stages.require_cosim: a missing
+    one is one line naming `had-hls cosim`); the report never runs the co-simulation itself."""
+    from had_hls.stages import require_cosim
 
     path = out / "cosim.json"
-    ok = False
-    if path.is_file():
-        cj = json.loads(path.read_text())
-        ok = cj.get("lanes") == lanes and all((out / "rtl" / k / "activity.vcd").is_file() for k in KINDS)
-    if not ok:
-        if not quiet:
-            print(f"report: no co-simulation activity at P={lanes} in {out}: running the co-simulation", flush=True)
-        run_cosim(project, out, vectors=vectors, lanes=lanes, csim=csim, quiet=quiet)
-        cj = json.loads(path.read_text())
+    cj = require_cosim(out, project.path, lanes, lanes_flag)
     if not cj.get("pass", False):
         raise UserError(f"{path}: the co-simulation did not pass: a report on a failing design would mislead")
     return cj
@@ -136,28 +127,32 @@ def vitis_reports(out: Path) -> dict[str, Any]:
 
 
 def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: int | None = None,
-               vectors: int | None = None, fmax: bool | None = None, fmax_timeout: float | None = None,
-               jobs: int = 2, csim: bool = True, quiet: bool = False) -> dict[str, Any]:
+               fmax: bool | None = None, fmax_timeout: float | None = None,
+               jobs: int = 2, quiet: bool = False) -> dict[str, Any]:
     """The whole report; returns the report.json dict (also written to ``<out>/report.json``).
 
     ``fmax`` / ``fmax_timeout`` (seconds per core and tool step, 0 = none): the ECP5 Fmax proxy; None takes
     ``rtl.fmax`` / ``rtl.fmax_timeout_s`` of the project.
 
-    ``csim=False``: when the co-simulation must run and no C-sim vectors exist, it uses the project's seeded
-    vectors without running the C-simulation first (as ``had-hls cosim --no-csim``).
+    Reads ``<out>/cosim.json`` and ``<out>/rtl/{had,fp}/activity.vcd`` of `had-hls cosim` at the same lanes; when
+    they are missing it stops with one line naming the command to run first (had_hls.errors.MissingPrerequisite).
     """
     from had_hls.layer import build_specs
-    from had_hls.verify.cosim import checked_designs, rtl_section
+    from had_hls.ops import pair
+    from had_hls.verify.cosim import rtl_section
+    from had_hls.verify.rtlsim import checked_designs
 
     t_start = time.perf_counter()
     out = project.output_dir(out_dir)
     cfg = rtl_section(project)
+    lanes_flag = lanes is not None and lanes != cfg.lanes
     lanes = lanes or cfg.lanes
     fmax = cfg.fmax if fmax is None else fmax
     fmax_timeout = cfg.fmax_timeout_s if fmax_timeout is None else fmax_timeout
+    ops = pair()  # the HAD and FP ops (had_hls.ops): their specs, RTL designs and synthesis
     specs = dict(zip(KINDS, build_specs(project), strict=True))
     designs = checked_designs(specs, lanes)
-    cj = _cosim_inputs(project, out, lanes, vectors, quiet, csim)
+    cj = _cosim_inputs(project, out, lanes, lanes_flag)
     cyc = {"had": cj["had"]["cycles_per_query"], "fp": cj["fp_baseline"]["cycles_per_query"]}
     f_mhz = 1000.0 / project.hls.clock_period
     cache = out / "estimate" / "cache"  # finished results, one atomic file each (kept: a rerun reuses them)
@@ -170,7 +165,7 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     vcds = {k: out / "rtl" / k / "activity.vcd" for k in KINDS}
     with scratch_dir(out, "estimate") as work:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            syn_f = {k: pool.submit(synth_point, designs[k], work / k / "xcup", cache) for k in KINDS}
+            syn_f = {k: pool.submit(ops[k].synth, designs[k], work / k / "xcup", cache) for k in KINDS}
             fm_f = {k: pool.submit(fmax_point, designs[k], work / k / "ecp5", cache, f_mhz,
                                    timeout=fmax_timeout or None) for k in KINDS} if fmax else {}
             syn = {k: f.result() for k, f in syn_f.items()}

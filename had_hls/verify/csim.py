@@ -27,10 +27,11 @@ from had_hls import golden
 from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.hls.check import check_graphs, update_check
-from had_hls.hls.convert import HLSTarget, convert_attention, target_for
+from had_hls.hls.convert import HLSTarget, target_for
 from had_hls.io import staged_output, write_json
-from had_hls.layer import build_layer, build_specs, fp_layer, make_vectors
+from had_hls.layer import build_layer, build_specs, make_vectors
 from had_hls.nn.attention import HammingAttention
+from had_hls.ops import OPS, pair
 from had_hls.spec import AttentionSpec, dequantized_weights
 from had_hls.verify.bounds import output_error_bound
 from had_hls.verify.testbench import write_tb_data
@@ -114,22 +115,17 @@ def write_layer_projects(
     layer = layer or build_layer(project)
     had_spec, fp_spec = build_specs(project, layer)
     k = len(x)
-    out = LayerProjects({}, {"had": had_spec, "fp": fp_spec}, {"had": layer, "fp": fp_layer(layer)}, {}, {})
-    for kind in ("had", "fp"):
+    ops = pair()  # the HAD and FP ops (had_hls.ops): torch module, hls4ml conversion and golden of each
+    out = LayerProjects({}, {"had": had_spec, "fp": fp_spec}, {kind: op.module(layer) for kind, op in ops.items()},
+                        {}, {})
+    for kind, op in ops.items():
         spec = out.specs[kind]
         prj = Path(folder) / "hls" / kind
-        model = convert_attention(
-            out.layers[kind],
-            project.model.seq_len,
-            prj,
-            project.precision,
-            target,
-            with_mask=mask is not None,
-            project_name=f"{kind}_attention",
-        )
+        model = op.convert(layer, project.model.seq_len, prj, project.precision, target, with_mask=mask is not None,
+                           project_name=f"{kind}_attention")
         with contextlib.redirect_stdout(io.StringIO()):  # hls4ml reports each file it writes
             model.write()
-        traces = [golden.attention_trace(spec, x[i], None if mask is None else mask[i]) for i in range(k)]
+        traces = [op.golden_trace(spec, x[i], None if mask is None else mask[i]) for i in range(k)]
         out.traces[kind] = traces
         out.golden[kind] = np.stack([spec.precision.result.to_float(t.y) for t in traces])
         inputs = [x.reshape(k, -1)] + ([] if mask is None else [mask.reshape(k, -1).astype(np.float64)])
@@ -150,9 +146,9 @@ def run_csim(
     The attention layer (HAD and FP) runs on K seeded vectors, bit for bit against golden; with a checkpoint and a
     dataset the whole model also runs on the test split (had_hls.verify.accuracy) and ``accuracy`` is added.
     """
-    from had_hls.config import check_datapath
     from had_hls.io import check_output_dir
     from had_hls.procs import require_tool
+    from had_hls.project import check_datapath
 
     target = _target(project)
     k = vectors if vectors is not None else project.csim.vectors
@@ -182,8 +178,7 @@ def run_csim(
         for kind in ("had", "fp"):
             spec, mod, traces = lp.specs[kind], lp.layers[kind], lp.traces[kind]
             t0 = time.perf_counter()
-            inputs = x.reshape(k, -1) if mask is None else [x.reshape(k, -1), mask.astype(np.float64)]
-            y = np.asarray(lp.models[kind].predict(inputs), dtype=np.float64).reshape(x.shape)
+            y = OPS[kind].csim(lp.models[kind], x, mask)
             run_s = time.perf_counter() - t0
             g = lp.golden[kind]
             ref = torch_reference(mod, _quantized_inputs(spec, x), mask)
