@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     import math
 
     from had_hls.errors import UserError
-    from had_hls.estimate.report import format_summary, run_report
+    from had_hls.estimate.report import run_report
+    from had_hls.estimate.report_text import format_summary
     from had_hls.io import check_output_dir
     from had_hls.project import check_datapath, load_project
     from had_hls.rtl.config import check_lanes
