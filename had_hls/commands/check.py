@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from had_hls.hls.check import format_check, run_check
+    from had_hls.hls.check import format_check
+    from had_hls.hls.check_stage import run_check
     from had_hls.project import load_project
 
     project = load_project(args.project)
