@@ -30,7 +30,7 @@ from had_hls.io import write_json
 from had_hls.rtl.generate import design_for
 from had_hls.rtl.sim import default_simulator, run_simulation, simulator_version
 from had_hls.spec import build_spec
-from had_hls.verify.cosim import cycle_stats
+from had_hls.verify.rtlsim import cycle_stats
 
 OUT = Path(__file__).resolve().parent / "results" / "cosim_cycles.json"
 # (L, E, H, N, P)

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from had_hls.config import load_project
 from had_hls.io import write_json
+from had_hls.project import load_project
 from had_hls.verify.csim import run_csim
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,12 +32,12 @@ from typing import Any
 
 import yaml
 
-import had_hls.distill.config  # noqa: F401  (registers teacher:/distill:)
-from had_hls.config import load_project
+from had_hls.distill.config import DistillSection
 from had_hls.distill.evaluate import run_eval
 from had_hls.distill.trainer import run_distill, run_teacher_only
 from had_hls.io import write_json
 from had_hls.models.checkpoint import load_checkpoint
+from had_hls.project import load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "projects" / "default.yaml"
@@ -73,7 +73,7 @@ def row_project(work: Path, row: str, base: dict[str, Any], teacher_ckpt: Path, 
     distill = doc.setdefault("distill", {})
     changes = dict(ROWS[row][1])
     if changes.pop("skip12", False):
-        steps = list(distill.get("steps", had_hls.distill.config.DistillSection().steps))
+        steps = list(distill.get("steps", DistillSection().steps))
         distill["steps"] = [0, 0, steps[0] + steps[1] + steps[2], steps[3]]
     distill.update(changes)
     distill["seed"] = seed

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import yaml
 
-from had_hls.config import load_project
 from had_hls.fixed import INT64_BITS
 from had_hls.io import write_json
+from had_hls.layer import build_specs
+from had_hls.project import load_project
 from had_hls.verify.cosim import run_cosim
-from had_hls.verify.csim import build_specs, run_csim
+from had_hls.verify.csim import run_csim
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,8 +22,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from had_hls.config import load_project
 from had_hls.io import write_json
+from had_hls.project import load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,8 +65,6 @@ def headline(out: Path) -> dict:
 
 
 def main() -> None:
-    import had_hls.distill  # noqa: F401  (registers the teacher:/distill: sections)
-    import had_hls.rtl  # noqa: F401  (registers the rtl: section)
     from had_hls.pipeline import run_pipeline, summary_table
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

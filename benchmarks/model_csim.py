@@ -30,9 +30,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from had_hls.config import load_project  # noqa: E402
 from had_hls.hls import model_config  # noqa: E402, F401  (registers convert:)
 from had_hls.io import write_json  # noqa: E402
+from had_hls.project import load_project  # noqa: E402
 from had_hls.verify.accuracy import TARGET_POINTS, cpu_seconds, format_accuracy, run_model_csim  # noqa: E402
 
 CSIM_TARGET_S = 120.0

@@ -46,9 +46,8 @@ SHAPES = {
 
 def specs_for(shape: str):
     """(HAD spec, FP spec, lanes) of a shape."""
-    import had_hls.rtl  # noqa: F401  (registers the rtl: section)
-    from had_hls.config import load_project, parse_project
-    from had_hls.verify.csim import build_specs
+    from had_hls.layer import build_specs
+    from had_hls.project import load_project, parse_project
 
     cfg = SHAPES[shape]
     if "project" in cfg:

@@ -35,10 +35,10 @@ RESOURCES = ("lut", "ff", "dsp", "bram")
 
 def designs() -> dict[str, object]:
     """{shape label: {kind: RtlDesign}} of the two shapes."""
-    from had_hls.config import load_project
     from had_hls.estimate.sweep import SweepOptions, SweepPoint, point_project
+    from had_hls.layer import build_specs
+    from had_hls.project import load_project
     from had_hls.rtl.generate import design_for
-    from had_hls.verify.csim import build_specs
 
     out = {}
     project = load_project(ROOT / "projects" / "default.yaml")

@@ -201,10 +201,7 @@ def _config_shape(cfg: dict[str, Any]) -> Any:
 def load_project(path: str | Path) -> Project:
     """Read and validate a project YAML (every section, every rule; ConfigError with one line on the first
     problem). The result is immutable; ``project.model``, ``project.hls``, ``project.precision`` etc. read it."""
-    import had_hls.distill.config  # noqa: F401  (registers the teacher:/distill: sections)
-    import had_hls.hls.model_config  # noqa: F401  (registers the convert: section)
-    import had_hls.rtl  # noqa: F401  (registers the rtl: section)
-    from had_hls.config import load_project as _load
+    from had_hls.project import load_project as _load
 
     return _load(path)
 
@@ -241,8 +238,9 @@ def run_cosim(
     quiet: bool = True,
 ) -> dict[str, Any]:
     """``had-hls cosim``: the Verilog twins of the HAD and FP layers (``simulator``: 'verilator' or 'icarus'; P =
-    ``lanes`` keys per cycle, 1..L) on the C-sim vectors (run first unless ``csim=False``), compared element by
-    element with golden and the C-sim; cycles per query. Writes cosim.json (returned) and rtl/{had,fp}/."""
+    ``lanes`` keys per cycle, 1..L) on the C-sim vectors of :func:`run_csim` (run it first, or ``csim=False``:
+    seeded vectors), compared element by element with golden and the C-sim; cycles per query. Writes cosim.json
+    (returned) and rtl/{had,fp}/."""
     from had_hls.verify.cosim import run_cosim as _run
 
     return _run(_project(project), out_dir, vectors, simulator, lanes, csim=csim, quiet=quiet)
@@ -252,36 +250,36 @@ def run_report(
     project: str | Path | Project,
     out_dir: str | Path | None = None,
     lanes: int | None = None,
-    vectors: int | None = None,
     fmax: bool | None = None,
     fmax_timeout: float | None = None,
     jobs: int = 2,
     quiet: bool = True,
 ) -> dict[str, Any]:
     """``had-hls report``: Yosys resources, the optional nextpnr-ecp5 Fmax proxy, power from the co-simulation's
-    activity and cycles of the HAD core against the FP core. Writes report.json (returned), report.md and plots."""
+    activity and cycles of the HAD core against the FP core. Reads cosim.json of :func:`run_cosim` (run it first);
+    writes report.json (returned), report.md and plots."""
     import math
 
-    from had_hls.config import check_datapath
     from had_hls.errors import UserError
     from had_hls.estimate.report import run_report as _run
     from had_hls.io import check_output_dir
+    from had_hls.project import check_datapath
     from had_hls.rtl.config import check_lanes
 
     p = _project(project)
-    check_datapath(p, vectors, "vectors" if vectors is not None else "csim.vectors")
+    check_datapath(p)
     if lanes is not None:
         check_lanes(lanes, p.model.seq_len, "lanes")
     if fmax_timeout is not None and not (math.isfinite(fmax_timeout) and fmax_timeout >= 0):
         raise UserError(f"fmax_timeout: {fmax_timeout} is not allowed: give a finite number >= 0 (0 = no limit)")
     check_output_dir(p.output_dir(out_dir))
-    return _run(p, out_dir, lanes=lanes, vectors=vectors, fmax=fmax, fmax_timeout=fmax_timeout, jobs=jobs, quiet=quiet)
+    return _run(p, out_dir, lanes=lanes, fmax=fmax, fmax_timeout=fmax_timeout, jobs=jobs, quiet=quiet)
 
 
 def run_convert(project: str | Path | Project, out_dir: str | Path | None = None) -> dict[str, Any]:
     """``had-hls convert``: the project's distilled encoder as one Vitis-ready hls4ml project (hls/model/),
     C-simulated on test images; returns convert.json."""
-    from had_hls.hls.model_convert import run_convert as _run
+    from had_hls.hls.model_stage import run_convert as _run
 
     return _run(_project(project), out_dir)
 

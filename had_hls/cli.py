@@ -13,7 +13,6 @@ Exit codes and what goes to stderr (always exactly one line, never a traceback f
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from had_hls import __version__
@@ -36,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"had-hls {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
-    for name in COMMANDS:
-        importlib.import_module(f"had_hls.commands.{name}").register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 

@@ -4,14 +4,14 @@ Every error is a :class:`ConfigError` whose message is one line naming the key (
 what is allowed; the CLI prints it and exits 2 before anything is written.
 
 Sections are plain dataclasses; a field's type annotation is its schema (int, float, str, bool, Literal[...],
-X | None, list[int]); ``validate()`` methods add cross-field rules. A module that owns a section registers it
-with :func:`register_section` so that the loader knows the key (e.g. ``distill:`` in had_hls.distill).
+X | None, list[int]); ``validate()`` methods add cross-field rules. This module holds the schema machinery and the
+sections every stage reads (model, hls, csim); the one list of all sections, and the loader that uses it, is
+:mod:`had_hls.project` (the sections of other rooms, e.g. ``distill:`` and ``rtl:``, are listed there).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import re
 import types
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from had_hls.fixed import FixedType
-from had_hls.spec import Precision, PrecisionError, check_precision
+from had_hls.spec import Precision, PrecisionError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -174,15 +174,8 @@ def precision_config_error(err: PrecisionError, path: str = "hls.precision") -> 
     return ConfigError(f"{path}.{err.key}: {value} is not allowed: {err.allowed}")
 
 
-_SECTIONS: dict[str, type] = {"model": ModelSection, "hls": HLSSection, "csim": CsimSection}
-# Modules that own further sections (they call register_section on import).
-SECTION_MODULES = ("had_hls.distill.config", "had_hls.rtl.config", "had_hls.hls.model_config")
+BASE_SECTIONS: dict[str, type] = {"model": ModelSection, "hls": HLSSection, "csim": CsimSection}
 _REQUIRED = ("name", "model")
-
-
-def register_section(key: str, cls: type) -> None:
-    """Make ``key:`` a known top-level section parsed into dataclass ``cls`` (default-constructible)."""
-    _SECTIONS[key] = cls
 
 
 @dataclass(frozen=True)
@@ -239,14 +232,11 @@ class Project:
 
 
 # ------------------------------------------------------------------------------------------------ loading
-def load_project(path: str | Path) -> Project:
-    """Read and validate a project YAML. Raises ConfigError (one line) on any problem: a path that is empty, a
-    folder or missing; a file that is not UTF-8 text; invalid YAML, a key given twice, an infinity or NaN; then
-    every rule of the schema (:func:`parse_project`)."""
+def read_project_file(path: str | Path) -> tuple[Any, Path]:
+    """The parsed YAML of a project file. Raises ConfigError (one line): a path that is empty, a folder or missing;
+    a file that is not UTF-8 text; invalid YAML, a key given twice, an infinity or NaN."""
     from had_hls.yaml_input import YamlInputError, load_yaml_text, read_text_file
 
-    for module in SECTION_MODULES:
-        importlib.import_module(module)
     if not str(path).strip():
         raise ConfigError(f"project file {str(path)!r} is not allowed: give the path of a project YAML")
     path = Path(path)
@@ -254,15 +244,17 @@ def load_project(path: str | Path) -> Project:
         raw = load_yaml_text(read_text_file(path, "project file"), f"project file {str(path)!r}")
     except YamlInputError as err:
         raise ConfigError(str(err)) from None
-    return parse_project(raw, path)
+    return raw, path
 
 
-def parse_project(raw: Any, path: Path) -> Project:
+def parse_project(raw: Any, path: Path, known: dict[str, type]) -> Project:
+    """Validate a parsed project file against the sections ``known`` (key -> dataclass; had_hls.project.SECTIONS
+    lists them all): every rule of the schema, each a one-line ConfigError."""
     if not isinstance(raw, dict):
         raise ConfigError(
             f"project file {str(path)!r}: top level must be a mapping with keys {', '.join(_REQUIRED)}, ..."
         )
-    allowed = ("name", *_SECTIONS)
+    allowed = ("name", *known)
     for key in raw:
         if key not in allowed:
             raise ConfigError(f"{key}: unknown key; allowed top-level keys: {', '.join(allowed)}")
@@ -281,36 +273,8 @@ def parse_project(raw: Any, path: Path) -> Project:
                           f"{_quote_hint(name, 'name')}")
     if not NAME_RE.match(name):
         raise ConfigError(f"name: {name!r} is not allowed: letters, digits, '_', '-', '.' (no spaces or slashes)")
-    sections = {key: build_section(cls, raw.get(key), key) for key, cls in _SECTIONS.items()}
+    sections = {key: build_section(cls, raw.get(key), key) for key, cls in known.items()}
     return Project(name=name, path=path.resolve(), sections=sections, present=frozenset(raw))
-
-
-def check_datapath(project: Project, vectors: int | None = None, vectors_key: str = "csim.vectors") -> None:
-    """The rules that join sections, for the commands that build the hardware layer (csim, cosim, report, sweep):
-    the memory the layer's simulation on ``vectors`` inputs (default ``csim.vectors``) needs against this machine's
-    (had_hls.limits), rtl.lanes against seq_len, and the precision against the layer's shape (internal widths,
-    shifts), each a ConfigError naming the key. Memory first: a seq_len of 10^9 is too large, whatever the types.
-    (Not part of :func:`parse_project`: distill and eval never build the hardware layer.)"""
-    from had_hls.errors import UserError
-    from had_hls.limits import check_layer_memory
-
-    m = project.model
-    try:
-        k = project.csim.vectors if vectors is None else vectors
-        check_layer_memory(m.seq_len, m.embed_dim, m.num_heads, k, vectors_key)
-    except UserError as err:
-        raise ConfigError(str(err)) from None
-    rtl = project.sections.get("rtl")
-    if rtl is not None and "rtl" in project.present:
-        from had_hls.rtl.config import check_lanes
-
-        check_lanes(rtl.lanes, m.seq_len)
-    prec = project.precision
-    for kind in ("had", "fp"):
-        try:
-            check_precision(kind, m.seq_len, m.head_dim, m.top_n, prec)
-        except PrecisionError as err:
-            raise precision_config_error(err) from None
 
 
 def build_section(cls: type, raw: Any, path: str) -> Any:

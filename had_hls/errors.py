@@ -7,3 +7,8 @@ class UserError(Exception):
 
 class MissingToolError(UserError):
     """A required external program (g++, verilator, iverilog, yosys, ...) is not installed."""
+
+
+class MissingPrerequisite(UserError):
+    """A stage's input that an earlier stage writes is not there: the message names the file and the command to
+    run first (exit 2). Stages never start each other; see had_hls.stages."""

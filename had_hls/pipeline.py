@@ -1,7 +1,9 @@
 """The main job, `had-hls run`: distill (only without a checkpoint) -> convert -> csim -> cosim -> report.
 
-Each stage is a library call of its own room; this module only sequences them, times them, and collects one
-summary row per stage. A failing stage stops the job (later stages need its outputs).
+Each stage is a library call of its own room; this module only sequences them (in had_hls.stages.STAGE_ORDER),
+times them, and collects one summary row per stage. Stages hand work on through their files in the output folder
+(had_hls.stages: csim writes csim_vectors.npz that cosim reads, cosim writes cosim.json that report reads); none
+starts another. A failing stage stops the job (later stages need its outputs).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from had_hls.config import Project
+from had_hls.stages import STAGE_ORDER
 
 
 @dataclass
@@ -34,7 +37,7 @@ def _distill(project: Project, out: Path) -> tuple[Project, str, dict]:
 
 
 def _convert(project: Project, out: Path) -> tuple[Project, str, dict]:
-    from had_hls.hls.model_convert import run_convert
+    from had_hls.hls.model_stage import run_convert
 
     report = run_convert(project, out)
     head = report.get("headline", "hls project written") + _check_note(report)
@@ -86,6 +89,9 @@ STAGES: list[tuple[str, Callable[[Project, Path], tuple[Project, str, dict]]]] =
     ("cosim", _cosim),
     ("report", _report),
 ]
+
+
+assert tuple(name for name, _ in STAGES) == STAGE_ORDER
 
 
 def plan(project: Project) -> dict[str, str | None]:

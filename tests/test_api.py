@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 import had_hls
-from had_hls.hls.registration import ChannelsLastError
+from had_hls.hls.handlers import ChannelsLastError
 from had_hls.nn import HammingAttention
 
 README = Path(__file__).resolve().parents[1] / "README.md"

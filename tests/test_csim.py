@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from had_hls.cli import main
-from had_hls.config import load_project
+from had_hls.project import load_project
 from had_hls.verify.csim import run_csim
 
 pytestmark = pytest.mark.slow

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-import had_hls.distill.config  # noqa: F401  (registers teacher:/distill:)
 from had_hls.cli import main
-from had_hls.config import ConfigError, load_project
+from had_hls.config import ConfigError
 from had_hls.data.fashion_mnist import FASHION_MNIST_DIR
 from had_hls.distill.config import DistillSection
 from had_hls.distill.losses import attention_kl, layers_attention_kl, output_kl
@@ -21,6 +20,7 @@ from had_hls.distill.trainer import stage_c
 from had_hls.models.checkpoint import attention_layers, load_checkpoint, save_checkpoint
 from had_hls.models.vit import TinyViT, ViTConfig
 from had_hls.nn import AttentionMaps, BinarizeMode, TopN
+from had_hls.project import load_project
 
 HAVE_FMNIST = any((FASHION_MNIST_DIR / f"train-images-idx3-ubyte{s}").is_file() for s in ("", ".gz"))
 needs_data = pytest.mark.skipif(not HAVE_FMNIST, reason="Fashion-MNIST (Debian dataset-fashion-mnist) not installed")

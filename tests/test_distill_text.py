@@ -15,7 +15,6 @@ import pytest
 import torch
 import yaml
 
-import had_hls.distill.config  # noqa: F401  (registers teacher:/distill:)
 from had_hls.cli import main
 from had_hls.data.bbc import stratified_split
 from had_hls.models.checkpoint import attention_layers, load_checkpoint, save_checkpoint
@@ -223,8 +222,8 @@ def test_tiny_text_distillation_end_to_end(tmp_path: Path, monkeypatch: pytest.M
     path = tmp_path / "tw.yaml"
     path.write_text(yaml.safe_dump(doc))
     # model: keeps MiniLM's 384/12 (the config check); the encoder itself comes from the tiny folder
-    from had_hls.config import load_project
     from had_hls.distill.teacher import teacher_config
+    from had_hls.project import load_project
 
     assert teacher_config(load_project(path)).hidden_size == 32
     assert main(["distill", str(path), "--quiet"]) == 0

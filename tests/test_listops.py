@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import torch
 
-import had_hls.distill.config  # noqa: F401  (registers teacher:/distill:/listops:)
 from had_hls.cli import main
 from had_hls.data import listops as lo
 from had_hls.data.listops import GeneratorConfig, ListOpsSection
@@ -296,8 +295,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_shipped_listops_checkpoints_match_their_project() -> None:
-    from had_hls.config import load_project
     from had_hls.distill.teacher import data_fingerprint, teacher_config
+    from had_hls.project import load_project
 
     project = load_project(ROOT / "projects" / "listops.yaml")
     cfg = teacher_config(project)

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import had_hls.rtl  # noqa: F401
-from had_hls.config import load_project
+from had_hls.project import load_project
 
 MICRO_PRECISION = {
     "value": "ap_fixed<8,3,AP_RND,AP_SAT>", "qk": "ap_fixed<8,3,AP_RND,AP_SAT>",
@@ -44,6 +43,7 @@ def micro(tmp_path_factory):
     if not _have_tools():
         pytest.skip("needs Yosys (pyosys or yosys) and Verilator or Icarus")
     from had_hls.estimate.report import run_report
+    from had_hls.verify.cosim import run_cosim
 
     folder = tmp_path_factory.mktemp("report")
     path = folder / "micro.yaml"
@@ -53,8 +53,9 @@ def micro(tmp_path_factory):
     }))
     project = load_project(path)
     out = folder / "out"
+    run_cosim(project, out, csim=False, quiet=True)  # the report reads cosim.json and its activity files
     t0 = time.perf_counter()
-    report = run_report(project, out, csim=False, fmax=False, jobs=2, quiet=True)
+    report = run_report(project, out, fmax=False, jobs=2, quiet=True)
     return project, out, report, time.perf_counter() - t0
 
 
@@ -171,7 +172,7 @@ def test_rerun_reads_the_synthesis_cache(micro):
     project, out, first, first_s = micro
     assert sorted(p.name for p in (out / "estimate").iterdir()) == ["cache"]  # work files: a temporary folder
     t0 = time.perf_counter()
-    again = run_report(project, out, csim=False, fmax=False, quiet=True)
+    again = run_report(project, out, fmax=False, quiet=True)
     assert again["had"]["synth"]["cached"] and again["fp"]["synth"]["cached"]
     assert again["had"]["lut"] == first["had"]["lut"] and again["fp"]["dsp"] == first["fp"]["dsp"]
     assert time.perf_counter() - t0 < first_s / 2
@@ -228,7 +229,7 @@ def test_vitis_reports_are_shown_beside_ours(micro, tmp_path):
     (sol / "syn" / "report" / "had_attention_csynth.xml").write_text(VITIS_CSYNTH)
     (sol / "sim" / "report" / "had_attention_cosim.rpt").write_text(VITIS_COSIM)
 
-    r = run_report(project, mine, csim=False, fmax=False, quiet=True)
+    r = run_report(project, mine, fmax=False, quiet=True)
     assert set(r["vitis"]) == {"had"}
     cs, co = r["vitis"]["had"]["csynth"], r["vitis"]["had"]["cosim"]
     assert (cs["lut"], cs["ff"], cs["dsp"], cs["bram_18k"]) == (9876, 4321, 17, 2)
@@ -241,8 +242,8 @@ def test_vitis_reports_are_shown_beside_ours(micro, tmp_path):
 
 
 def _micro_design(project, kind: str):
+    from had_hls.layer import build_specs
     from had_hls.rtl.generate import design_for
-    from had_hls.verify.csim import build_specs
 
     specs = dict(zip(("had", "fp"), build_specs(project), strict=True))
     return design_for(specs[kind], P)

@@ -155,7 +155,7 @@ def test_strong_fp_baseline_bit_exact(tmp_path, L, E, H, N, P):
 def test_long_sequence_runs_only_its_first_rows(tmp_path):
     """max_rows: the first query rows of one input run and are compared (what the sweep does at long L), with the
     steady-state cycles per query of the whole."""
-    from had_hls.verify.cosim import cosim_layer
+    from had_hls.verify.rtlsim import cosim_layer
 
     L, E, H, N, P = 20, 8, 1, 4, 4
     spec = make_spec("had", L, E, H, N)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-from had_hls.config import load_project
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -26,10 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import had_hls.distill.config  # noqa: F401  (registers the teacher:/distill: sections)
-    import had_hls.hls.model_config  # noqa: F401  (registers the convert: section)
-    import had_hls.rtl  # noqa: F401  (registers the rtl: section)
-    from had_hls.hls.check import format_check, run_check
+    from had_hls.hls.check import format_check
+    from had_hls.hls.check_stage import run_check
+    from had_hls.project import load_project
 
     project = load_project(args.project)
     report = run_check(project, args.out)

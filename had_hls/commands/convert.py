@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-import had_hls.hls.model_config  # noqa: F401  (registers the convert: section before any project loads)
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -24,8 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from had_hls.config import load_project
-    from had_hls.hls.model_convert import run_convert
+    from had_hls.hls.model_stage import run_convert
+    from had_hls.project import load_project
 
     project = load_project(args.project)
     report = run_convert(project, args.out)

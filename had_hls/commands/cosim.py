@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-import had_hls.rtl  # noqa: F401  (registers the rtl: project section)
-from had_hls.config import load_project
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cosim", help="simulate the Verilog twins (Verilator / Icarus) and compare bit for bit")
@@ -23,12 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="default: rtl.simulator, else verilator if installed, else icarus")
     p.add_argument("--lanes", type=int, default=None, help="P parallel keys per cycle (default: rtl.lanes, 4)")
     p.add_argument("--no-csim", action="store_true",
-                   help="do not run the C-sim when csim_vectors.npz is missing (csim_mismatches = null)")
+                   help="without csim_vectors.npz: the project's seeded vectors (csim_mismatches = null)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from had_hls.project import load_project
     from had_hls.verify.cosim import run_cosim
 
     project = load_project(args.project)

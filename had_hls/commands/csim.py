@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from had_hls.config import load_project
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("csim", help="convert with hls4ml, compile (g++) and compare C-sim with golden and torch")
@@ -21,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from had_hls.project import load_project
     from had_hls.verify.csim import run_csim
 
     project = load_project(args.project)

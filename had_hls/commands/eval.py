@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import had_hls.distill.config  # noqa: F401  (registers the teacher: and distill: sections before any project loads)
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -21,8 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from had_hls.config import load_project
     from had_hls.distill.evaluate import run_eval
+    from had_hls.project import load_project
 
     project = load_project(args.project)
     r = run_eval(project, args.out, args.student)

@@ -1,16 +1,13 @@
-"""`had-hls report PROJECT.yaml [--out DIR] [--lanes P] [--vectors K] [--fmax | --no-fmax] [--fmax-timeout S]`.
+"""`had-hls report PROJECT.yaml [--out DIR] [--lanes P] [--fmax | --no-fmax] [--fmax-timeout S]`.
 
 Resources (Yosys synth_xilinx, UltraScale+), an Fmax proxy (nextpnr-ecp5), power from co-simulation activity and
 cycles per query of the HAD core against the FP core; writes DIR/report.json, DIR/report.md, DIR/report_*.png
-(DIR: projects/<name>/ unless --out). Runs the co-simulation first when its activity files are missing.
+(DIR: projects/<name>/ unless --out). Reads DIR/cosim.json and the activity files of `had-hls cosim` (run it first).
 """
 
 from __future__ import annotations
 
 import argparse
-
-import had_hls.rtl  # noqa: F401  (registers the rtl: project section)
-from had_hls.config import load_project
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +15,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", help="project YAML (e.g. projects/attn_demo.yaml)")
     p.add_argument("--out", default=None, help="output folder (default: projects/<name>/), as for csim/cosim")
     p.add_argument("--lanes", type=int, default=None, help="P parallel keys per cycle (default: rtl.lanes, 4)")
-    p.add_argument("--vectors", type=int, default=None, help="co-simulation vectors when it has to run")
     fm = p.add_mutually_exclusive_group()
     fm.add_argument("--fmax", dest="fmax", action="store_const", const=True, default=None,
                     help="run the nextpnr-ecp5 Fmax proxy even where the project says rtl.fmax: false")
@@ -34,24 +30,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import math
 
-    from had_hls.config import check_datapath
     from had_hls.errors import UserError
-    from had_hls.estimate.report import format_summary, run_report
+    from had_hls.estimate.report import run_report
+    from had_hls.estimate.report_text import format_summary
     from had_hls.io import check_output_dir
+    from had_hls.project import check_datapath, load_project
     from had_hls.rtl.config import check_lanes
 
     if args.fmax_timeout is not None and not (math.isfinite(args.fmax_timeout) and args.fmax_timeout >= 0):
         raise UserError(f"--fmax-timeout: {args.fmax_timeout} is not allowed: give a finite number >= 0 (0 = no limit)")
     if args.jobs < 1:
         raise UserError(f"--jobs: {args.jobs} is not allowed: must be >= 1")
-    if args.vectors is not None and args.vectors < 1:
-        raise UserError(f"--vectors: {args.vectors} is not allowed: must be >= 1")
     project = load_project(args.project)
-    check_datapath(project, args.vectors, "--vectors" if args.vectors is not None else "csim.vectors")
+    check_datapath(project)
     if args.lanes is not None:
         check_lanes(args.lanes, project.model.seq_len, "--lanes")
     check_output_dir(project.output_dir(args.out))
-    report = run_report(project, args.out, lanes=args.lanes, vectors=args.vectors, fmax=args.fmax,
+    report = run_report(project, args.out, lanes=args.lanes, fmax=args.fmax,
                         fmax_timeout=args.fmax_timeout, jobs=args.jobs, quiet=args.quiet)
     print(format_summary(report))
     print(f"wrote {project.output_dir(args.out)}/report.json, report.md, {', '.join(report.get('plots', []))}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from had_hls.config import load_project
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="the whole flow: distill (if no checkpoint) -> convert -> csim -> cosim -> report")
@@ -15,10 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import had_hls.distill  # noqa: F401  (registers the teacher:/distill: sections)
-    import had_hls.rtl  # noqa: F401  (registers the rtl: section)
     from had_hls.io import check_output_dir
     from had_hls.pipeline import run_pipeline, summary_table
+    from had_hls.project import load_project
 
     project = load_project(args.project)
     out = project.output_dir(args.out)

@@ -1,4 +1,4 @@
-"""The ``teacher:`` and ``distill:`` sections of a project YAML (see :func:`had_hls.config.register_section`).
+"""The ``teacher:`` and ``distill:`` sections of a project YAML (listed in :data:`had_hls.project.SECTIONS`).
 
 Every knob has a default, so both sections may be left out; ``model:`` (seq_len, embed_dim, num_heads, top_n) gives
 the transformer's attention shape, and these sections give the rest.
@@ -10,8 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from had_hls.config import ConfigError, ModelSection, register_section
-from had_hls.data.listops import ListOpsSection
+from had_hls.config import ConfigError, ModelSection
 
 STAGES = (1, 2, 3, 4)
 
@@ -237,7 +236,3 @@ def _positive_float(value: float, key: str) -> None:
     if not (value > 0 and math.isfinite(value)):
         raise ConfigError(f"{key}: {value} is not allowed: must be a finite number > 0")
 
-
-register_section("teacher", TeacherSection)
-register_section("distill", DistillSection)
-register_section("listops", ListOpsSection)  # the ListOps generator (had_hls.data.listops), for dataset: listops

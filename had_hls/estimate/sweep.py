@@ -121,8 +121,9 @@ def check_points(points: list[SweepPoint], opts: SweepOptions) -> None:
     """Before any work: every point fits this machine's memory (had_hls.limits: one vector, one head, E = d), and
     the precision suits every point's shape (the project schema's rules, e.g. internal widths within ap_int's
     1024 bits)."""
-    from had_hls.config import ConfigError, check_datapath
+    from had_hls.config import ConfigError
     from had_hls.limits import check_layer_memory
+    from had_hls.project import check_datapath
 
     for p in points:
         check_layer_memory(p.seq_len, p.head_dim, 1, 1, keys={"seq_len": "--seq-len", "embed_dim": "--head-dim",
@@ -135,7 +136,7 @@ def check_points(points: list[SweepPoint], opts: SweepOptions) -> None:
 
 def point_project(point: SweepPoint, opts: SweepOptions, path: Path):
     """The project of one point: a single-head layer (E = d) with seeded random weights."""
-    from had_hls.config import parse_project
+    from had_hls.project import parse_project
 
     raw: dict[str, Any] = {
         "name": f"sweep_{point.label}",
@@ -166,14 +167,13 @@ def point_key(point: SweepPoint, opts: SweepOptions) -> str:
 
 def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> dict[str, Any]:
     """Everything of one point (runs in a worker process); returns its JSON-able result."""
-    import had_hls.rtl  # noqa: F401
     from had_hls.estimate import area
     from had_hls.estimate.point import fmax_point, synth_point, topn_point
     from had_hls.estimate.power import power_mw, vcd_activity
     from had_hls.estimate.report import memory_bits
+    from had_hls.layer import make_vectors
     from had_hls.rtl.sim import default_simulator
-    from had_hls.verify.cosim import cosim_layer
-    from had_hls.verify.csim import make_vectors
+    from had_hls.verify.rtlsim import cosim_layer
 
     t0 = time.perf_counter()
     wdir = Path(work) / point.label
@@ -242,9 +242,9 @@ def run_point(point: SweepPoint, opts: SweepOptions, work: str, cache: str) -> d
 def point_designs(point: SweepPoint, opts: SweepOptions, folder: Path) -> dict[str, Any]:
     """{kind: RtlDesign} of one point (had, fp, and fp_strong with ``opts.strong_fp``), as run_point builds them."""
     from had_hls.estimate.point import with_precision
+    from had_hls.layer import build_specs
     from had_hls.rtl.generate import design_for
     from had_hls.spec import strong_fp_precision
-    from had_hls.verify.csim import build_specs
 
     project = point_project(point, opts, folder / "project.yaml")
     specs = dict(zip(("had", "fp"), build_specs(project), strict=True))

@@ -21,7 +21,7 @@ from hls4ml.model.layers import Layer
 
 from had_hls.hls.build import add_layer_classes, add_sources, install_project_build
 from had_hls.hls.frontend_fixes import add_had_torch_classes, install_frontend_fixes
-from had_hls.hls.registration import set_pytorch_handler
+from had_hls.hls.handlers import set_pytorch_handler
 from had_hls.hls.schedule import AttentionSchedule, ProjectionPlan, attention_schedule, strategy_name
 from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.binarize import BinarizeMode
@@ -193,7 +193,7 @@ def parse_hamming_attention(operation, layer_name, input_names, input_shapes, no
     YAML), else the defaults of :class:`had_hls.spec.Precision`. A second input is the key padding mask.
     """
     assert operation == TORCH_CLASS
-    from had_hls.hls.registration import require_conversion_off
+    from had_hls.hls.handlers import require_conversion_off
 
     require_conversion_off(config, layer_name, TORCH_CLASS)
     shape = input_shapes[0]

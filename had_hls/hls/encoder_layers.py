@@ -469,7 +469,7 @@ def register() -> None:
     from had_hls.hls.attention_layers import register as register_attention
     from had_hls.hls.build import add_layer_classes, add_sources
     from had_hls.hls.frontend_fixes import add_had_torch_classes
-    from had_hls.hls.registration import set_pytorch_handler
+    from had_hls.hls.handlers import set_pytorch_handler
 
     register_attention()
     add_had_torch_classes(list(HANDLERS))

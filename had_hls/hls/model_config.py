@@ -25,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from had_hls.config import ConfigError, Project, register_section
+from had_hls.config import ConfigError, Project
 from had_hls.fixed import FixedType
 
 if TYPE_CHECKING:  # imported lazily: loading a project file must not import hls4ml/torch
-    from had_hls.hls.model_convert import ModelPrecision
+    from had_hls.hls.encoder_graph import ModelPrecision
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,9 @@ class ConvertSection:
                 raise ConfigError(f"{path}.layers.{name}: {err}") from None
 
     def model_precision(self, project: Project) -> ModelPrecision:
-        """The :class:`had_hls.hls.model_convert.ModelPrecision` of this section and ``hls.precision``."""
+        """The :class:`had_hls.hls.encoder_graph.ModelPrecision` of this section and ``hls.precision``."""
+        from had_hls.hls.encoder_graph import ModelPrecision
         from had_hls.hls.encoder_layers import EncoderHW
-        from had_hls.hls.model_convert import ModelPrecision
 
         path = "convert"
         t = {key: self._type(key, path) for key in self.TYPE_KEYS}
@@ -113,9 +113,7 @@ class ConvertSection:
 
 
 def convert_section(project: Project) -> ConvertSection:
-    """The project's ``convert:`` section (defaults when the YAML has none or it was loaded before registration)."""
+    """The project's ``convert:`` section (defaults when the YAML has none)."""
     sec = project.sections.get("convert")
     return sec if isinstance(sec, ConvertSection) else ConvertSection()
 
-
-register_section("convert", ConvertSection)

@@ -33,12 +33,11 @@ stock-op comparison route stays io_parallel (hls4ml's einsum and softmax layers)
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import hls4ml
 import numpy as np
@@ -49,217 +48,23 @@ from had_hls.config import ConfigError
 from had_hls.errors import UserError
 from had_hls.fixed import FixedType
 from had_hls.hls import frontend_fixes
-from had_hls.hls.convert import HLSTarget, configure_attention, target_for
-from had_hls.hls.encoder_layers import (
-    LUTGELU,
-    EncoderHW,
-    SeqLayerNorm,
-    SeqLinear,
-    TokenEmbedding,
-    TokenPool,
-    register,
+from had_hls.hls.convert import HLSTarget, configure_attention
+from had_hls.hls.encoder_graph import (  # noqa: F401  (re-exported: the encoder's parts and types)
+    SUPPORTED,
+    AttentionRoute,
+    EncoderParts,
+    HardwareEncoder,
+    ModelPrecision,
+    check_supported,
+    encoder_parts,
+    hard_student,
+    hardware_encoder,
 )
+from had_hls.hls.encoder_layers import LUTGELU, register
 from had_hls.hls.top_style import apply_top_style
 from had_hls.nn.attention import HammingAttention
-from had_hls.nn.binarize import BinarizeMode
-from had_hls.spec import Precision
 
-AttentionRoute = Literal["native", "stock"]
 MODEL_IO_TYPE = "io_stream"
-
-SUPPORTED = (
-    "Linear (token/patch embedding, FFN, classifier head), LayerNorm, HammingAttention, GELU, ReLU, "
-    "residual add, mean or CLS pooling (Dropout/Identity are skipped)"
-)
-_SKIPPED = (nn.Dropout, nn.Identity)
-
-
-@dataclass(frozen=True)
-class ModelPrecision:
-    """Fixed-point types of a whole-model project (the attention layers' types are ``attention``).
-
-    data     : residual stream, embedding output, FFN output, adds, pooled vector, the model input
-    hidden   : FFN hidden layer (after the first Linear and after the activation)
-    norm     : LayerNorm outputs that do not feed an attention layer (those get ``attention.input``)
-    logits   : classifier output
-    weight/bias/accum : Linear and LayerNorm parameters and accumulators
-    layers   : per hls4ml layer name overrides of ``result`` (e.g. {"blocks_0_fc1": "ap_fixed<20,8>"})
-    """
-
-    attention: Precision = field(default_factory=Precision)
-    data: FixedType = FixedType(18, 8)
-    hidden: FixedType = FixedType(18, 8)
-    norm: FixedType = FixedType(16, 6)
-    logits: FixedType = FixedType(18, 8)
-    encoder: EncoderHW = field(default_factory=EncoderHW)
-    layers: dict[str, str] = field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------------------ structure
-@dataclass
-class _Block:
-    norm1: nn.LayerNorm
-    attn: HammingAttention
-    norm2: nn.LayerNorm
-    fc1: nn.Linear
-    act: nn.Module
-    fc2: nn.Linear
-
-
-@dataclass
-class EncoderParts:
-    """The pieces of a supported encoder, checked."""
-
-    patch_embed: nn.Linear
-    pos_embed: torch.Tensor | None
-    cls_token: torch.Tensor | None
-    blocks: list[_Block]
-    norm: nn.LayerNorm
-    head: nn.Linear
-    pool: str
-
-    @property
-    def seq_len(self) -> int:
-        return self.pos_embed.shape[-2] if self.pos_embed is not None else -1
-
-
-def _unsupported(name: str, module: Any) -> UserError:
-    return UserError(
-        f"layer '{name}' ({type(module).__name__}) is not supported by had-hls convert; supported: {SUPPORTED}"
-    )
-
-
-def check_supported(model: nn.Module) -> None:
-    """Raise UserError naming the first module that is not a supported layer (inside HammingAttention: not checked)."""
-    allowed = (nn.Linear, nn.LayerNorm, HammingAttention, nn.GELU, nn.ReLU, nn.Sequential, nn.ModuleList, *_SKIPPED)
-    inside_attention: list[str] = []
-    for name, module in model.named_modules():
-        if not name:
-            continue
-        if any(name.startswith(prefix + ".") for prefix in inside_attention):
-            continue
-        if isinstance(module, HammingAttention):
-            inside_attention.append(name)
-            continue
-        if isinstance(module, allowed):
-            continue
-        if list(module.children()) and not list(module.parameters(recurse=False)):
-            continue  # a container (e.g. an encoder block): its children are checked
-        raise _unsupported(name, module)
-
-
-def encoder_parts(model: nn.Module) -> EncoderParts:
-    """Check ``model`` against the supported layout (module docstring) and return its parts; UserError otherwise."""
-    check_supported(model)
-
-    def need(obj: Any, attr: str, kind: type | tuple[type, ...], where: str) -> Any:
-        value = getattr(obj, attr, None)
-        if not isinstance(value, kind):
-            got = "missing" if value is None else type(value).__name__
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise UserError(f"model.{where}{attr}: expected {names}, got {got}; supported encoder layers: {SUPPORTED}")
-        return value
-
-    patch = need(model, "patch_embed", nn.Linear, "")
-    norm = need(model, "norm", nn.LayerNorm, "")
-    head = need(model, "head", nn.Linear, "")
-    blocks_raw = getattr(model, "blocks", None)
-    if blocks_raw is None:
-        raise UserError(f"model.blocks: missing; supported encoder layers: {SUPPORTED}")
-    blocks = []
-    for i, blk in enumerate(blocks_raw):
-        where = f"blocks.{i}."
-        mlp = [m for m in need(blk, "mlp", nn.Sequential, where) if not isinstance(m, _SKIPPED)]
-        if len(mlp) != 3 or not isinstance(mlp[0], nn.Linear) or not isinstance(mlp[2], nn.Linear):
-            raise UserError(f"model.{where}mlp: expected Sequential(Linear, GELU|ReLU, Linear), got {mlp}")
-        if not isinstance(mlp[1], nn.GELU | nn.ReLU):
-            raise _unsupported(f"{where}mlp.1", mlp[1])
-        blocks.append(
-            _Block(
-                norm1=need(blk, "norm1", nn.LayerNorm, where),
-                attn=need(blk, "attn", HammingAttention, where),
-                norm2=need(blk, "norm2", nn.LayerNorm, where),
-                fc1=mlp[0],
-                act=mlp[1],
-                fc2=mlp[2],
-            )
-        )
-    cfg = getattr(model, "cfg", None)
-    pool = getattr(cfg, "pool", None) or getattr(model, "pool", None) or "mean"
-    if pool not in ("mean", "cls"):
-        raise UserError(f"model pooling {pool!r} is not supported; supported: mean, cls")
-    cls_token = getattr(model, "cls_token", None)
-    if (pool == "cls") != (cls_token is not None):
-        raise UserError("model: pool 'cls' needs a cls_token (and a cls_token needs pool 'cls')")
-    pos = getattr(model, "pos_embed", None)
-    return EncoderParts(
-        patch_embed=patch,
-        pos_embed=None if pos is None else pos.detach(),
-        cls_token=None if cls_token is None else cls_token.detach(),
-        blocks=blocks,
-        norm=norm,
-        head=head,
-        pool=pool,
-    )
-
-
-# ------------------------------------------------------------------------------------------------ hardware graph
-class HardwareBlock(nn.Module):
-    """One pre-LN block built from hardware leaves."""
-
-    def __init__(self, blk: _Block, attn: nn.Module) -> None:
-        super().__init__()
-        self.norm1 = SeqLayerNorm(blk.norm1)
-        self.attn = attn
-        self.norm2 = SeqLayerNorm(blk.norm2)
-        self.fc1 = SeqLinear(blk.fc1)
-        self.act = LUTGELU(blk.act.approximate) if isinstance(blk.act, nn.GELU) else nn.ReLU()
-        self.fc2 = SeqLinear(blk.fc2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.fc2(self.act(self.fc1(self.norm2(x))))
-
-
-class HardwareEncoder(nn.Module):
-    """The traced model: (B, L_in, K) patch vectors -> (B, classes) logits; same float semantics as the source."""
-
-    def __init__(self, parts: EncoderParts, seq_in: int, route: AttentionRoute = "native") -> None:
-        super().__init__()
-        self.embed = TokenEmbedding(parts.patch_embed, parts.pos_embed, parts.cls_token)
-        seq_len = seq_in + (1 if parts.cls_token is not None else 0)
-        blocks = []
-        for blk in parts.blocks:
-            attn: nn.Module = blk.attn
-            if route == "stock":
-                from had_hls.hls.stock_attention import StockAttention
-
-                attn = StockAttention(blk.attn, seq_len)
-            blocks.append(HardwareBlock(blk, attn))
-        self.blocks = nn.ModuleList(blocks)
-        self.norm = SeqLayerNorm(parts.norm)
-        self.pool = TokenPool(parts.pool)
-        self.head = parts.head
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t = self.embed(x)
-        for blk in self.blocks:
-            t = blk(t)
-        return self.head(self.pool(self.norm(t)))
-
-
-def hardware_encoder(
-    model: nn.Module, seq_in: int, precision: ModelPrecision, route: AttentionRoute = "native"
-) -> HardwareEncoder:
-    """A float64 copy of ``model`` as the traced hardware graph, with the hardware knobs set on its leaves."""
-    parts = encoder_parts(copy.deepcopy(model).double().eval())
-    hw_model = HardwareEncoder(parts, seq_in, route).double().eval()
-    for m in hw_model.modules():
-        if hasattr(m, "hw") and not isinstance(m, HardwareEncoder):
-            m.hw = precision.encoder
-        if isinstance(m, HammingAttention):
-            m.hardware_precision = precision.attention
-    return hw_model
 
 
 # ------------------------------------------------------------------------------------------------ hls4ml config
@@ -484,131 +289,9 @@ def convert_model(
     return ConvertedModel(hls_model, hw_model, cfg, (seq_in, k), attn_names)
 
 
-def hard_student(model: nn.Module) -> nn.Module:
-    """A copy whose attention layers run in hard mode (what the hardware computes), top-N kept."""
-    m = copy.deepcopy(model).eval()
-    for layer in m.modules():
-        if isinstance(layer, HammingAttention) and layer.mode is not BinarizeMode.FLOAT:
-            layer.set_mode(BinarizeMode.HARD)
-    return m
-
-
 def precision_with(precision: ModelPrecision, **changes: Any) -> ModelPrecision:
     """``dataclasses.replace`` for ModelPrecision (convenience for callers and tests)."""
     return replace(precision, **changes)
 
 
 # ------------------------------------------------------------------------------------------------ project command
-BUILD_OPTS = """array set opt {
-    reset      0
-    csim       1
-    synth      1
-    cosim      1
-    validation 1
-    export     1
-    vsynth     0
-    fifo_opt   0
-}
-"""
-
-VITIS_COMMAND = "vitis-run --mode hls --tcl build_prj.tcl"
-VITIS_HLS_COMMAND = "vitis_hls -f build_prj.tcl"
-
-
-def _readme(name: str, samples: int, agree: float, acc: float) -> str:
-    return f"""# {name}: whole HAD encoder, hls4ml project (Vitis HLS, io_parallel)
-
-Input: the patch vectors of one image, (L, C*P*P) row-major (patchify on the host, TinyViT.patchify).
-Output: the logits. Top function: `had_encoder` in firmware/had_encoder.cpp.
-
-Run C simulation, C synthesis, RTL co-simulation and IP export (needs AMD Vitis on PATH):
-
-    {VITIS_COMMAND}        # Vitis >= 2024.2
-    {VITIS_HLS_COMMAND}                       # older Vitis HLS
-
-tb_data/tb_input_features.dat holds {samples} real test-set inputs; tb_data/tb_output_predictions.dat the logits
-of had-hls's g++ C-simulation of this very code (the Vitis C-sim and co-sim must reproduce them; build_opt.tcl has
-validation on, which compares co-sim with C-sim). tb_data/labels.dat: true classes; tb_data/torch_logits.dat: the
-float HAD student's logits. At convert time: C-sim argmax == student argmax on {agree:.1%}, accuracy {acc:.1%}.
-See docs/vitis.md in the had-hls repository.
-"""
-
-
-def run_convert(project: Any, out: str | Path | None = None, quiet: bool = True) -> dict[str, Any]:
-    """`had-hls convert`: the project's distilled encoder -> projects/<name>/hls/model/ (Vitis-ready, C-simulated).
-
-    Writes the hls4ml project, tb_data from real test-set inputs with the C-sim logits as expected outputs, a
-    build_opt.tcl with csim/csynth/cosim/export on, README.md and convert.json (returned, plus ``headline``).
-    """
-    import time
-
-    from had_hls.hls.check import check_graphs, update_check
-    from had_hls.hls.model_config import convert_section
-    from had_hls.hls.model_project import load_models, parallel_predict, test_set
-    from had_hls.io import check_output_dir, staged_output, write_json
-    from had_hls.procs import require_tool
-    from had_hls.verify.testbench import write_dat
-
-    sec = convert_section(project)
-    precision = sec.model_precision(project)
-    target = target_for(project, io_type=MODEL_IO_TYPE)
-    out_dir = project.output_dir(out)
-    check_output_dir(out_dir)
-    require_tool("g++", "the C-simulation build")
-    models = load_models(project)
-    patches, labels = test_set(project, models.student, sec.testbench_samples)
-    with staged_output(out_dir) as stage:
-        prj = stage / "hls" / "model"
-        t0 = time.perf_counter()
-        cm = convert_model(models.student, patches.shape[1:], prj, precision, target, tb_inputs=patches)
-        convert_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            cm.hls_model.compile()  # ToolError (compiler, status or signal, log kept under <out>/logs/) on failure
-        compile_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        y = parallel_predict(cm.hls_model, patches)
-        run_s = time.perf_counter() - t0
-        ref = cm.torch_logits(patches)
-        write_dat(prj / "tb_data" / "tb_output_predictions.dat", y)
-        write_dat(prj / "tb_data" / "torch_logits.dat", ref)
-        write_dat(prj / "tb_data" / "labels.dat", labels[:, None])
-        (prj / "build_opt.tcl").write_text(BUILD_OPTS)
-        agree = float(np.mean(y.argmax(1) == ref.argmax(1)))
-        acc = float(np.mean(y.argmax(1) == labels))
-        (prj / "README.md").write_text(_readme(project.name, len(patches), agree, acc))
-        layers = [
-            {"name": layer.name, "class": layer.class_name, "result": str(layer.get_output_variable().type.precision)}
-            for layer in cm.hls_model.get_layers()
-        ]
-        report = {
-            "name": project.name,
-            "project_dir": str(out_dir / "hls" / "model"),
-            "top_function": cm.hls_model.config.get_project_name(),
-            "backend": target.backend,
-            "io_type": target.io_type,
-            "part": target.part,
-            "clock_period": target.clock_period,
-            "input_shape": list(cm.seq_shape),
-            "input_note": "patch vectors (L, C*P*P); patchify runs on the host",
-            "checkpoint": str(models.student_path),
-            "testbench_samples": len(patches),
-            "testbench_csim_vs_student_argmax_agreement": agree,
-            "testbench_csim_accuracy": acc,
-            "testbench_student_accuracy": float(np.mean(ref.argmax(1) == labels)),
-            "max_abs_logit_err_vs_student": float(np.abs(y - ref).max()),
-            "convert_s": round(convert_s, 2),
-            "compile_s": round(compile_s, 2),
-            "csim_s": round(run_s, 2),
-            "vitis_command": f"cd {out_dir / 'hls' / 'model'} && {VITIS_COMMAND}",
-            "layers": layers,
-        }
-        checks = check_graphs(project, {"hls/model": cm.hls_model})
-        report["check"] = {"ok": not checks[0].violations, "violations": list(checks[0].violations)}
-        write_json(prj / "convert.json", report)
-    write_json(out_dir / "check.json", update_check(out_dir, checks))  # beside csim's entries for hls/had, hls/fp
-    report["headline"] = (
-        f"{out_dir / 'hls' / 'model'}: {len(layers)} layers, compile {compile_s:.0f} s, tb C-sim accuracy "
-        f"{acc:.3f} (student {report['testbench_student_accuracy']:.3f}, argmax agreement {agree:.3f})"
-    )
-    return report

@@ -39,9 +39,11 @@ def load_models(project: Project, need_teacher: bool = False) -> ProjectModels:
 
     spath = student_path(project)
     if not spath.exists() and not spath.is_symlink():
-        raise UserError(
-            f"model.checkpoint: {str(spath)!r} does not exist: a whole-model project needs a distilled encoder "
-            f"(run had-hls distill {project.path})"
+        from had_hls.errors import MissingPrerequisite
+
+        raise MissingPrerequisite(
+            f"model.checkpoint: {str(spath)!r} does not exist: a whole-model project needs a distilled encoder: "
+            f"run `had-hls distill {project.path}` first"
         )
     check_checkpoint_path(spath, "model.checkpoint")
     try:

@@ -28,6 +28,8 @@ import threading
 import warnings
 from typing import Any
 
+from had_hls.hls.handlers import _STUB, _handlers
+
 _lock = threading.RLock()
 _registered = False
 _light = False
@@ -43,11 +45,6 @@ TORCH_CLASSES = (
     "LUTGELU",
     "TokenPool",
 )
-_STUB = "_had_hls_stub"
-
-
-class ChannelsLastError(ValueError):
-    """A had-hls layer converted with hls4ml's ``channels_last_conversion`` other than ``'off'``."""
 
 
 def register() -> None:
@@ -61,26 +58,6 @@ def register() -> None:
 
         encoder_layers.register()  # registers the attention layers first
         _registered = True
-
-
-def set_pytorch_handler(torch_class: str, handler: Any) -> None:
-    """hls4ml's ``register_pytorch_layer_handler``, except that it replaces had-hls's stand-in for ``torch_class``
-    (hls4ml refuses a second handler for a name). Idempotent for the same handler."""
-    import hls4ml
-
-    handlers = _handlers()
-    current = handlers.get(torch_class)
-    if current is handler:
-        return
-    if getattr(current, _STUB, False):
-        del handlers[torch_class]
-    hls4ml.converters.register_pytorch_layer_handler(torch_class, handler)
-
-
-def _handlers() -> dict[str, Any]:
-    import importlib
-
-    return importlib.import_module("hls4ml.converters.pytorch_to_hls").layer_handlers
 
 
 def _stub(name: str):
@@ -111,19 +88,6 @@ def _install_light() -> None:
 
 def is_registered() -> bool:
     return _registered
-
-
-def require_conversion_off(config: dict[str, Any], layer_name: str, torch_class: str) -> None:
-    """ChannelsLastError unless the conversion's ``ChannelsLastConversion`` is ``'off'`` (module docstring)."""
-    from had_hls.hls.frontend_fixes import conversion_mode
-
-    mode = conversion_mode(config)
-    if mode != "off":
-        raise ChannelsLastError(
-            f"layer {layer_name!r} ({torch_class}): channels_last_conversion={mode!r} is not supported: had-hls "
-            "layers take (L, E) token-major inputs; pass channels_last_conversion='off' to "
-            "hls4ml.utils.config_from_pytorch_model, or use had_hls.convert_from_pytorch_model"
-        )
 
 
 # ------------------------------------------------------------------------------------------------ import hook

@@ -1,11 +1,11 @@
-"""``rtl:`` project section (registered with had_hls.config when had_hls.rtl is imported)."""
+"""``rtl:`` project section (listed in had_hls.project.SECTIONS)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-from had_hls.config import ConfigError, register_section
+from had_hls.config import ConfigError
 
 
 @dataclass(frozen=True)
@@ -55,5 +55,3 @@ def check_lanes(lanes: int, seq_len: int, key: str = "rtl.lanes") -> int:
         raise ConfigError(f"{key}: {lanes} is not allowed: must be 1 <= lanes <= model.seq_len={seq_len}")
     return lanes
 
-
-register_section("rtl", RtlSection)

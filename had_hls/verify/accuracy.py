@@ -64,7 +64,7 @@ def _float_logits(model: Any, patches: np.ndarray, precision: Any, batch: int = 
     """Float64 torch logits of ``model`` on patch vectors (its traced hardware graph: same as the model on images)."""
     import torch
 
-    from had_hls.hls.model_convert import hardware_encoder
+    from had_hls.hls.encoder_graph import hardware_encoder
 
     graph = hardware_encoder(model, patches.shape[1], precision)
     out = []

@@ -1,10 +1,11 @@
 """RTL co-simulation: the Verilog twins of the HAD and FP attention layers, driven by the C-simulation's vectors.
 
 Flow (``had-hls cosim``): the C-sim vectors (``<out>/csim_vectors.npz`` written by ``had-hls csim``; when it is
-missing, the C-simulation is run first, or skipped with ``csim=False``: then ``csim_mismatches`` is null and a
-note says so) -> the project's HAD and FP specs (had_hls.verify.csim.build_specs) -> golden.attention_trace per
-input -> projection outputs into the RTL (Q/K sign bits for HAD, Q/K qk mantissas for FP, V mantissas; the
-attention core and the output projection Wo are RTL, see docs/rtl.md) -> simulate -> compare every element:
+missing the co-simulation stops with one line naming `had-hls csim` (had_hls.stages), or, with ``csim=False``, uses
+the project's seeded vectors: then ``csim_mismatches`` is null and a note says so) -> the project's HAD and FP
+specs (had_hls.layer.build_specs) -> golden.attention_trace per input -> projection outputs into the RTL (Q/K
+sign bits for HAD, Q/K qk mantissas for FP, V mantissas; the attention core and the output projection Wo are
+RTL, see docs/rtl.md) -> simulate -> compare every element:
   golden_mismatches: RTL y != golden trace.y   (also ctx_mismatches: RTL context != trace.ctx)
   csim_mismatches:   RTL y != the C-sim output (its float values are exact values of the result type)
 Cycles (the design's timing is data independent): cycles_per_query = steady-state cycles between two context
@@ -16,32 +17,21 @@ first context row (the pipeline depth seen by one query).
 from __future__ import annotations
 
 import shutil
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from had_hls import golden
-from had_hls.config import ConfigError, Project
+from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.io import staged_output, write_json
 from had_hls.procs import kill_tree, processes_in
 from had_hls.rtl.config import RtlSection
-from had_hls.rtl.generate import DEFAULT_LANES, RtlDesign, RtlLimitError, design_for
-from had_hls.rtl.sim import SimResult, default_simulator, find_simulator, run_simulation, simulator_version
-from had_hls.spec import AttentionSpec
+from had_hls.rtl.sim import default_simulator, find_simulator, simulator_version
+from had_hls.verify.rtlsim import checked_designs, cosim_layer, cycle_stats  # noqa: F401  (cycle_stats: re-exported)
 
 VECTORS_FILE = "csim_vectors.npz"
-
-
-def checked_designs(specs: dict[str, AttentionSpec], lanes: int) -> dict[str, RtlDesign]:
-    """The RTL design of each spec; a spec the Verilog cannot take is a ConfigError naming the project key."""
-    try:
-        return {kind: design_for(spec, lanes) for kind, spec in specs.items()}
-    except RtlLimitError as err:
-        raise ConfigError(f"{err.key}: {err}") from None
 
 
 def rtl_section(project: Project) -> RtlSection:
@@ -57,9 +47,9 @@ def load_vectors(
     """(x (K, L, E), mask (K, L) or None, {'had': C-sim y, 'fp': C-sim y} or None, where the vectors came from)."""
     path = out_dir / VECTORS_FILE
     if not path.is_file() and csim:
-        from had_hls.verify.csim import run_csim
+        from had_hls.stages import require_csim_vectors
 
-        run_csim(project, out_dir, vectors, quiet=quiet)
+        require_csim_vectors(out_dir, project.path)
     if path.is_file():
         data = np.load(path)
         x = data["x"]
@@ -76,101 +66,11 @@ def load_vectors(
         if vectors is not None and vectors > x.shape[0]:
             note += f"; --vectors {vectors} asked for more than the C-sim ran"
         return x[:k], mask, cs, note
-    from had_hls.verify.csim import make_vectors
+    from had_hls.layer import make_vectors
 
     k = vectors if vectors is not None else project.csim.vectors
     x, mask = make_vectors(project, k)
-    return x, mask, None, "had_hls.verify.csim.make_vectors (no C-sim run: csim_mismatches is null)"
-
-
-def cycle_stats(design: RtlDesign, sim: SimResult) -> dict[str, Any]:
-    """Cycle counts from the handshake times of the simulation (see the module docstring)."""
-    s = design.spec
-    rows = sim.ctx_cycles.shape[1]  # L, or the first rows of a long sequence (run_simulation max_rows)
-    if rows > 1:
-        cpq = (sim.ctx_cycles[:, -1] - sim.ctx_cycles[:, 0]) / (rows - 1)
-    else:
-        cpq = (sim.ctx_cycles[:, 0] - sim.in_cycles[:, -1]).astype(np.float64)
-    latency = sim.y_cycles[:, -1] - sim.in_cycles[:, 0] + 1
-    q_lat = sim.ctx_cycles[:, 0] - sim.in_cycles[:, -1]
-    core = sim.ctx_cycles[:, -1] - sim.in_cycles[:, 0] + 1
-    if rows < s.seq_len:  # the whole input did not run: no latency of it
-        return {"lanes": design.lanes, "cycles_per_query": float(np.median(cpq)),
-                "cycles_per_query_model": s.num_heads * design.groups,
-                "cycles_per_query_per_head": float(np.median(cpq)) / s.num_heads, "latency_cycles": None,
-                "query_latency_cycles": int(np.median(q_lat)), "rows_simulated": rows,
-                "load_cycles": int(np.median(sim.in_cycles[:, -1] - sim.in_cycles[:, 0] + 1))}
-    return {
-        "lanes": design.lanes,
-        "cycles_per_query": float(np.median(cpq)),
-        "cycles_per_query_model": s.num_heads * design.groups,
-        "cycles_per_query_per_head": float(np.median(cpq)) / s.num_heads,
-        "latency_cycles": int(np.max(latency)),
-        "latency_cycles_min": int(np.min(latency)),
-        "query_latency_cycles": int(np.median(q_lat)),
-        "core_cycles_per_input": int(np.median(core)),
-        "load_cycles": int(np.median(sim.in_cycles[:, -1] - sim.in_cycles[:, 0] + 1)),
-    }
-
-
-def cosim_layer(
-    spec: AttentionSpec,
-    x: np.ndarray,
-    mask: np.ndarray | None,
-    csim_y: np.ndarray | None,
-    workdir: Path,
-    simulator: str,
-    lanes: int = DEFAULT_LANES,
-    vcd_vectors: int = 0,
-    stall_seed: int = 0,
-    vcd_cycles: int = 0,
-    vcd_start: int = 0,
-    design: RtlDesign | None = None,
-    max_rows: int | None = None,
-) -> dict[str, Any]:
-    """Simulate one layer on K inputs and compare with golden (and C-sim when given). Returns the report dict.
-
-    The activity file (``vcd_vectors`` > 0) covers the cycles [vcd_start, vcd_cycles) of the first inputs.
-    ``design``: the RTL parameters (default ``design_for(spec, lanes)``; e.g. the strong FP baseline's).
-    ``max_rows`` (one input): only its first query rows run and are compared (long sequences)."""
-    k = x.shape[0]
-    masks = [None if mask is None else mask[i] for i in range(k)]
-    t0 = time.perf_counter()
-    traces = [golden.attention_trace(spec, x[i], masks[i]) for i in range(k)]
-    golden_s = time.perf_counter() - t0
-    design = design or design_for(spec, lanes)
-    sim = run_simulation(
-        design, traces, masks, workdir, simulator, vcd_vectors=vcd_vectors, vcd_cycles=vcd_cycles,
-        stall_seed=stall_seed, vcd_start=vcd_start, max_rows=max_rows,
-    )
-    rows = sim.y.shape[1]
-    y_gold = np.stack([t.y for t in traces])[:, :rows]
-    ctx_gold = np.stack([t.ctx for t in traces])[:, :rows]
-    res: dict[str, Any] = {
-        "kind": spec.kind,
-        "golden_mismatches": int((sim.y != y_gold).sum()),
-        "ctx_mismatches": int((sim.ctx != ctx_gold).sum()),
-        "csim_mismatches": None,
-    }
-    if csim_y is not None:
-        t = spec.precision.result
-        cs = np.asarray(csim_y, dtype=np.float64).reshape(sim.y.shape)
-        cs_m = np.floor(np.ldexp(cs, t.frac) + 0.5).astype(np.int64)
-        res["csim_mismatches"] = int((sim.y != cs_m).sum())
-    res.update(cycle_stats(design, sim))
-    res.update(
-        {
-            "output_elements": int(sim.y.size),
-            "build_s": round(sim.build_s, 2),
-            "run_s": round(sim.run_s, 3),
-            "golden_s": round(golden_s, 3),
-            "vcd": None if sim.vcd is None else str(sim.vcd.relative_to(Path(workdir).resolve().parent.parent)),
-            "vcd_vectors": min(vcd_vectors, k),
-            "vcd_cycles": vcd_cycles,
-            "vcd_start": vcd_start,
-        }
-    )
-    return res
+    return x, mask, None, "had_hls.layer.make_vectors (no C-sim run: csim_mismatches is null)"
 
 
 def run_cosim(
@@ -183,10 +83,11 @@ def run_cosim(
     quiet: bool = False,
 ) -> dict[str, Any]:
     """The whole co-simulation (HAD + FP baseline); returns the cosim.json dict, written to ``<out>/cosim.json``."""
-    from had_hls.config import check_datapath
     from had_hls.io import check_output_dir
+    from had_hls.layer import build_specs
+    from had_hls.ops import pair
+    from had_hls.project import check_datapath
     from had_hls.rtl.config import check_lanes
-    from had_hls.verify.csim import build_specs
 
     cfg = rtl_section(project)
     if vectors is not None and vectors < 1:
@@ -197,6 +98,7 @@ def run_cosim(
     find_simulator(simulator)
     out = project.output_dir(out_dir)
     check_output_dir(out)
+    ops = pair()  # the HAD and FP ops (had_hls.ops): RTL design and simulation of each
     had_spec, fp_spec = build_specs(project)
     checked_designs({"had": had_spec, "fp": fp_spec}, lanes)  # before anything runs: one line if the RTL can't
     x, mask, cs, source = load_vectors(project, out, vectors, csim, quiet)
@@ -206,8 +108,8 @@ def run_cosim(
             if not quiet:
                 print(f"cosim {kind}: {simulator}, {x.shape[0]} vectors ...", flush=True)
             work = stage / "rtl" / kind
-            res = cosim_layer(
-                spec, x, mask, None if cs is None else cs[kind], work, simulator, lanes, cfg.vcd_vectors,
+            res = ops[kind].rtlsim(
+                spec, x, mask, None if cs is None else cs[kind], work, simulator, lanes, vcd_vectors=cfg.vcd_vectors,
                 vcd_cycles=cfg.vcd_cycles,
             )
             _clean_build(work)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import math
 import os
 import platform
 import time
@@ -25,106 +24,17 @@ import torch
 from tqdm import tqdm
 
 from had_hls import golden
-from had_hls.config import ConfigError, Project, precision_config_error
+from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.hls.check import check_graphs, update_check
-from had_hls.hls.convert import HLSTarget, convert_attention, target_for
+from had_hls.hls.convert import HLSTarget, target_for
 from had_hls.io import staged_output, write_json
+from had_hls.layer import build_layer, build_specs, make_vectors
 from had_hls.nn.attention import HammingAttention
-from had_hls.nn.binarize import BinarizeMode
-from had_hls.spec import AttentionSpec, PrecisionError, dequantized_weights, spec_from_module
+from had_hls.ops import OPS, pair
+from had_hls.spec import AttentionSpec, dequantized_weights
 from had_hls.verify.bounds import output_error_bound
 from had_hls.verify.testbench import write_tb_data
-
-CALIBRATION_BATCHES = 8
-
-
-# ------------------------------------------------------------------------------------------------ the layer
-def build_layer(project: Project) -> HammingAttention:
-    """The project's HAD layer in hard mode: from ``model.checkpoint`` or seeded random weights + calibrated sigma."""
-    m = project.model
-    ckpt = project.checkpoint_path()
-    if ckpt is not None:
-        layer = _layer_from_checkpoint(project, ckpt)
-    else:
-        torch.manual_seed(m.seed)
-        layer = HammingAttention(m.embed_dim, m.num_heads, top_n=m.top_n, mode=BinarizeMode.HARD)
-        _calibrate_random(layer, project)
-    if m.sigma_q is not None:
-        layer.sigma_q.fill_(m.sigma_q)
-    if m.sigma_k is not None:
-        layer.sigma_k.fill_(m.sigma_k)
-    layer.set_mode(BinarizeMode.HARD)
-    return layer.double().eval()
-
-
-def _calibrate_random(layer: HammingAttention, project: Project) -> None:
-    """sigma = mean over calibration batches of std(Q), std(K) on inputs drawn like the test vectors."""
-    gen = torch.Generator().manual_seed(project.model.seed + 1_000_003)
-    layer.start_calibration()
-    with torch.no_grad():
-        for _ in range(CALIBRATION_BATCHES):
-            x = torch.randn(8, project.model.seq_len, project.model.embed_dim, generator=gen) * project.csim.input_scale
-            layer(x)
-    layer.finish_calibration()
-
-
-def _layer_from_checkpoint(project: Project, path: Path) -> HammingAttention:
-    from had_hls.models.checkpoint import CheckpointError, attention_layers, check_checkpoint_path, load_checkpoint
-
-    check_checkpoint_path(path, "model.checkpoint")
-    try:
-        model, _meta = load_checkpoint(path)
-    except CheckpointError as err:
-        raise UserError(f"model.checkpoint: {str(path)!r} is {err}") from None
-    layers = attention_layers(model)
-    m = project.model
-    if not 0 <= m.layer < len(layers):
-        raise ConfigError(
-            f"model.layer: {m.layer} is not allowed: the checkpoint has attention layers 0..{len(layers) - 1}"
-        )
-    layer = copy.deepcopy(layers[m.layer])
-    for key, have in (("embed_dim", layer.embed_dim), ("num_heads", layer.num_heads)):
-        if getattr(m, key) != have:
-            raise ConfigError(f"model.{key}: {getattr(m, key)} does not match the checkpoint's {have}")
-    if layer.top_n.enabled and layer.top_n.keep(m.seq_len) != m.top_n:
-        raise ConfigError(
-            f"model.top_n: {m.top_n} does not match the checkpoint's top-N at seq_len {m.seq_len}: "
-            f"{layer.top_n.keep(m.seq_len)}"
-        )
-    layer.top_n = type(layer.top_n)(n=m.top_n)
-    return layer
-
-
-def build_specs(project: Project, layer: HammingAttention | None = None) -> tuple[AttentionSpec, AttentionSpec]:
-    """(HAD spec, FP-baseline spec) of the project's layer: same weights, same precision."""
-    layer = layer or build_layer(project)
-    m = project.model
-    prec = project.precision
-    try:
-        had = spec_from_module(layer, "had", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_had")
-        fp = spec_from_module(layer, "fp", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_fp")
-    except PrecisionError as err:
-        raise precision_config_error(err) from None
-    except ValueError as err:
-        raise ConfigError(f"hls.precision: {err}") from None
-    return had, fp
-
-
-def make_vectors(project: Project, k: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """K seeded inputs x ~ N(0, input_scale^2) of shape (K, L, E), and (K, L) trailing-padding masks if enabled.
-
-    A mask pads the last P keys, P uniform in [0, floor(mask_fraction * L)], never all of them.
-    """
-    m = project.model
-    rng = np.random.default_rng(m.seed + 1)
-    x = rng.normal(0.0, project.csim.input_scale, size=(k, m.seq_len, m.embed_dim))
-    if not m.key_padding_mask:
-        return x, None
-    max_pad = min(m.seq_len - 1, math.floor(project.csim.mask_fraction * m.seq_len))
-    pads = rng.integers(0, max_pad + 1, size=k)
-    mask = np.arange(m.seq_len)[None, :] >= (m.seq_len - pads)[:, None]
-    return x, mask
 
 
 # ------------------------------------------------------------------------------------------------ torch refs
@@ -204,26 +114,18 @@ def write_layer_projects(
     target = _target(project)
     layer = layer or build_layer(project)
     had_spec, fp_spec = build_specs(project, layer)
-    fp_layer = copy.deepcopy(layer)
-    fp_layer.set_mode(BinarizeMode.FLOAT)
-    fp_layer.top_n = type(layer.top_n)()
     k = len(x)
-    out = LayerProjects({}, {"had": had_spec, "fp": fp_spec}, {"had": layer, "fp": fp_layer}, {}, {})
-    for kind in ("had", "fp"):
+    ops = pair()  # the HAD and FP ops (had_hls.ops): torch module, hls4ml conversion and golden of each
+    out = LayerProjects({}, {"had": had_spec, "fp": fp_spec}, {kind: op.module(layer) for kind, op in ops.items()},
+                        {}, {})
+    for kind, op in ops.items():
         spec = out.specs[kind]
         prj = Path(folder) / "hls" / kind
-        model = convert_attention(
-            out.layers[kind],
-            project.model.seq_len,
-            prj,
-            project.precision,
-            target,
-            with_mask=mask is not None,
-            project_name=f"{kind}_attention",
-        )
+        model = op.convert(layer, project.model.seq_len, prj, project.precision, target, with_mask=mask is not None,
+                           project_name=f"{kind}_attention")
         with contextlib.redirect_stdout(io.StringIO()):  # hls4ml reports each file it writes
             model.write()
-        traces = [golden.attention_trace(spec, x[i], None if mask is None else mask[i]) for i in range(k)]
+        traces = [op.golden_trace(spec, x[i], None if mask is None else mask[i]) for i in range(k)]
         out.traces[kind] = traces
         out.golden[kind] = np.stack([spec.precision.result.to_float(t.y) for t in traces])
         inputs = [x.reshape(k, -1)] + ([] if mask is None else [mask.reshape(k, -1).astype(np.float64)])
@@ -244,9 +146,9 @@ def run_csim(
     The attention layer (HAD and FP) runs on K seeded vectors, bit for bit against golden; with a checkpoint and a
     dataset the whole model also runs on the test split (had_hls.verify.accuracy) and ``accuracy`` is added.
     """
-    from had_hls.config import check_datapath
     from had_hls.io import check_output_dir
     from had_hls.procs import require_tool
+    from had_hls.project import check_datapath
 
     target = _target(project)
     k = vectors if vectors is not None else project.csim.vectors
@@ -276,8 +178,7 @@ def run_csim(
         for kind in ("had", "fp"):
             spec, mod, traces = lp.specs[kind], lp.layers[kind], lp.traces[kind]
             t0 = time.perf_counter()
-            inputs = x.reshape(k, -1) if mask is None else [x.reshape(k, -1), mask.astype(np.float64)]
-            y = np.asarray(lp.models[kind].predict(inputs), dtype=np.float64).reshape(x.shape)
+            y = OPS[kind].csim(lp.models[kind], x, mask)
             run_s = time.perf_counter() - t0
             g = lp.golden[kind]
             ref = torch_reference(mod, _quantized_inputs(spec, x), mask)

@@ -1,0 +1,60 @@
+"""The attention ops (had_hls.ops): each face of a kind is the room's own function, so every stage that goes
+through an op gets what it got before (spec, golden, torch module, RTL design); the stock route says what it
+does not have."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from had_hls import golden
+from had_hls.layer import build_layer, build_specs, make_vectors
+from had_hls.nn.binarize import BinarizeMode
+from had_hls.ops import OPS, FpAttentionOp, HadAttentionOp, OpUnavailable, StockAttentionOp, op, pair
+from had_hls.project import load_project
+from had_hls.rtl.generate import design_for
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from conftest import write_project
+
+    path = write_project(tmp_path_factory.mktemp("ops"), name="ops", model={"seq_len": 8, "embed_dim": 8})
+    project = load_project(path)
+    return project, build_layer(project)
+
+
+def test_the_kinds():
+    assert list(pair()) == ["had", "fp"] and set(OPS) == {"had", "fp", "stock"}
+    assert isinstance(op("had"), HadAttentionOp) and isinstance(op("fp"), FpAttentionOp)
+    assert isinstance(op("stock"), StockAttentionOp)
+    assert all(o.kind == k for k, o in OPS.items())
+
+
+def test_spec_golden_and_rtl_faces_are_the_rooms(tiny):
+    project, layer = tiny
+    specs = dict(zip(("had", "fp"), build_specs(project, layer), strict=True))
+    x, mask = make_vectors(project, 2)
+    for kind, o in pair().items():
+        spec = o.spec(project, layer)
+        assert spec.kind == kind
+        for key in ("exp_table", "recip_table"):
+            assert np.array_equal(getattr(spec, key), getattr(specs[kind], key))
+        assert np.array_equal(o.golden(spec, x[0]), golden.attention(specs[kind], x[0]))
+        assert o.rtl_design(spec, 2).params == design_for(specs[kind], 2).params
+
+
+def test_torch_modules(tiny):
+    _, layer = tiny
+    assert op("had").module(layer) is layer
+    fp = op("fp").module(layer)
+    assert fp is not layer and fp.mode is BinarizeMode.FLOAT and not fp.top_n.enabled
+
+
+def test_the_stock_route_has_no_spec_golden_or_rtl(tiny):
+    project, layer = tiny
+    stock = op("stock")
+    for face, args in (("spec", (project, layer)), ("golden", (None, None)), ("rtl_design", (None, 2)),
+                       ("rtlsim", ()), ("synth", ())):
+        with pytest.raises(OpUnavailable):
+            getattr(stock, face)(*args)
