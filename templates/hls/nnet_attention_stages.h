@@ -68,6 +68,18 @@ struct attention_config {
 #define ATTENTION_OUTPUT_ARGS wo, bo, exp_table, recip_table
 #define ATTENTION_WEIGHT_ARGS ATTENTION_QKV_ARGS, ATTENTION_OUTPUT_ARGS
 
+// The members every core (CONFIG_T::core: had_core, fp_core) defines with these parameters: store (load's last step
+// of token t, key t in lane bank, row: what the core's memories keep of its projections aq, ak, av) and
+// dataflow<data_T, res_T> (one input: load, then the core's stages).
+#define ATTENTION_STORE_PARAMS                                                                                         \
+    const unsigned t, const unsigned bank, const unsigned row,                                                         \
+        const typename CONFIG_T::accum_t aq[CONFIG_T::embed_dim],                                                      \
+        const typename CONFIG_T::accum_t ak[CONFIG_T::embed_dim],                                                      \
+        const typename CONFIG_T::accum_t av[CONFIG_T::embed_dim], q_mem q, k_mem k, v_mem v
+#define ATTENTION_DATAFLOW_PARAMS                                                                                      \
+    hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid, hls::stream<res_T> &y,                   \
+        ATTENTION_WEIGHT_PARAMS
+
 // ------------------------------------------------------------------------------------------------ projections
 // One token through an n_out x n_in projection in `cycles` steps of `block` MACs (had_hls.hls.schedule.ProjectionPlan):
 //   inputs_per_cycle BI > 0: step t multiplies inputs t*BI .. t*BI + BI - 1 with every output;

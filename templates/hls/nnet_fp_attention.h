@@ -267,10 +267,7 @@ template <typename CONFIG_T> struct fp_core {
 #endif
 
     // load's last step of token t (key t in lane bank, row): its Q and K as qk_t mantissas, its V.
-    static void store(const unsigned t, const unsigned bank, const unsigned row,
-                      const typename CONFIG_T::accum_t aq[CONFIG_T::embed_dim],
-                      const typename CONFIG_T::accum_t ak[CONFIG_T::embed_dim],
-                      const typename CONFIG_T::accum_t av[CONFIG_T::embed_dim], q_mem q, k_mem k, v_mem v) {
+    static void store(ATTENTION_STORE_PARAMS) {
         #pragma HLS INLINE
         const unsigned QW = CONFIG_T::qk_width;
     LoadStore:
@@ -284,9 +281,7 @@ template <typename CONFIG_T> struct fp_core {
 
     // One input: load fills Q, K and V (banked by lane) and the key-valid bits, then the stages run (single
     // memories, as the RTL twin's).
-    template <class data_T, class res_T>
-    static void dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid,
-                         hls::stream<res_T> &y, ATTENTION_WEIGHT_PARAMS) {
+    template <class data_T, class res_T> static void dataflow(ATTENTION_DATAFLOW_PARAMS) {
         HAD_CSIM_STATIC q_mem q;
         HAD_CSIM_STATIC k_mem k;
         HAD_CSIM_STATIC bool key_valid[CONFIG_T::lanes][CONFIG_T::groups];

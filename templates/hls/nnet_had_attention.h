@@ -225,10 +225,7 @@ template <typename CONFIG_T> struct had_core {
 #endif
 
     // load's last step of token t (key t in lane bank, row): the sign bits of its Q and K, its V in every copy.
-    static void store(const unsigned t, const unsigned bank, const unsigned row,
-                      const typename CONFIG_T::accum_t aq[CONFIG_T::embed_dim],
-                      const typename CONFIG_T::accum_t ak[CONFIG_T::embed_dim],
-                      const typename CONFIG_T::accum_t av[CONFIG_T::embed_dim], q_mem q, k_mem k, v_mem v) {
+    static void store(ATTENTION_STORE_PARAMS) {
         #pragma HLS INLINE
         q[t] = sign_bits<typename CONFIG_T::accum_t, CONFIG_T::embed_dim>(aq);
         k[bank][row] = sign_bits<typename CONFIG_T::accum_t, CONFIG_T::embed_dim>(ak);
@@ -244,9 +241,7 @@ template <typename CONFIG_T> struct had_core {
 
     // One input: load fills Q, K (banked by lane), the key-valid bits and V, then the stages run. As in the RTL
     // twin the memories are single (written while the stages are idle): no ping-pong copy of the L x E memories.
-    template <class data_T, class res_T>
-    static void dataflow(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &valid,
-                         hls::stream<res_T> &y, ATTENTION_WEIGHT_PARAMS) {
+    template <class data_T, class res_T> static void dataflow(ATTENTION_DATAFLOW_PARAMS) {
         HAD_CSIM_STATIC q_mem q;
         HAD_CSIM_STATIC k_mem k;
         HAD_CSIM_STATIC bool key_valid[CONFIG_T::lanes][CONFIG_T::groups];
