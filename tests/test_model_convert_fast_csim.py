@@ -1,6 +1,7 @@
 """The g++-only integer fast paths of the C-simulation (templates/hls: ``token_embed``, ``dense_seq``,
-``layernorm_seq``, ``gelu_lut``, ``had_attention``, ``fp_attention`` and the fixed-point conversions they use) give the
-same bits as the ap_fixed code they replace, which for the attention layers is the DATAFLOW core that is synthesized.
+``layernorm_seq``, ``gelu_lut``, ``attention`` on ``had_core`` and ``fp_core``, and the fixed-point conversions they
+use) give the same bits as the ap_fixed code they replace, which for the attention layers is the DATAFLOW core that
+is synthesized.
 
 One testbench is compiled twice, with ``-DHAD_HLS_FAST_CSIM_ENABLE`` (the fast paths, as had-hls's build_lib.sh) and
 as Vitis C simulation compiles it (``-std=c++0x``, no define: every layer runs its ap_fixed body), and run on edge
@@ -170,18 +171,11 @@ template <class X, class Y> void run_dense(const char *name, int trials) {
 
 // ---- HAD attention: odd L, E = H * d, padding masks (including all keys padded), saturating value/context/result
 // CONFIGS (written by the test from had_hls.hls.attention_layers.config_struct)
-template <bool FP> struct kind_tag {};
+// one layer function for both kinds: the config's `core` (had_core / fp_core) picks the core
 template <class CFG, class X, class Y, class W, class B, class ET, class RT>
-void call_layer(kind_tag<true>, X *x, ap_uint<1> *mask, Y *y,
-                W w[3][CFG::proj_config::cycles * CFG::proj_config::block], W *wo, B b[4][CFG::embed_dim], ET *et,
-                RT *rt) {
-    nnet::fp_attention_masked<X, ap_uint<1>, Y, CFG>(x, mask, y, w[0], b[0], w[1], b[1], w[2], b[2], wo, b[3], et, rt);
-}
-template <class CFG, class X, class Y, class W, class B, class ET, class RT>
-void call_layer(kind_tag<false>, X *x, ap_uint<1> *mask, Y *y,
-                W w[3][CFG::proj_config::cycles * CFG::proj_config::block], W *wo, B b[4][CFG::embed_dim], ET *et,
-                RT *rt) {
-    nnet::had_attention_masked<X, ap_uint<1>, Y, CFG>(x, mask, y, w[0], b[0], w[1], b[1], w[2], b[2], wo, b[3], et, rt);
+void call_layer(X *x, ap_uint<1> *mask, Y *y, W w[3][CFG::proj_config::cycles * CFG::proj_config::block], W *wo,
+                B b[4][CFG::embed_dim], ET *et, RT *rt) {
+    nnet::attention_masked<X, ap_uint<1>, Y, CFG>(x, mask, y, w[0], b[0], w[1], b[1], w[2], b[2], wo, b[3], et, rt);
 }
 template <class CFG, class X, class Y, bool FP>
 void run_layer(const char *name, int trials, double scale, const typename CFG::exp_t *et_size_hint) {
@@ -207,7 +201,7 @@ void run_layer(const char *name, int trials, double scale, const typename CFG::e
         else fill(x, L * E, scale);
         const unsigned pad = t % 4 == 3 ? L : (unsigned)(rng() % (L / 2 + 1)); // t % 4 == 3: every key padded
         for (unsigned j = 0; j < L; j++) mask[j] = j + pad < L ? 0 : 1;
-        call_layer<CFG, X, Y>(kind_tag<FP>(), x, mask, y, w, wo, b, et, rt);
+        call_layer<CFG, X, Y>(x, mask, y, w, wo, b, et, rt);
         put(name, y, L * E);
     }
 }

@@ -6,8 +6,9 @@ A :class:`had_hls.nn.HammingAttention` in a traced model becomes one ``HADAttent
 layer config key ``Lanes``, hls4ml's ``ReuseFactor`` and ``Strategy``); weights and tables are emitted from the spec
 as hls4ml weight variables (projections cycle-major, as the schedule reads them), the config struct from the spec's
 types and the schedule's numbers, so C++, golden and the design check share every integer. The C++ is one DATAFLOW
-region per layer (templates/hls/nnet_had_attention.h, nnet_fp_attention.h) with an io_parallel and an io_stream
-entry point.
+region per layer: the layer functions ``nnet::attention[_stream][_masked]`` (templates/hls/nnet_attention_stages.h,
+io_parallel and io_stream) around the core that the config struct names (``had_core``, nnet_had_attention.h;
+``fp_core``, nnet_fp_attention.h).
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def config_struct(
     spec: AttentionSpec, schedule: AttentionSchedule, index: int, base: str, weight_t: str, bias_t: str, io_type: str
 ) -> str:
     """The per-instance config structs: the projections' (ReuseFactor, Strategy, steps) and the layer's (shapes,
-    types and widths of spec.datapath_widths(), the schedule's lanes and FIFO depths)."""
+    types and widths of spec.datapath_widths(), the schedule's lanes and FIFO depths, and ``core``: had_core or
+    fp_core, the core the layer functions of nnet_attention_stages.h run)."""
     p, w = spec.precision, spec.widths
     proj, wo = f"config{index}_proj", f"config{index}_wo"
     lines = [
@@ -113,6 +115,7 @@ def config_struct(
         *schedule.config_lines(),
         f"    typedef {proj} proj_config;",
         f"    typedef {wo} wo_config;",
+        f"    typedef nnet::{spec.kind}_core<config{index}> core;",
         f"    typedef {weight_t} weight_t;",
         f"    typedef {bias_t} bias_t;",
         f"    typedef {p.accum.cpp()} accum_t;",
@@ -142,7 +145,12 @@ def config_struct(
     return "\n".join(lines)
 
 
-def _make_templates(layer_cls: type[Layer], base: str, function: str):
+#: The weight variables of an attention layer in the order of the C++ ATTENTION_WEIGHT_PARAMS
+#: (templates/hls/nnet_attention_stages.h).
+WEIGHT_NAMES = ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "exp_table", "recip_table")
+
+
+def _make_templates(layer_cls: type[Layer], base: str):
     class ConfigTemplate(LayerConfigTemplate):
         def __init__(self) -> None:
             super().__init__(layer_cls)
@@ -165,18 +173,15 @@ def _make_templates(layer_cls: type[Layer], base: str, function: str):
         def format(self, node: Layer) -> str:
             params = self._default_function_params(node)
             stream = "_stream" if node.model.config.get_config_value("IOType") == "io_stream" else ""
-            weights = ", ".join(
-                node.get_weights(n).name
-                for n in ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "exp_table", "recip_table")
-            )
+            weights = ", ".join(node.get_weights(n).name for n in WEIGHT_NAMES)
             if len(node.inputs) == 2:
                 mask = node.get_input_variable(node.inputs[1])
                 return (
-                    f"nnet::{function}{stream}_masked<{params['input_t']}, {mask.type.name}, {params['output_t']}, "
+                    f"nnet::attention{stream}_masked<{params['input_t']}, {mask.type.name}, {params['output_t']}, "
                     f"{params['config']}>({params['input']}, {mask.name}, {params['output']}, {weights});"
                 )
             return (
-                f"nnet::{function}{stream}<{params['input_t']}, {params['output_t']}, {params['config']}>"
+                f"nnet::attention{stream}<{params['input_t']}, {params['output_t']}, {params['config']}>"
                 f"({params['input']}, {params['output']}, {weights});"
             )
 
@@ -241,8 +246,8 @@ def register() -> None:
     hls4ml.model.layers.register_layer("HADAttention", HADAttention)
     hls4ml.model.layers.register_layer("FPAttention", FPAttention)
     templates = [
-        *_make_templates(HADAttention, "had_attention_config", "had_attention"),
-        *_make_templates(FPAttention, "fp_attention_config", "fp_attention"),
+        *_make_templates(HADAttention, "had_attention_config"),
+        *_make_templates(FPAttention, "fp_attention_config"),
     ]
     for name in BACKENDS:
         backend = hls4ml.backends.get_backend(name)
