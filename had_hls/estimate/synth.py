@@ -150,6 +150,7 @@ class SynthResult:
     memories: list[dict[str, Any]] = field(default_factory=list)
     tool: str = ""
     seconds: float = 0.0
+    cpu_seconds: float | None = None  # CPU (user + system) of the Yosys process(es) where pyosys ran them
     timing: dict[str, Any] = field(default_factory=dict)  # levels.LogicDepth of the worst register-to-register path
     flow: str = "flat"  # "flat" (synth_xilinx -flatten) or "hierarchical" (each distinct module once)
     hierarchy: dict[str, Any] = field(default_factory=dict)  # hierarchical flow: the parts, runs, CPU and wall s
@@ -173,11 +174,22 @@ def yosys_backend() -> str:
 
 
 _PYOSYS_RUNNER = """
-import sys
+import json, resource, sys
 from pyosys import libyosys as ys
 d = ys.Design()
 ys.run_pass("script " + sys.argv[1], d)
+r = resource.getrusage(resource.RUSAGE_SELF)
+open(sys.argv[1] + ".cpu", "w").write(json.dumps(r.ru_utime + r.ru_stime))
 """
+
+
+def _cpu_seconds(workdir: Path, log_name: str) -> float | None:
+    """CPU seconds (user + system) of the last pyosys run of ``log_name`` in ``workdir``; None when unknown."""
+    f = workdir / (Path(log_name).stem + ".ys.cpu")
+    try:
+        return round(float(f.read_text()), 2)
+    except (OSError, ValueError):
+        return None
 
 
 def run_yosys(script: str, workdir: Path, log_name: str = "yosys.log", timeout: float | None = None) -> str:
@@ -192,6 +204,7 @@ def run_yosys(script: str, workdir: Path, log_name: str = "yosys.log", timeout: 
     else:
         cmd = [shutil.which("yosys") or "yosys", "-q", "-s", ys_file.name]
     log.unlink(missing_ok=True)
+    (workdir / (ys_file.name + ".cpu")).unlink(missing_ok=True)
     # ToolError (a RuntimeError: exit status or signal, log) on failure; the process tree killed on any exception
     run_tool(cmd, workdir, log, tool="yosys", timeout=timeout, echo_command=False)
     return log.read_text(errors="replace")
@@ -329,7 +342,8 @@ tee -q -o elab_stat.json stat -json
         subs = {t: int(n) for t, n in by_type.items() if t in names}
         own = int(v.get("num_cells", 0)) - sum(subs.values())
         out[m] = {"cells": own, "subs": subs}
-    return {"modules": out, "seconds": round(time.perf_counter() - t0, 2)}
+    return {"modules": out, "seconds": round(time.perf_counter() - t0, 2),
+            "cpu_seconds": _cpu_seconds(workdir, "yosys_elab.log")}
 
 
 def choose_parts(modules: dict[str, Any], top: str = "\\synth_top", min_count: int = HIER_MIN_COUNT,
@@ -396,14 +410,15 @@ def prepare_hierarchical(design: RtlDesign, workdir: str | Path, min_count: int 
         jobs.append({"dir": name, "module": m, "count": parts[m]})
     sub = workdir / "rest"
     _copy_files(shared, sub)
-    renames = "".join(f"rename {m} {name}\n" for m, name in names.items())
+    # rename the module and retype its instances (``rename`` alone leaves the cells on the old name)
+    renames = "".join(f"rename {m} {name}\nchtype -map {m} {name}\n" for m, name in names.items())
     boxes = "".join(f"blackbox {name}\n" for name in names.values())
     (sub / "synth_xilinx.ys").write_text(_flat_script(files, "synth_top", pre=renames, boxes=boxes))
     (sub / "synth_job.json").write_text(json.dumps({"kind": design.kind, "top": "synth_top", "flow": "rest"}))
     (workdir / "synth_job.json").write_text(json.dumps({
         "kind": design.kind, "top": "synth_top", "flow": "hierarchical", "parts": jobs, "rest": "rest",
-        "elab_seconds": elab["seconds"], "min_count": min_count, "min_cells": min_cells,
-        "min_share": min_share}))
+        "elab_seconds": elab["seconds"], "elab_cpu_seconds": elab["cpu_seconds"], "min_count": min_count,
+        "min_cells": min_cells, "min_share": min_share}))
     return workdir
 
 
@@ -424,12 +439,13 @@ def _leaves(workdir: Path) -> list[Path]:
 def compose_hierarchical(workdir: Path) -> SynthResult:
     """The core's counts from a finished hierarchical folder: rest + sum(instances x part), cell by cell.
     ``seconds``: the wall time from the first run's start to the last one's end (the elaboration, done when the
-    folder was prepared, left out); ``hierarchy["cpu_seconds"]``: the runs' seconds summed, elaboration included
-    (each Yosys run is single-threaded)."""
+    folder was prepared, left out); ``hierarchy["run_seconds"]``: the runs' wall seconds summed, and
+    ``hierarchy["cpu_seconds"]`` their CPU seconds (pyosys), the elaboration included in both."""
     job = json.loads((workdir / "synth_job.json").read_text())
     stamps: list[tuple[float, float]] = []
     cells: dict[str, int] = {}
     seconds = {"elaborate": job.get("elab_seconds", 0.0)}
+    cpu: dict[str, float | None] = {"elaborate": job.get("elab_cpu_seconds")}
     timings: list[tuple[dict[str, Any], str]] = []
     parts_out = []
     for p in [*job["parts"], {"dir": job["rest"], "module": "rest", "count": 1}]:
@@ -438,6 +454,7 @@ def compose_hierarchical(workdir: Path) -> SynthResult:
             if not c.startswith(HIER_PART):
                 cells[c] = cells.get(c, 0) + p["count"] * n
         seconds[p["dir"]] = res["seconds"]
+        cpu[p["dir"]] = res.get("cpu_seconds")
         if "started" in res:
             stamps.append((res["started"], res["ended"]))
         timings.append((res["timing"], p["dir"]))
@@ -454,7 +471,10 @@ def compose_hierarchical(workdir: Path) -> SynthResult:
     out.tool = f"{yosys_version()}: {HIER_STEPS}"
     out.flow = "hierarchical"
     out.hierarchy = {"parts": parts_out, "yosys_runs": len(parts_out) + 1,  # + the elaboration
-                     "cpu_seconds": round(sum(seconds.values()), 2), "seconds_by_run": seconds, "wall_seconds": wall_s}
+                     "run_seconds": round(sum(seconds.values()), 2), "seconds_by_run": seconds, "wall_seconds": wall_s,
+                     "cpu_seconds": None if None in cpu.values() else round(sum(cpu.values()), 2),
+                     "cpu_seconds_by_run": cpu}
+    out.cpu_seconds = out.hierarchy["cpu_seconds"]
     out.seconds = wall_s if wall_s is not None else round(sum(seconds.values()), 2)
     return out
 
@@ -478,6 +498,7 @@ def run_prepared(workdir: str | Path, timeout: float | None = None, jobs: int | 
     run_yosys((workdir / "synth_xilinx.ys").read_text(), workdir, "yosys_xilinx.log", timeout=timeout)
     res = finish_xilinx(job["kind"], workdir, job["top"], job.get("flow", "flat"))
     res.seconds = round(time.perf_counter() - t0, 2)
+    res.cpu_seconds = _cpu_seconds(workdir, "yosys_xilinx.log")
     return res
 
 
