@@ -9,6 +9,11 @@ Counted like Vivado's utilisation report (CLB LUTs = logic LUTs + LUTs used as d
 registers), from ``synth_xilinx -family xcup -flatten``. Yosys is not Vivado: use the counts for ratios between
 the HAD and FP cores, not as sign-off numbers.
 
+Two flows: flat (the default, the reference) and hierarchical (:func:`prepare_hierarchical`: the replicated or
+large modules of the elaborated core synthesised once each, the rest flat with them as black boxes, the counts
+composed by instance count; separate Yosys runs that :func:`run_batch` runs in parallel). docs/report.md
+("Hierarchical synthesis") gives the method, its limits and what it measured against flat.
+
 ABC9's closing self-check is switched off (``scratchpad -set abc9.verify 0``, :data:`ABC9_NO_VERIFY`): after
 mapping, ABC9 runs ``&verify``, a combinational equivalence check of its own output against its input. It does
 not change the netlist, and on the multiplier-rich FP core it is the slow step (the FP core at L = 512, d = 64
