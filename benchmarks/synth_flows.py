@@ -6,6 +6,10 @@
     .venv/bin/python benchmarks/synth_flows.py --import DIR      # results back -> JSON
     .venv/bin/python benchmarks/synth_flows.py --small ...       # small shapes only (local validation)
 
+``--timeout`` applies to each Yosys run (a part or the rest of a hierarchical folder, a flat core). Preparing the
+L = 8192 row takes minutes before any folder appears: the point's spec calibration runs the float attention over
+L x L (had_hls.verify.csim), and the hierarchical folders are elaborated by Yosys when prepared.
+
 Flat: ``synth_xilinx -flatten`` of the whole core. Hierarchical (had_hls.estimate.synth.prepare_hierarchical): the
 core elaborated once, its replicated or large modules chosen from the elaborated hierarchy, each distinct one
 synthesised flat once, the rest flat with them as black boxes, resources = rest + sum(instances x part). Shapes:
