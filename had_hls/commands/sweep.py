@@ -64,8 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="hls.precision override for every point, repeatable (e.g. "
                         "exp_table=ap_ufixed<16,1,AP_RND,AP_SAT>)")
     p.add_argument("--hierarchical", action="store_true",
-                   help="synth_xilinx without -flatten (experimental: not faster than flat, up to 26 %% off its "
-                        "counts, benchmarks/results/synth_flows.json)")
+                   help="per-part synthesis: each replicated or large module of a core synthesised once, the rest "
+                        "flat with them as black boxes, counts composed by instance count (runs in parallel; "
+                        "flat vs hierarchical: benchmarks/results/synth_flows.json)")
     p.add_argument("--strong-fp", action="store_true",
                    help="also the strong FP baseline (8-bit Q/K, two products per DSP, shared exp tables)")
     p.add_argument("--prepare-synthesis", default=None, metavar="DIR",

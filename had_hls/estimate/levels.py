@@ -80,10 +80,11 @@ def _param_int(value: Any) -> int:
         return 0
 
 
-def _kind(cell: dict[str, Any]) -> str:
-    """'seq', 'comb', 'lutram', 'free' (0 levels) for a cell of the mapped netlist."""
+def _kind(cell: dict[str, Any], boxes: tuple[str, ...] = ()) -> str:
+    """'seq', 'comb', 'lutram', 'free' (0 levels) for a cell of the mapped netlist; a cell whose type starts with
+    one of ``boxes`` (a black box of the hierarchical flow) ends and starts paths like a register."""
     t = cell["type"].lstrip("\\")
-    if _FF.match(t) or _BRAM.match(t):
+    if _FF.match(t) or _BRAM.match(t) or (boxes and t.startswith(boxes)):
         return "seq"
     if _DSP.match(t):
         regs = cell.get("parameters", {})
@@ -97,8 +98,9 @@ def _kind(cell: dict[str, Any]) -> str:
     raise ValueError(f"logic levels: unknown cell type {t!r} in the netlist")
 
 
-def logic_depth(netlist_json: str | Path, top: str | None = None) -> LogicDepth:
-    """Logic levels and the clock model of the worst register-to-register path of ``top`` (flattened netlist)."""
+def logic_depth(netlist_json: str | Path, top: str | None = None, boxes: tuple[str, ...] = ()) -> LogicDepth:
+    """Logic levels and the clock model of the worst register-to-register path of ``top`` (flattened netlist);
+    ``boxes``: type prefixes of black-box cells, taken as path ends (see ``_kind``)."""
     data = json.loads(Path(netlist_json).read_text())
     mods = data["modules"]
     if top is None:
@@ -109,7 +111,7 @@ def logic_depth(netlist_json: str | Path, top: str | None = None) -> LogicDepth:
     driver: dict[int, tuple[str, str]] = {}  # net bit -> (cell, port)
     kinds: dict[str, str] = {}
     for name, c in cells.items():
-        kinds[name] = _kind(c)
+        kinds[name] = _kind(c, boxes)
         for port, bits in c["connections"].items():
             if c.get("port_directions", {}).get(port) == "output":
                 for b in bits:

@@ -45,14 +45,17 @@ def synth_key(design: RtlDesign, hierarchical: bool = False) -> str:
     # the wrapper is generated text (the parameters it passes are the core's): a change of it is a new key
     wrapper = hashlib.sha256(core_wrapper(design).encode()).hexdigest()[:16]
     extra = {"yosys": yosys_version(), "levels": LEVELS_VERSION, "wrapper": wrapper}
-    if hierarchical:
-        extra["flow"] = "hierarchical"
+    if hierarchical:  # the per-part flow and its part choice (not the no-flatten flow the key once named)
+        from had_hls.estimate.synth import HIER_MIN_CELLS, HIER_MIN_COUNT, HIER_MIN_SHARE
+
+        extra["flow"] = f"hierarchical-parts:{HIER_MIN_COUNT}:{HIER_MIN_CELLS}:{HIER_MIN_SHARE}"
     return design_key(design, "synth_xilinx", extra)
 
 
 def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: float | None = None,
                 hierarchical: bool = False) -> dict[str, Any]:
-    """UltraScale+ counts of the design's core (cached); ``hierarchical``: each distinct module once."""
+    """UltraScale+ counts of the design's core (cached); ``hierarchical``: each distinct part module once
+    (had_hls.estimate.synth.prepare_hierarchical)."""
     return cached(cache_dir, "synth", synth_key(design, hierarchical),
                   lambda: synth_xilinx(design, work, timeout=timeout, hierarchical=hierarchical).as_dict())
 

@@ -69,7 +69,7 @@ class SweepOptions:
     seed: int = 0
     strong_fp: bool = False  # also the strong FP baseline (8-bit Q/K, packed DSPs, shared exp tables)
     full_rows_max_seq_len: int = 1024  # beyond it only the first query rows are simulated (and compared)
-    hierarchical: bool = False  # synthesis: each distinct module once (had_hls.estimate.synth.prepare_xilinx)
+    hierarchical: bool = False  # synthesis: each distinct part once (had_hls.estimate.synth.prepare_hierarchical)
 
 
 def grid(seq_lens: list[int], head_dims: list[int], top_ns: list[int] | None, lanes: list[int],
@@ -281,6 +281,8 @@ def import_synthesis(folder: Path, cache: Path) -> dict[str, str]:
     done: dict[str, str] = {}
     for job_file in sorted(folder.rglob("synth_job.json")):
         job = json.loads(job_file.read_text())
+        if job.get("flow") in ("part", "rest"):  # a run inside a hierarchical folder (composed into its result)
+            continue
         where = str(job_file.parent.relative_to(folder))
         result = job_file.parent / "result.json"
         if "cache" not in job:

@@ -9,6 +9,11 @@ Counted like Vivado's utilisation report (CLB LUTs = logic LUTs + LUTs used as d
 registers), from ``synth_xilinx -family xcup -flatten``. Yosys is not Vivado: use the counts for ratios between
 the HAD and FP cores, not as sign-off numbers.
 
+Two flows: flat (the default, the reference) and hierarchical (:func:`prepare_hierarchical`: the replicated or
+large modules of the elaborated core synthesised once each, the rest flat with them as black boxes, the counts
+composed by instance count; separate Yosys runs that :func:`run_batch` runs in parallel). docs/report.md
+("Hierarchical synthesis") gives the method, its limits and what it measured against flat.
+
 ABC9's closing self-check is switched off (``scratchpad -set abc9.verify 0``, :data:`ABC9_NO_VERIFY`): after
 mapping, ABC9 runs ``&verify``, a combinational equivalence check of its own output against its input. It does
 not change the netlist, and on the multiplier-rich FP core it is the slow step (the FP core at L = 512, d = 64
@@ -150,8 +155,10 @@ class SynthResult:
     memories: list[dict[str, Any]] = field(default_factory=list)
     tool: str = ""
     seconds: float = 0.0
+    cpu_seconds: float | None = None  # CPU (user + system) of the Yosys process(es) where pyosys ran them
     timing: dict[str, Any] = field(default_factory=dict)  # levels.LogicDepth of the worst register-to-register path
     flow: str = "flat"  # "flat" (synth_xilinx -flatten) or "hierarchical" (each distinct module once)
+    hierarchy: dict[str, Any] = field(default_factory=dict)  # hierarchical flow: the parts, runs, CPU and wall s
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,11 +179,22 @@ def yosys_backend() -> str:
 
 
 _PYOSYS_RUNNER = """
-import sys
+import json, resource, sys
 from pyosys import libyosys as ys
 d = ys.Design()
 ys.run_pass("script " + sys.argv[1], d)
+r = resource.getrusage(resource.RUSAGE_SELF)
+open(sys.argv[1] + ".cpu", "w").write(json.dumps(r.ru_utime + r.ru_stime))
 """
+
+
+def _cpu_seconds(workdir: Path, log_name: str) -> float | None:
+    """CPU seconds (user + system) of the last pyosys run of ``log_name`` in ``workdir``; None when unknown."""
+    f = workdir / (Path(log_name).stem + ".ys.cpu")
+    try:
+        return round(float(f.read_text()), 2)
+    except (OSError, ValueError):
+        return None
 
 
 def run_yosys(script: str, workdir: Path, log_name: str = "yosys.log", timeout: float | None = None) -> str:
@@ -191,6 +209,7 @@ def run_yosys(script: str, workdir: Path, log_name: str = "yosys.log", timeout: 
     else:
         cmd = [shutil.which("yosys") or "yosys", "-q", "-s", ys_file.name]
     log.unlink(missing_ok=True)
+    (workdir / (ys_file.name + ".cpu")).unlink(missing_ok=True)
     # ToolError (a RuntimeError: exit status or signal, log) on failure; the process tree killed on any exception
     run_tool(cmd, workdir, log, tool="yosys", timeout=timeout, echo_command=False)
     return log.read_text(errors="replace")
@@ -266,44 +285,225 @@ XILINX_STEPS = "synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0)"
 def prepare_xilinx(design: RtlDesign, workdir: str | Path, hierarchical: bool = False) -> Path:
     """A self-contained synthesis folder for the design's core: sources, tables and ``synth_xilinx.ys``.
 
-    ``hierarchical``: ``synth_xilinx`` without ``-flatten`` (module boundaries kept; the mapped netlist is flattened
-    afterwards for the counts and the logic levels). Measured (benchmarks/synth_flows.py): not faster than flat, and
-    up to 26 % off the flat counts, since optimisation stops at the boundaries; issue 13's per-module-once flow is not
-    built yet. The memory inventory comes from a flattened copy of the RTL
-    either way (every bank of a memory is counted)."""
+    ``hierarchical``: the per-module flow of :func:`prepare_hierarchical` (a folder with one sub-folder per part).
+    The memory inventory comes from a flattened copy of the RTL either way (every bank of a memory is counted)."""
+    if hierarchical:
+        return prepare_hierarchical(design, workdir)
     workdir = Path(workdir).resolve()
     files = prepare_sources(design, workdir)
-    flags = "-noiopad" if hierarchical else "-flatten -noiopad"
-    script = f"""{_read_cmds(files)}
-hierarchy -check -top synth_top
-proc
-design -save rtl
+    (workdir / "synth_xilinx.ys").write_text(_flat_script(files, "synth_top"))
+    (workdir / "synth_job.json").write_text(json.dumps({"kind": design.kind, "top": "synth_top", "flow": "flat"}))
+    return workdir
+
+
+def _flat_script(files: list[str], top: str, pre: str = "", memories: bool = True, boxes: str = "") -> str:
+    mem = """design -save rtl
 flatten
 opt_clean
 memory_collect
 tee -q -o memories.il dump t:$mem_v2 t:$mem
 design -load rtl
-{ABC9_NO_VERIFY}
-synth_xilinx -family xcup -top synth_top {flags}
+""" if memories else ""
+    return f"""{_read_cmds(files)}
+hierarchy -check -top synth_top
+{pre}proc
+{mem}{boxes}{ABC9_NO_VERIFY}
+synth_xilinx -family xcup -top {top} -flatten -noiopad
 flatten
 tee -q -o stat_xilinx.json stat -json
-{WRITE_NETLIST}
+{_write_netlist(top)}
 """
-    (workdir / "synth_xilinx.ys").write_text(script)
-    (workdir / "synth_job.json").write_text(
-        json.dumps({"kind": design.kind, "top": "synth_top", "flow": "hierarchical" if hierarchical else "flat"}))
+
+
+# ------------------------------------------------------------------------------------------------ hierarchical
+# A module of the elaborated core becomes a separately synthesised part when it is instanced at least
+# HIER_MIN_COUNT times (through its parents) and holds at least HIER_MIN_CELLS cells after ``proc`` (with its
+# submodules), or when, instanced once, it holds at least HIER_MIN_SHARE of the core's cells (and at most half:
+# not the core itself): small modules (a word select, a short adder) stay in the flattened rest, where flat
+# synthesis's cross-boundary optimisation (constant inputs, unused outputs, LUT packing) applies to them.
+HIER_MIN_COUNT = 2
+HIER_MIN_CELLS = 40
+HIER_MIN_SHARE = 0.05
+HIER_PART = "hier_part"  # prefix of the renamed part modules (black boxes in the rest)
+HIER_STEPS = ("per module: synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0) of each part once and of "
+              "the rest with the parts as black boxes; counts = rest + sum(instances x part)")
+
+
+def elaborate(workdir: Path, files: list[str], timeout: float | None = None) -> dict[str, Any]:
+    """The elaborated module hierarchy of ``synth_top`` (Yosys ``hierarchy`` + ``proc``): {module: {"cells": own
+    cells, "subs": {submodule: instances}}} and the seconds it took (``elab.log`` in ``workdir``)."""
+    t0 = time.perf_counter()
+    run_yosys(f"""{_read_cmds(files)}
+hierarchy -check -top synth_top
+proc
+opt_clean
+tee -q -o elab_stat.json stat -json
+""", workdir, "yosys_elab.log", timeout=timeout)
+    mods = json.loads((workdir / "elab_stat.json").read_text())["modules"]
+    names = set(mods)
+    out = {}
+    for m, v in mods.items():
+        by_type = v.get("num_cells_by_type", {})
+        subs = {t: int(n) for t, n in by_type.items() if t in names}
+        own = int(v.get("num_cells", 0)) - sum(subs.values())
+        out[m] = {"cells": own, "subs": subs}
+    return {"modules": out, "seconds": round(time.perf_counter() - t0, 2),
+            "cpu_seconds": _cpu_seconds(workdir, "yosys_elab.log")}
+
+
+def choose_parts(modules: dict[str, Any], top: str = "\\synth_top", min_count: int = HIER_MIN_COUNT,
+                 min_cells: int = HIER_MIN_CELLS, min_share: float = HIER_MIN_SHARE) -> dict[str, int]:
+    """{module: instance count} of the parts: walking down from ``top``, the first module on each branch that is
+    instanced ``min_count`` times or more in all and holds ``min_cells`` cells or more with its submodules, or whose
+    instances hold between ``min_share`` and half of all cells (its own submodules are then synthesised inside
+    it). Generic: only the hierarchy Yosys elaborated is used."""
+
+    @functools.cache
+    def size(m: str) -> int:
+        info = modules[m]
+        return info["cells"] + sum(n * size(s) for s, n in info["subs"].items())
+
+    # parents before children (a module may sit under several parents): instance counts accumulate top-down
+    order: list[str] = []
+
+    def topo(m: str, seen: set[str]) -> None:
+        if m in seen:
+            return
+        seen.add(m)
+        for s in modules[m]["subs"]:
+            topo(s, seen)
+        order.append(m)
+
+    topo(top, set())
+    total = size(top)
+    order.reverse()  # parents before children
+    parts: dict[str, int] = {}
+    counts = {top: 1}  # instances of each module reached through non-part parents
+    for m in order:
+        mult = counts.get(m, 0)
+        if not mult:
+            continue
+        big = min_share * total <= mult * size(m) <= 0.5 * total
+        if m != top and ((mult >= min_count and size(m) >= min_cells) or big):
+            parts[m] = mult
+            continue  # its submodules go with it
+        for s, n in modules[m]["subs"].items():
+            counts[s] = counts.get(s, 0) + mult * n
+    return parts
+
+
+def prepare_hierarchical(design: RtlDesign, workdir: str | Path, min_count: int = HIER_MIN_COUNT,
+                         min_cells: int = HIER_MIN_CELLS, min_share: float = HIER_MIN_SHARE) -> Path:
+    """The hierarchical flow's folder: the core elaborated once (Yosys, here), its parts chosen
+    (:func:`choose_parts`), and one self-contained sub-folder per run: ``part_<i>/`` synthesises one distinct part
+    module flat (exact parameters of its instances), ``rest/`` the core flat with the parts as black boxes (and the
+    memory inventory). :func:`run_prepared` / :func:`run_batch` run them (in parallel) and compose the counts."""
+    workdir = Path(workdir).resolve()
+    files = prepare_sources(design, workdir)
+    elab = elaborate(workdir, files)
+    parts = choose_parts(elab["modules"], min_count=min_count, min_cells=min_cells, min_share=min_share)
+    names = {m: f"{HIER_PART}_{i}" for i, m in enumerate(sorted(parts))}
+    shared = [f for f in sorted(workdir.iterdir()) if f.is_file() and not f.name.startswith(("yosys_", "elab_"))
+              and f.suffix not in (".ys", ".json")]
+    jobs = []
+    for m, name in names.items():
+        sub = workdir / name
+        _copy_files(shared, sub)
+        pre = f"hierarchy -top {m}\nrename -top {name}\n"
+        (sub / "synth_xilinx.ys").write_text(_flat_script(files, name, pre=pre, memories=False))
+        (sub / "synth_job.json").write_text(json.dumps({"kind": design.kind, "top": name, "flow": "part"}))
+        jobs.append({"dir": name, "module": m, "count": parts[m]})
+    sub = workdir / "rest"
+    _copy_files(shared, sub)
+    # rename the module and retype its instances (``rename`` alone leaves the cells on the old name)
+    renames = "".join(f"rename {m} {name}\nchtype -map {m} {name}\n" for m, name in names.items())
+    boxes = "".join(f"blackbox {name}\n" for name in names.values())
+    (sub / "synth_xilinx.ys").write_text(_flat_script(files, "synth_top", pre=renames, boxes=boxes))
+    (sub / "synth_job.json").write_text(json.dumps({"kind": design.kind, "top": "synth_top", "flow": "rest"}))
+    (workdir / "synth_job.json").write_text(json.dumps({
+        "kind": design.kind, "top": "synth_top", "flow": "hierarchical", "parts": jobs, "rest": "rest",
+        "elab_seconds": elab["seconds"], "elab_cpu_seconds": elab["cpu_seconds"], "min_count": min_count,
+        "min_cells": min_cells, "min_share": min_share}))
     return workdir
 
 
-def run_prepared(workdir: str | Path, timeout: float | None = None) -> SynthResult:
+def _copy_files(files: list[Path], dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copyfile(f, dest / f.name)
+
+
+def _leaves(workdir: Path) -> list[Path]:
+    """The folders a prepared folder runs: itself, or a hierarchical folder's parts and rest."""
+    job = json.loads((workdir / "synth_job.json").read_text())
+    if job.get("flow") != "hierarchical":
+        return [workdir]
+    return [workdir / p["dir"] for p in job["parts"]] + [workdir / job["rest"]]
+
+
+def compose_hierarchical(workdir: Path) -> SynthResult:
+    """The core's counts from a finished hierarchical folder: rest + sum(instances x part), cell by cell.
+    ``seconds``: the wall time from the first run's start to the last one's end (the elaboration, done when the
+    folder was prepared, left out); ``hierarchy["run_seconds"]``: the runs' wall seconds summed, and
+    ``hierarchy["cpu_seconds"]`` their CPU seconds (pyosys), the elaboration included in both."""
+    job = json.loads((workdir / "synth_job.json").read_text())
+    stamps: list[tuple[float, float]] = []
+    cells: dict[str, int] = {}
+    seconds = {"elaborate": job.get("elab_seconds", 0.0)}
+    cpu: dict[str, float | None] = {"elaborate": job.get("elab_cpu_seconds")}
+    timings: list[tuple[dict[str, Any], str]] = []
+    parts_out = []
+    for p in [*job["parts"], {"dir": job["rest"], "module": "rest", "count": 1}]:
+        res = json.loads((workdir / p["dir"] / "result.json").read_text())
+        for c, n in res["cells"].items():
+            if not c.startswith(HIER_PART):
+                cells[c] = cells.get(c, 0) + p["count"] * n
+        seconds[p["dir"]] = res["seconds"]
+        cpu[p["dir"]] = res.get("cpu_seconds")
+        if "started" in res:
+            stamps.append((res["started"], res["ended"]))
+        timings.append((res["timing"], p["dir"]))
+        parts_out.append({"module": p["module"], "name": p["dir"], "instances": p["count"], "lut": res["lut"],
+                          "ff": res["ff"], "dsp": res["dsp"], "bram": res["bram"], "seconds": res["seconds"],
+                          "logic_levels": res["timing"].get("logic_levels")})
+    wall_s = round(max(e for _, e in stamps) - min(b for b, _ in stamps), 2) if stamps else None
+    out = counts_from_cells(job["kind"], cells)
+    rest = json.loads((workdir / job["rest"] / "result.json").read_text())
+    out.memories = rest["memories"]
+    worst, where = max(timings, key=lambda t: (t[0].get("logic_levels", 0), t[0].get("path_ns", 0.0)))
+    out.timing = dict(worst) | {"where": where, "composed": "max over the parts and the rest (register-to-register "
+                                                          "inside each; a black box's ports end paths)"}
+    out.tool = f"{yosys_version()}: {HIER_STEPS}"
+    out.flow = "hierarchical"
+    out.hierarchy = {"parts": parts_out, "yosys_runs": len(parts_out) + 1,  # + the elaboration
+                     "run_seconds": round(sum(seconds.values()), 2), "seconds_by_run": seconds, "wall_seconds": wall_s,
+                     "cpu_seconds": None if None in cpu.values() else round(sum(cpu.values()), 2),
+                     "cpu_seconds_by_run": cpu}
+    out.cpu_seconds = out.hierarchy["cpu_seconds"]
+    out.seconds = wall_s if wall_s is not None else round(sum(seconds.values()), 2)
+    return out
+
+
+def run_prepared(workdir: str | Path, timeout: float | None = None, jobs: int | None = None) -> SynthResult:
     """Run a prepared folder (``prepare_xilinx`` / ``prepare_topn``) and read its results: counts, memories, logic
-    depth. Needs only Yosys and this package's pure-Python parts (runs on a machine without simulators too)."""
+    depth. Needs only Yosys and this package's pure-Python parts (runs on a machine without simulators too).
+    A hierarchical folder runs its parts ``jobs`` at a time (default: one per core) and composes them."""
     workdir = Path(workdir).resolve()
     job = json.loads((workdir / "synth_job.json").read_text())
     t0 = time.perf_counter()
+    if job.get("flow") == "hierarchical":
+        import os
+
+        leaves = _leaves(workdir)
+        status = run_batch(leaves, min(len(leaves), jobs or os.cpu_count() or 1), timeout)
+        bad = {k: v for k, v in status.items() if v != "ok"}
+        if bad:
+            raise RuntimeError(f"hierarchical synthesis: parts failed: {bad}")
+        return compose_hierarchical(workdir)
     run_yosys((workdir / "synth_xilinx.ys").read_text(), workdir, "yosys_xilinx.log", timeout=timeout)
     res = finish_xilinx(job["kind"], workdir, job["top"], job.get("flow", "flat"))
     res.seconds = round(time.perf_counter() - t0, 2)
+    res.cpu_seconds = _cpu_seconds(workdir, "yosys_xilinx.log")
     return res
 
 
@@ -311,9 +511,8 @@ def finish_xilinx(kind: str, workdir: Path, top: str = "synth_top", flow: str = 
     """Counts, memory inventory and logic depth of a finished synthesis folder."""
     res = counts_from_cells(kind, _stat_cells(workdir / "stat_xilinx.json", top))
     res.memories = parse_memories(workdir / "memories.il")
-    res.timing = logic_depth(workdir / NETLIST_JSON, top).as_dict()
-    steps = XILINX_STEPS if flow == "flat" else XILINX_STEPS.replace("-flatten ", "") + ", hierarchical"
-    res.tool = f"{yosys_version()}: {steps}"
+    res.timing = logic_depth(workdir / NETLIST_JSON, top, boxes=(HIER_PART,)).as_dict()
+    res.tool = f"{yosys_version()}: {XILINX_STEPS}"
     res.flow = flow
     return res
 
@@ -486,26 +685,49 @@ def synth_topn(head_dim: int, lanes: int, top_n: int, seq_len: int, workdir: str
 # ------------------------------------------------------------------------------------------------ batches
 def run_batch(folders: list[Path], jobs: int = 1, timeout: float | None = None) -> dict[str, str]:
     """Run prepared synthesis folders, ``jobs`` at a time; each gets ``result.json`` (SynthResult) or
-    ``error.txt``. Returns {folder: "ok" | error line}."""
+    ``error.txt``. Returns {folder: "ok" | error line}. A hierarchical folder's parts and rest are scheduled as
+    separate jobs (one pool for all folders), then composed."""
     from concurrent.futures import ProcessPoolExecutor
 
-    status: dict[str, str] = {}
+    leaves: dict[str, str] = {}  # leaf folder -> its folder
+    for f in folders:
+        for leaf in _leaves(Path(f).resolve()):
+            leaves[str(leaf)] = str(f)
+    status: dict[str, str] = {str(f): "ok" for f in folders}
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_run_one, str(f), timeout): str(f) for f in folders}
+        futures = {pool.submit(_run_one, leaf, timeout): leaf for leaf in leaves}
         for fut in futures:
-            status[futures[fut]] = fut.result()
+            leaf, st = futures[fut], fut.result()
+            f = leaves[leaf]
+            if st != "ok" and status[f] == "ok":
+                status[f] = st if Path(leaf) == Path(f).resolve() else f"{Path(leaf).name}: {st}"
+    for f in folders:
+        path = Path(f).resolve()
+        if len(_leaves(path)) == 1 and _leaves(path)[0] == path:
+            continue
+        if status[str(f)] != "ok":
+            (path / "error.txt").write_text(status[str(f)] + "\n")
+            continue
+        try:
+            res = compose_hierarchical(path)
+        except (OSError, KeyError, ValueError) as err:
+            status[str(f)] = f"compose: {type(err).__name__}: {err}"
+            (path / "error.txt").write_text(status[str(f)] + "\n")
+            continue
+        (path / "result.json").write_text(json.dumps(res.as_dict()))
     return status
 
 
 def _run_one(folder: str, timeout: float | None) -> str:
     path = Path(folder)
+    started = time.time()
     try:
         res = run_prepared(path, timeout=timeout)
     except (RuntimeError, subprocess.TimeoutExpired) as err:
         line = f"{type(err).__name__}: {str(err).splitlines()[0]}"
         (path / "error.txt").write_text(line + "\n")
         return line
-    (path / "result.json").write_text(json.dumps(res.as_dict()))
+    (path / "result.json").write_text(json.dumps(res.as_dict() | {"started": started, "ended": time.time()}))
     return "ok"
 
 
