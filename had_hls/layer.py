@@ -48,7 +48,7 @@ def _calibrate_random(layer: HammingAttention, project: Project) -> None:
     with torch.no_grad():
         for _ in range(CALIBRATION_BATCHES):
             x = torch.randn(8, project.model.seq_len, project.model.embed_dim, generator=gen) * project.csim.input_scale
-            layer(x)
+            layer.calibrate(x)  # std(Q), std(K) as layer(x) records them, without the L x L attention
     layer.finish_calibration()
 
 

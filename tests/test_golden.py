@@ -144,3 +144,28 @@ def test_sigma_calibration_is_mean_of_batch_stds():
         k_std = np.mean([float(layer.k_proj(x).std()) for x in xs])
     assert float(layer.sigma_q) == pytest.approx(q_std, rel=1e-6)
     assert float(layer.sigma_k) == pytest.approx(k_std, rel=1e-6)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_calibrate_records_what_a_forward_pass_records(masked):
+    """layer.calibrate(x) (projections only, what lets L = 8192 calibrate quickly) gives the very sigmas that
+    layer(x) gives."""
+    xs = [torch.randn(3, 11, 16, dtype=torch.float64) for _ in range(3)]
+    mask = torch.zeros(3, 11, dtype=torch.bool)
+    mask[1, 7:] = True
+    sigmas = []
+    for calibrate in (False, True):
+        layer = seeded_layer(16, 2, 4, mode="hard")
+        layer.start_calibration()
+        for x in xs:
+            m = mask if masked else None
+            layer.calibrate(x, m) if calibrate else layer(x, m)
+        layer.finish_calibration()
+        sigmas.append((float(layer.sigma_q), float(layer.sigma_k)))
+    assert sigmas[0] == sigmas[1]
+    assert sigmas[0][0] != 0.7  # calibrated, not the seeded value
+
+
+def test_calibrate_needs_start_calibration():
+    with pytest.raises(RuntimeError, match="start_calibration"):
+        seeded_layer(16, 2, 4).calibrate(torch.randn(1, 4, 16, dtype=torch.float64))

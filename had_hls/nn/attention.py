@@ -100,6 +100,14 @@ class HammingAttention(hls4ml.utils.torch.HLS4MLModule):
         """Record std(Q), std(K) of every following forward pass (one entry per batch)."""
         self._calibration = []
 
+    def calibrate(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> None:
+        """Record std(Q), std(K) of ``x`` as a forward pass would, without the attention itself (O(L E^2), not
+        O(L^2 E): what lets a random layer at L = 8192 calibrate in a second)."""
+        if self._calibration is None:
+            raise RuntimeError("calibrate() before start_calibration()")
+        q, k = (self._heads(p(x)) for p in (self.q_proj, self.k_proj))
+        self._record_calibration(q, k, key_padding_mask)
+
     def finish_calibration(self) -> None:
         """sigma_q, sigma_k = mean over the recorded batches of the per-batch standard deviations."""
         if not self._calibration:
