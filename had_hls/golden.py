@@ -113,10 +113,10 @@ def had_exp_weights(ham: np.ndarray, kept: np.ndarray, table: np.ndarray) -> np.
 
 def fp_scores(q: np.ndarray, k: np.ndarray, num_heads: int, score_bits: int) -> np.ndarray:
     """s[h][i][j] = sum_c q[i][h d + c] k[j][h d + c], exact integers (2 F_qk fractional bits, ``score_bits`` wide)."""
-    seq, embed = q.shape
+    rows, embed = q.shape
     d = embed // num_heads
-    qh = q.reshape(seq, num_heads, d).transpose(1, 0, 2)
-    kh = k.reshape(seq, num_heads, d).transpose(1, 0, 2)
+    qh = q.reshape(rows, num_heads, d).transpose(1, 0, 2)
+    kh = k.reshape(k.shape[0], num_heads, d).transpose(1, 0, 2)
     return exact_matmul(qh, kh.transpose(0, 2, 1), score_bits)
 
 
@@ -145,9 +145,9 @@ def normalise_av(weights: np.ndarray, v: np.ndarray, spec: AttentionSpec) -> np.
     Widths from the spec: S ``widths['sum']``, acc ``widths['av_acc']``, acc * r + half ``widths['norm_prod']``.
     """
     prec, w = spec.precision, spec.widths
-    heads, seq, _ = weights.shape
+    heads, seq, _ = weights.shape  # seq: the query rows (L, or the first rows of attention_trace(rows=...))
     d = spec.head_dim
-    vh = v.reshape(seq, heads, d).transpose(1, 0, 2)  # (H, L, d)
+    vh = v.reshape(v.shape[0], heads, d).transpose(1, 0, 2)  # (H, L, d)
     acc = np.concatenate(
         [exact_matmul(weights[:, r0 : r0 + ROW_BLOCK], vh, w["av_acc"]) for r0 in range(0, seq, ROW_BLOCK)], axis=1
     )  # (H, L, d) exact
@@ -200,10 +200,14 @@ def _table_ints(table: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ layer
-def attention_trace(spec: AttentionSpec, x: np.ndarray, key_padding_mask: np.ndarray | None = None) -> GoldenTrace:
+def attention_trace(spec: AttentionSpec, x: np.ndarray, key_padding_mask: np.ndarray | None = None,
+                    rows: int | None = None) -> GoldenTrace:
     """Run one input x: (L, E) floats (converted to the input type as the HLS bridge does) through the layer.
 
     ``key_padding_mask``: (L,) bool, True = padded key (never attended).
+    ``rows``: only the first ``rows`` query rows (scores, kept, weights, ctx, y hold those rows; x, q_acc, k_acc
+    and v all L tokens). Every row depends only on its own query and all keys, so they equal the full trace's first
+    rows: what a long-sequence co-simulation of its first rows compares against, without the L x L work.
     """
     prec = spec.precision
     x = np.asarray(x, dtype=np.float64)
@@ -217,12 +221,15 @@ def attention_trace(spec: AttentionSpec, x: np.ndarray, key_padding_mask: np.nda
 
     q_acc, k_acc, v_acc = proj(spec.q, xm, prec.input), proj(spec.k, xm, prec.input), proj(spec.v, xm, prec.input)
     v = prec.value.from_mantissa(v_acc, prec.accum.frac)
+    if rows is not None and not 1 <= rows <= spec.seq_len:
+        raise ValueError(f"rows: {rows} is not in 1..{spec.seq_len}")
+    q_rows = q_acc if rows is None else q_acc[:rows]
     if spec.kind == "had":
-        scores = hamming_scores(sign_bits(q_acc, spec.num_heads), sign_bits(k_acc, spec.num_heads))
+        scores = hamming_scores(sign_bits(q_rows, spec.num_heads), sign_bits(k_acc, spec.num_heads))
         kept = topn_select(scores, valid, spec.top_n, spec.head_dim)
         weights = had_exp_weights(scores, kept, spec.exp_table)
     else:
-        q = prec.qk.from_mantissa(q_acc, prec.accum.frac)
+        q = prec.qk.from_mantissa(q_rows, prec.accum.frac)
         k = prec.qk.from_mantissa(k_acc, prec.accum.frac)
         scores = fp_scores(q, k, spec.num_heads, spec.widths["score"])
         kept = np.broadcast_to(valid[None, None, :], scores.shape).copy()

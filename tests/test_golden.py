@@ -169,3 +169,33 @@ def test_calibrate_records_what_a_forward_pass_records(masked):
 def test_calibrate_needs_start_calibration():
     with pytest.raises(RuntimeError, match="start_calibration"):
         seeded_layer(16, 2, 4).calibrate(torch.randn(1, 4, 16, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("kind", ["had", "fp"])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("rows", [1, 5, 13])
+def test_trace_of_the_first_rows_is_the_full_trace_cut(kind, masked, rows):
+    """attention_trace(rows=R), what a long-sequence co-simulation compares its first rows with, holds exactly the
+    full trace's first R query rows (scores, kept, weights, ctx, y) and every token's projections."""
+    seq = 13
+    layer = seeded_layer(16, 2, 4, mode="hard")
+    spec = spec_from_module(layer, kind, seq, key_padding_mask=masked)
+    x = _inputs(spec, 1, seed=rows)[0]
+    mask = np.zeros(seq, dtype=bool)
+    if masked:
+        mask[9:] = True
+    full = golden.attention_trace(spec, x, mask if masked else None)
+    cut = golden.attention_trace(spec, x, mask if masked else None, rows=rows)
+    for name in ("x", "q_acc", "k_acc", "v"):
+        assert np.array_equal(getattr(cut, name), getattr(full, name)), name
+    for name in ("scores", "kept", "weights"):
+        assert np.array_equal(getattr(cut, name), getattr(full, name)[:, :rows]), name
+    for name in ("ctx", "y"):
+        assert np.array_equal(getattr(cut, name), getattr(full, name)[:rows]), name
+    assert cut.y.shape == (rows, 16)
+
+
+def test_trace_rows_out_of_range():
+    spec = spec_from_module(seeded_layer(16, 2, 4, mode="hard"), "had", 6)
+    with pytest.raises(ValueError, match="rows: 7 is not in 1..6"):
+        golden.attention_trace(spec, np.zeros((6, 16)), rows=7)

@@ -82,7 +82,7 @@ def cosim_layer(
     k = x.shape[0]
     masks = [None if mask is None else mask[i] for i in range(k)]
     t0 = time.perf_counter()
-    traces = [golden.attention_trace(spec, x[i], masks[i]) for i in range(k)]
+    traces = [golden.attention_trace(spec, x[i], masks[i], rows=max_rows) for i in range(k)]
     golden_s = time.perf_counter() - t0
     design = design or design_for(spec, lanes)
     sim = run_simulation(
