@@ -9,7 +9,7 @@ Method (``gate_level_activity`` then ``netlist_power``):
    drives that netlist with the project's co-simulation vectors. Cell models: Yosys's share/xilinx/cells_sim.v
    (flip-flops, carries, MUXF, distributed RAM), its LUT1..LUT6 written as the table lookup they are
    (``O = INIT[I]``, AMD UG574; cells_sim.v's timing-oriented mux tree simulates 3x slower), and
-   verification/rtl/xilinx_xcup_models.v for DSP48E2 / RAMB18E2 / RAMB36E2 (Yosys ships those as blackboxes).
+   had_hls/rtl/xcup_models.py's DSP48E2 / RAMB18E2 / RAMB36E2 (Yosys ships those as blackboxes).
    The VCD covers ``window`` cycles of steady-state attention after the first input's keys are loaded; the
    context rows the netlist produces in that run are compared with the golden model (a gate-level check of the
    very netlist the power is computed on: a mismatch stops the report).
@@ -38,9 +38,9 @@ import numpy as np
 
 from had_hls.estimate.power import COEFFICIENTS
 from had_hls.estimate.synth import DSP_CELLS, FF_CELLS, LUTRAM_LUTS, run_yosys
-from had_hls.rtl.generate import TB_DIR, RtlDesign
+from had_hls.rtl.generate import RtlDesign
+from had_hls.rtl.xcup_models import write_xcup_models
 
-XCUP_MODELS = TB_DIR / "xilinx_xcup_models.v"
 SIM_NETLIST = "sim_netlist.v"
 SIM_JSON = "sim_netlist.json"
 BRAM_CELLS = ("RAMB18E2", "RAMB36E2")
@@ -418,7 +418,7 @@ def gate_level_activity(
         vcd_start=start,
         vcd_only=True,
         dump_scope="dut.core",
-        dut_sources=[net_v, models, XCUP_MODELS, workdir / "cosim_dut_netlist.v"],
+        dut_sources=[net_v, models, write_xcup_models(workdir), workdir / "cosim_dut_netlist.v"],
         max_cycles=stop + 10,
     )
     t2 = time.perf_counter()

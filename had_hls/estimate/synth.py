@@ -51,60 +51,6 @@ WRITE_NETLIST = f"select synth_top\nwrite_json -selected {NETLIST_JSON}\nselect 
 def _write_netlist(top: str) -> str:
     return f"select {top}\nwrite_json -selected {NETLIST_JSON}\nselect -clear"
 
-# parameters of each core module (the rest of design.params belongs to attention_top / out_proj)
-CORE_PARAMS = {
-    "had": (
-        "L",
-        "E",
-        "H",
-        "P",
-        "N",
-        "PA",
-        "DN",
-        "HB",
-        "KW",
-        "S",
-        "EW",
-        "RW",
-        "R",
-        "SUMW",
-        "AVW",
-        "NPW",
-        "VW",
-        "CW",
-        "VF",
-        "RF",
-        "CF",
-    ),
-    "fp": (
-        "L",
-        "E",
-        "H",
-        "P",
-        "DN",
-        "QW",
-        "SW",
-        "IPW",
-        "INV",
-        "ISH",
-        "T",
-        "TB",
-        "EW",
-        "RW",
-        "R",
-        "SUMW",
-        "AVW",
-        "NPW",
-        "VW",
-        "CW",
-        "VF",
-        "RF",
-        "CF",
-        "PACK",
-        "ESH",
-    ),
-}
-CORE_MODULE = {"had": "had_attention_core", "fp": "fp_attention_core"}
 
 # LUT sites taken by one distributed-RAM / shift-register primitive (UG574, "CLB LUTs" as Vivado counts them)
 LUTRAM_LUTS = {
@@ -239,7 +185,6 @@ def yosys_version() -> str:
 def core_wrapper(design: RtlDesign, top: str = "synth_top") -> str:
     """A top module instantiating the design's core with every parameter and the table files of ``design.write``."""
     kind = design.kind
-    plist = ", ".join(f".{k}({design.params[k]})" for k in CORE_PARAMS[kind])
     e, qw, vw, cw = (
         design.spec.embed_dim,
         design.qk_width,
@@ -254,9 +199,7 @@ module {top} (
     input wire in_pad, output wire ctx_valid, input wire ctx_ready, output wire [{e * cw - 1}:0] ctx_data,
     output wire busy
 );
-    {CORE_MODULE[kind]} #({plist}, .EXP_FILE("exp_table.hex"), .RECIP_FILE("recip_table.hex")) core (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_q(in_q), .in_k(in_k), .in_v(in_v),
-        .in_pad(in_pad), .ctx_valid(ctx_valid), .ctx_ready(ctx_ready), .ctx_data(ctx_data), .busy(busy));
+    {design.core_instance()}
 endmodule
 `default_nettype wire
 """

@@ -1,6 +1,6 @@
 """RTL twin of the attention layers: parameters / tables / memory files from an AttentionSpec, simulator runners.
 
-- :mod:`had_hls.rtl.generate`: spec -> Verilog parameters (``cosim_dut.v`` wrapper of templates/rtl/attention_top.v),
+- :mod:`had_hls.rtl.generate`: spec -> Verilog parameters (``cosim_dut.v``: the core, a context FIFO and Wo),
   $readmemh table files holding the SAME integers as ``spec.exp_table`` / ``spec.recip_table`` / ``spec.o``,
   and the input/output vector formats of verification/rtl/tb_attention.v.
 - :mod:`had_hls.rtl.sim`: simulator discovery (one-line MissingToolError naming the tool and the install command),

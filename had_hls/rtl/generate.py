@@ -1,4 +1,4 @@
-"""AttentionSpec -> RTL parameters, table/weight memory files and test vectors for templates/rtl/attention_top.v.
+"""AttentionSpec -> RTL parameters, table/weight memory files and test vectors for the layer of templates/rtl/.
 
 Everything the Verilog computes with comes from the spec as integers:
   exp_table.hex   = spec.exp_table (HAD: d+1 entries; FP: fp_exp_table_size entries), EW = precision.exp_table.width
@@ -28,18 +28,31 @@ RTL_SOURCES = (
     "topn_stream.v",
     "softmax_av.v",
     "attention_common.v",
+    "attention_control.v",
     "fp_score_unit.v",
     "had_attention_core.v",
     "fp_attention_core.v",
     "out_proj.v",
-    "attention_top.v",
 )
 TB_SOURCE = "tb_attention.v"
 # the sources each core reads (synthesis reads only these; its cache key hashes only these)
 CORE_SOURCES = {
-    "had": ("hamming_unit.v", "topn_stream.v", "softmax_av.v", "attention_common.v", "had_attention_core.v"),
-    "fp": ("fp_score_unit.v", "softmax_av.v", "attention_common.v", "fp_attention_core.v"),
+    "had": ("hamming_unit.v", "topn_stream.v", "softmax_av.v", "attention_common.v", "attention_control.v",
+            "had_attention_core.v"),
+    "fp": ("fp_score_unit.v", "softmax_av.v", "attention_common.v", "attention_control.v", "fp_attention_core.v"),
 }
+# the parameters of each core module, in its header's order (the rest of RtlDesign.params belongs to
+# out_proj); every one is derived in design_for and none in the Verilog
+CORE_PARAMS = {
+    "had": ("L", "E", "H", "P", "N", "D", "G", "NK", "PA", "NA", "DN", "NC", "HB", "KW", "S", "TPIPE", "KST", "BD",
+            "CDEP", "CRB", "KB", "XB", "LASTW", "EW", "RW", "R", "SUMW", "AVW", "NPW", "VW", "CW", "VF", "RF", "CF"),
+    "fp": ("L", "E", "H", "P", "D", "G", "DN", "NC", "BD", "XB", "LASTW", "QW", "SW", "IPW", "INV", "ISH", "T", "TB",
+           "EW", "RW", "R", "SUMW", "AVW", "NPW", "VW", "CW", "VF", "RF", "CF", "PACK", "ESH"),
+}
+CORE_MODULE = {"had": "had_attention_core", "fp": "fp_attention_core"}
+# the parameters of out_proj (Wo), in its header's order
+OUT_PARAMS = ("E", "PO", "CW", "WW", "ACCW", "YW", "SH_A", "SH_P", "ACC_Q", "ACC_O", "Y_RSH", "Y_LSH", "Y_Q", "Y_O",
+              "Y_SIGNED")
 DEFAULT_LANES = 4
 
 
@@ -57,8 +70,8 @@ class RtlDesign:
 
     @property
     def groups(self) -> int:
-        """ceil(L / P): cycles of one stage per (query, head) job."""
-        return -(-self.spec.seq_len // self.lanes)
+        """G = ceil(L / P): cycles of one stage per (query, head) job."""
+        return self.params["G"]
 
     @property
     def av_lanes(self) -> int:
@@ -67,9 +80,8 @@ class RtlDesign:
 
     @property
     def av_cycles(self) -> int:
-        """NA: cycles of the HAD core's sparse AV per job, ceil(min(N, L) / PA) <= ceil(L/P)."""
-        nk = min(self.spec.top_n, self.spec.seq_len)
-        return max(1, -(-nk // self.av_lanes))
+        """NA: cycles of the HAD core's sparse AV per job, ceil(min(N, L) / PA) <= ceil(L/P) (the FP core: G)."""
+        return self.params.get("NA", self.groups)
 
     @property
     def norm_lanes(self) -> int:
@@ -79,7 +91,7 @@ class RtlDesign:
     @property
     def norm_cycles(self) -> int:
         """NC = d / DN: normalisation cycles per job (<= ceil(L/P))."""
-        return self.spec.head_dim // self.norm_lanes
+        return self.params["NC"]
 
     @property
     def pipeline_depth(self) -> int:
@@ -91,8 +103,8 @@ class RtlDesign:
         norm = mul_wide_latency(s.widths["av_acc"]) + 3 + self.norm_cycles  # normalise_row: steps + pipeline
         if self.kind == "had":
             bins = self.params["S"]
-            scan = -(-d // bins) + 2 + topn_hist_pipe(self.lanes) + (bins > 1)  # topn_hist: words, sums, result
-            keep = topn_keep_stages(self.lanes)
+            scan = -(-d // bins) + 2 + self.params["TPIPE"] + (bins > 1)  # topn_hist: words, sums, result
+            keep = self.params["KST"]
             # A1, Hamming lanes, scan, B0 beats, B1, keep, compaction, AV0..AV2, AV, normaliser, context register
             return 1 + hamming_latency(d) + scan + g + 1 + keep + 1 + self.av_cycles + 2 + av + norm + 1
         score = 1 + self.params["PACK"] + tree_latency(d)  # fp_score_unit: products, [unpack], adder tree
@@ -132,8 +144,21 @@ class RtlDesign:
         _write_hex(folder / "bo_acc.hex", bias_acc, p.accum.width)
         (folder / "cosim_dut.v").write_text(self.wrapper())
 
+    def core_instance(self, name: str = "core") -> str:
+        """The core module instantiated with every one of its parameters (CORE_PARAMS) and the table files of
+        ``write``, its ports on nets of the same names (clk, rst, in_*, ctx_valid, ctx_ready, ctx_data, busy)."""
+        plist = _param_list([*(f".{k}({self.params[k]})" for k in CORE_PARAMS[self.kind]),
+                             '.EXP_FILE("exp_table.hex")', '.RECIP_FILE("recip_table.hex")'])
+        return f"""{CORE_MODULE[self.kind]} #(
+        {plist}
+    ) {name} (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_q(in_q), .in_k(in_k), .in_v(in_v),
+        .in_pad(in_pad), .ctx_valid(ctx_valid), .ctx_ready(ctx_ready), .ctx_data(ctx_data), .busy(busy));"""
+
     def wrapper(self) -> str:
-        """``module cosim_dut``: attention_top with every parameter of this spec (same ports)."""
+        """``module cosim_dut``, the layer: the core (every parameter of this spec), a context FIFO of L rows (the C++
+        keeps ctx[L][E] too) and the output projection Wo (out_proj, PO inputs a cycle); ``ctx_mon_*`` is a monitor
+        of the core -> FIFO handshake (context rows, for co-simulation)."""
         e, q, v, c, y = (
             self.spec.embed_dim,
             self.qk_width,
@@ -141,8 +166,8 @@ class RtlDesign:
             self.spec.precision.context.width,
             self.spec.precision.result.width,
         )
-        plist = ",\n        ".join(f".{k}({val})" for k, val in self.params.items())
-        files = '.EXP_FILE("exp_table.hex"), .RECIP_FILE("recip_table.hex"), .W_FILE("wo.hex"), .B_FILE("bo_acc.hex")'
+        wo = _param_list([*(f".{k}({self.params[k]})" for k in OUT_PARAMS), '.W_FILE("wo.hex")',
+                          '.B_FILE("bo_acc.hex")'])
         title = f"spec {self.spec.name!r} ({self.kind}, P = {self.lanes} lanes, Wo PO = {self.wo_lanes})"
         return f"""// Generated by had_hls.rtl from {title}. Do not edit.
 `default_nettype none
@@ -154,13 +179,19 @@ module cosim_dut (
     output wire out_valid, input wire out_ready, output wire [{e * y - 1}:0] out_data,
     output wire ctx_mon_valid, output wire [{e * c - 1}:0] ctx_mon_data, output wire busy
 );
-    attention_top #(
-        {plist},
-        {files}
-    ) top (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_q(in_q), .in_k(in_k), .in_v(in_v),
-        .in_pad(in_pad), .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data),
-        .ctx_mon_valid(ctx_mon_valid), .ctx_mon_data(ctx_mon_data), .busy(busy));
+    wire ctx_valid, ctx_ready, f_valid, f_ready;
+    wire [{e * c - 1}:0] ctx_data, f_data;
+    assign ctx_mon_valid = ctx_valid && ctx_ready;
+    assign ctx_mon_data = ctx_data;
+    {self.core_instance()}
+    stream_fifo #(.W({e * c}), .DEPTH({self.spec.seq_len})) ctx_fifo (
+        .clk(clk), .rst(rst), .in_valid(ctx_valid), .in_ready(ctx_ready), .in_data(ctx_data),
+        .out_valid(f_valid), .out_ready(f_ready), .out_data(f_data));
+    out_proj #(
+        {wo}
+    ) wo (
+        .clk(clk), .rst(rst), .in_valid(f_valid), .in_ready(f_ready), .in_data(f_data),
+        .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data));
 endmodule
 `default_nettype wire
 """
@@ -201,7 +232,9 @@ FP_BASELINES = ("standard", "strong")
 
 
 def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES, fp_baseline: str = "standard") -> RtlDesign:
-    """Freeze ``spec`` into the parameters of templates/rtl/attention_top.v (KIND 0 = HAD, 1 = FP).
+    """Freeze ``spec`` into the parameters of the core (templates/rtl/{had,fp}_attention_core.v, their shared
+    attention_control.v) and of out_proj.v: every derived number (G, PA, NA, DN, NC, buffer depths, counter widths)
+    is derived here, once, and the Verilog takes it as a parameter.
 
     FP core: Q/K of at most 8 bits share each score multiplier between two lanes (PACK, the DSP48E2 INT8 packing);
     ``fp_baseline = "strong"`` also shares each exp table between a pair of lanes (ESH = 2: two read ports of one
@@ -216,7 +249,6 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES, fp_baseline: str
     full = max(acc.frac, prod_frac)
     groups = -(-spec.seq_len // lanes)
     params: dict[str, int] = {
-        "KIND": 0 if spec.kind == "had" else 1,
         # Wo inputs per cycle: ceil(E / PO) cycles per row <= H ceil(L/P), the core's cycles per query row
         "PO": min(spec.embed_dim, -(-spec.embed_dim // (spec.num_heads * groups))),
         "L": spec.seq_len,
@@ -250,18 +282,41 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES, fp_baseline: str
         "Y_O": OVERFLOW_MODES.index(res.overflow),
         "Y_SIGNED": int(res.signed),
     }
-    # normaliser lanes: one head's d elements over at most ceil(L/P) cycles (a job's time), DN dividing d
+    # the schedule of both cores (templates/rtl/attention_control.v): D elements a head, G beats of P keys a job,
+    # counters of XB bits, LASTW lanes holding a key in the last beat
     d = spec.head_dim
+    params.update(
+        D=d,
+        G=groups,
+        XB=clog2(spec.seq_len * lanes + spec.embed_dim + groups + 2) + 1,
+        LASTW=spec.seq_len - (groups - 1) * lanes,
+    )
+    # normaliser lanes: one head's d elements over at most ceil(L/P) cycles (a job's time), DN dividing d
     params["DN"] = min(k for k in range(1, d + 1) if d % k == 0 and d // k <= groups)
+    params["NC"] = d // params["DN"]
     if spec.kind == "had":
         keep = min(spec.top_n, spec.seq_len)
         # sparse AV: PA lanes read the V rows of the kept keys only; a job keeps <= min(N, L) keys and must finish
-        # within ceil(L/P) cycles, so PA = ceil(min(N, L) / ceil(L/P)) (<= P), at least 1
+        # within ceil(L/P) cycles, so PA = ceil(min(N, L) / ceil(L/P)) (<= P), at least 1; NA cycles a job
+        params["NK"] = keep
         params["PA"] = max(1, -(-keep // groups))
+        params["NA"] = max(1, -(-keep // params["PA"]))
         params["KW"] = bits_for_unsigned(keep)
         params["S"] = topn_scan_bins(d, groups)
+        params["TPIPE"] = topn_hist_pipe(lanes)
+        params["KST"] = topn_keep_stages(lanes)
+        # hbuf: a beat is read back G + ceil(d / S) + TPIPE + (S > 1) + 2 cycles after it is written; JS jobs of G
+        # rows hold that
+        scan = -(-d // params["S"]) + params["TPIPE"] + (params["S"] > 1) + 2
+        params["BD"] = (2 + scan // groups) * groups
+        # cbuf: CDEP rows of P banks per ping-pong half hold the <= min(N, L) kept keys of a job
+        params["CDEP"] = max(1, -(-keep // lanes))
+        params["CRB"] = max(1, clog2(params["CDEP"]))
+        params["KB"] = max(1, clog2(spec.seq_len))
     if spec.kind == "fp":
         params.update(
+            # sbuf: scores held from the score lanes until the second pass reads them (max tree + 3 cycles)
+            BD=(2 + (tree_latency(lanes) + 3) // groups) * groups,  # fp_max_tree: tree_latency(P)
             SW=w["score"],
             IPW=w["fp_index_prod"],
             INV=spec.fp_inv_sqrt_d,
@@ -275,6 +330,11 @@ def design_for(spec: AttentionSpec, lanes: int = DEFAULT_LANES, fp_baseline: str
         raise RtlLimitError("hls.precision", "the RTL twin needs signed accum, value and context types")
     check_parameters(params)
     return RtlDesign(spec=spec, lanes=lanes, params=params)
+
+
+def clog2(n: int) -> int:
+    """Verilog's $clog2: ceil(log2 n), 0 for n <= 1."""
+    return max(0, (n - 1).bit_length())
 
 
 def tree_latency(n: int) -> int:
@@ -340,6 +400,18 @@ def check_parameters(params: dict[str, int]) -> None:
                 f"RTL parameter {name} = {value} needs {bits_for_unsigned(abs(value)) + 1} bits, more than a "
                 "32-bit Verilog parameter holds (IEEE 1364 integer parameter): reduce it",
             )
+
+
+def _param_list(items: list[str], width: int = 108) -> str:
+    """``.A(1), .B(2), ...`` wrapped to ``width`` columns (continuation lines indented for the instance)."""
+    lines, cur = [], ""
+    for it in items:
+        if cur and len(cur) + len(it) + 2 > width:
+            lines.append(cur.rstrip())
+            cur = ""
+        cur += it + ", "
+    lines.append(cur.rstrip(", "))
+    return "\n        ".join(lines)
 
 
 def _pack(values: np.ndarray, width: int) -> int:

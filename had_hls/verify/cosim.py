@@ -140,7 +140,7 @@ def run_cosim(
             **{k: had[k] for k in keys},
             "had": had,
             "fp_baseline": {k: fp[k] for k in keys} | {"detail": fp},
-            "rtl": "templates/rtl/*.v (attention_top: core + context FIFO + Wo); projections Q/K/V fed from the "
+            "rtl": "templates/rtl/*.v (cosim_dut: core + context FIFO + Wo); projections Q/K/V fed from the "
                    "golden trace, see docs/rtl.md",
             "pass": _passed(had) and _passed(fp),
         }
