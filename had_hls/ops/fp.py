@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 class FpAttentionOp(AttentionOp):
     kind: ClassVar[str] = "fp"
     hls_layer: ClassVar[str] = "HammingAttention (float mode)"
-    rtl_module: ClassVar[str] = "attention_top (FP core)"
+    rtl_module: ClassVar[str] = "fp_attention_core"
 
     def module(self, layer: HammingAttention, seq_len: int | None = None) -> Any:
         from had_hls.layer import fp_layer

@@ -1,4 +1,4 @@
-"""HAD attention: binarized Q/K, Hamming scores, top-N, exp table (nnet_had_attention.h, attention_top.v)."""
+"""HAD attention: binarized Q/K, Hamming scores, top-N, exp table (nnet_had_attention.h, had_attention_core.v)."""
 
 from __future__ import annotations
 
@@ -10,4 +10,4 @@ from had_hls.ops.base import AttentionOp
 class HadAttentionOp(AttentionOp):
     kind: ClassVar[str] = "had"
     hls_layer: ClassVar[str] = "HammingAttention (binary mode)"
-    rtl_module: ClassVar[str] = "attention_top (HAD core)"
+    rtl_module: ClassVar[str] = "had_attention_core"
