@@ -264,10 +264,13 @@ def prepare_synthesis(points: list[SweepPoint], opts: SweepOptions, folder: Path
     for point in points:
         base = folder / point.label
         for kind, design in point_designs(point, opts, base).items():
-            jobs[prepare_xilinx(design, base / kind, opts.hierarchical)] = \
-                f"synth-{synth_key(design, opts.hierarchical)}.json"
+            cache_file = f"synth-{synth_key(design, opts.hierarchical)}.json"
+            if cache_file not in jobs.values():  # the same core at another point (an FP core for every N): once
+                jobs[prepare_xilinx(design, base / kind, opts.hierarchical)] = cache_file
         d, p, n, L = point.head_dim, point.lanes, point.top_n, point.seq_len
-        jobs[prepare_topn(d, p, n, L, base / "topn")] = f"topn-{topn_key(d, p, n, L)}.json"
+        cache_file = f"topn-{topn_key(d, p, n, L)}.json"
+        if cache_file not in jobs.values():
+            jobs[prepare_topn(d, p, n, L, base / "topn")] = cache_file
     for path, cache_file in jobs.items():
         job = json.loads((path / "synth_job.json").read_text())
         (path / "synth_job.json").write_text(json.dumps(job | {"cache": cache_file}))
