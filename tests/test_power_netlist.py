@@ -174,6 +174,9 @@ def test_every_net_becomes_an_annotated_port_with_its_driver_and_load(tmp_path: 
     cells = asic.liberty_cells()
     a_load = cells["INVX1"].pins["A"][1] + cells["NAND2X1"].pins["B"][1]
     assert f"d3 {a_load:.6g}" not in cut["loads"] and f"d4 {cells['NAND2X1'].pins['A'][1]:.6g}" in cut["loads"]
+    # C x simulated toggles of the driven nets n1 (0.5) and n2 (0.25); y has no activity here
+    expect = cells["NAND2X1"].pins["A"][1] * 0.5 + cells["DFFPOSX1"].pins["D"][1] * 0.25
+    assert cut["cap_toggles_pf"] == pytest.approx(expect)
 
 
 # ------------------------------------------------------------------------------------------------ real tools
