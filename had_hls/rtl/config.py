@@ -20,8 +20,8 @@ class RtlSection:
     simulation of each synthesized core over ``gate_level_window`` cycles (else the RTL-activity model);
     ``power_crosscheck``: the ASIC cross-check with OpenSTA (had_hls.estimate.asic: every net's simulated
     activity; off by default: its Yosys mapping to OSU035 alone takes minutes per core: docs/report.md). Both
-    cost minutes on 2 cores at the default shape and grow with the netlist: a core of more than ``power_max_cells`` synthesized
-    cells skips them (the report then says so and uses the RTL-activity model)."""
+    cost minutes on 2 cores at the default shape and grow with the netlist: a core of more than
+    ``power_max_cells`` synthesized cells skips them (the report then says so and uses the RTL-activity model)."""
 
     lanes: int = 4
     simulator: Literal["verilator", "icarus"] | None = None
