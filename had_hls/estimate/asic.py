@@ -220,8 +220,7 @@ opt_clean
 memory -nomap
 memory_map t:$mem_v2 r:WR_PORTS=0 %i
 tee -q -o asic_memories.txt select -count t:$mem_v2
-setattr -set submod "\\"{MEMBLK}\\"" t:$mem_v2
-submod
+submod -name {MEMBLK} t:$mem_v2
 write_verilog -noattr asic_premap.v
 blackbox {MEMBLK}
 hierarchy -top synth_top
@@ -247,12 +246,15 @@ write_json asic.json
     pre = (workdir / "asic_premap.v").read_text()
     mem = re.search(rf"\nmodule {MEMBLK}\(.*?\nendmodule\n", pre, re.S)
     (workdir / "asic_memories.v").write_text(mem.group(0) if mem else "")
+    n_mem = int(removed.group(1)) if removed else 0
+    if n_mem and (mem is None or f'"type": "{MEMBLK}"' not in (workdir / "asic.json").read_text()):
+        raise RuntimeError(f"{n_mem} memories were not kept apart in {MEMBLK} (see yosys_asic.log)")
     return {
         "sim_netlist": workdir / "asic_sim_top.v",
         "memories_v": workdir / "asic_memories.v",
         "json": workdir / "asic.json",
         "area_um2": float(area.group(1)) if area else None,
-        "memories": int(removed.group(1)) if removed else 0,
+        "memories": n_mem,
         "seconds": round(time.perf_counter() - t0, 1),
     }
 
