@@ -1,39 +1,43 @@
-"""ASIC cross-check of the power ratio: the same cores mapped by Yosys to a real standard-cell library and analysed
-by OpenSTA's ``report_power`` with switching activity from the co-simulation.
+"""ASIC cross-check of the power ratio: the same cores mapped by Yosys to a real standard-cell library, simulated
+at gate level on the co-simulation vectors, and analysed by OpenSTA's ``report_power`` with every net's simulated
+switching activity.
 
 Library: the OSU 0.35 um standard cells (Oklahoma State University, distributed with qflow; Debian package
 ``qflow-tech-osu035``: ``/usr/share/qflow/tech/osu035/osu035_stdcells.lib``, 3.3 V typical corner, internal-power
-tables per cell). Tool: OpenSTA (Parallax Software; Debian package ``opensta``, 2019 snapshot).
+tables per cell). Tool: OpenSTA (Parallax Software; Debian package ``opensta``, 2019 snapshot 2.0.17).
 
 Flow (``asic_power``):
 
-1. Yosys: the core wrapper of had_hls.estimate.synth (``synth_top``, the RTL and tables the report synthesizes for
-   the FPGA) -> ``proc; flatten`` -> read-only memories (the exp and reciprocal tables) become logic
-   (``memory_map``); memories with write ports (K, V, score buffers) are taken out: OSU035 has no SRAM macro, and as
-   flip-flop arrays they would dominate both cores alike; their read data become inputs of the netlist
-   (``setundef -undriven -expose``) -> ``synth -flatten``, ``dfflibmap`` and ``abc`` on the liberty.
-   So the cross-check covers the cores' logic and registers, not their RAM arrays (docs/report.md says what
-   that leaves out).
-2. Activities: per bit, toggles per cycle and the fraction of time high, from the RTL co-simulation VCD of the
-   same core and vectors (had_hls.estimate.power's VCD), for every netlist input: the core's ports, the exposed
-   memory read data and, in the second run below, every register output (Yosys keeps the RTL register names on
-   the flip-flops' outputs). A bit whose name the VCD does not hold keeps OpenSTA's default input activity
-   (0.1 per cycle, duty 0.5); the result counts how many bits were matched.
-3. OpenSTA. Its 2019 power engine propagates activities through the logic from the netlist's inputs and
-   overwrites any activity set on an internal pin (and the Tcl ``set_power_activity -pins`` of that version calls
-   an undefined ``get_pins_error``); it also divides an activity by the clock period only for cells with a clock
-   pin. Hence two runs, both through the engine's own commands (``sta::set_power_input_port_activity``):
-   - run S (the netlist as mapped): clock at f, inputs annotated per cycle; its Sequential group (flip-flops:
-     clock, data and output power) is taken;
-   - run C (the same netlist with every flip-flop cut into an input (its Q) and an output (its D) by Yosys
-     ``expose -evert-dff``, the D outputs loaded with a DFF D pin): inputs annotated in transitions per second
-     (per-cycle rate x f); its Combinational group is taken: every logic cell switching at the rate propagated
-     from the measured register and input activities.
-   ASIC power = Sequential(S) + Combinational(C) (internal + switching + leakage).
+1. Yosys (``synth_osu035_nets``): the core wrapper of had_hls.estimate.synth (``synth_top``) -> ``proc; flatten``
+   -> read-only memories (the exp and reciprocal tables) become logic (``memory_map``); the memories with write
+   ports (K, V, score buffers: OSU035 has no SRAM macro) are moved into one module ``asic_memories`` (``submod``),
+   written as behavioural Verilog for the simulation and a black box for the mapping -> ``synth -flatten``,
+   ``dfflegalize`` to plain rising-edge flip-flops, ``dfflibmap`` and ``abc`` on the liberty; every net named
+   ``n<i>``. So the cross-check covers the cores' logic and registers, not their RAM arrays.
+2. Simulation (``net_activity``): that netlist (cells modelled from the liberty's pin functions, zero delay) is
+   the DUT of the co-simulation test bench on the first co-simulation input, over the same window as the
+   gate-level FPGA model (``rtl.gate_level_window`` cycles after the first input's keys are loaded); the context
+   rows it produces are checked against golden. Per net: toggles per cycle and the fraction of clock edges at 1.
+3. OpenSTA (``cut_every_net``, ``run_sta_nets``). What OpenSTA 2.0.17's power engine (search/Power.cc at
+   c018cb2) does, read in its source and measured: it propagates activities from the netlist's top-level inputs
+   through each cell's function and overwrites any activity set on an internal pin (``sta::set_power_pin_activity``
+   included); it keeps a user activity only on a top-level input port (``sta::set_power_input_port_activity``),
+   and it applies that activity (per clock period) only on pins it finds a clock for through the timing graph:
+   without a clock every pin falls back to the default input activity, which is why per-port activity looked
+   ineffective before and why the propagated ratios of an unclocked run exploded. Hence: the netlist is cut at
+   every net (net ``n``: an input port ``p<n>`` that drives its loads, an output port ``d<n>`` on its driver,
+   loaded with the pin capacitance of the loads); the clock is created and every input port is timed from it
+   (``set_input_delay 0``); each ``p<n>`` gets the simulated activity and duty of ``n``; its slew comes from a
+   driving cell of the type that drives ``n`` (``set_driving_cell``), or is the tables' largest slew when the
+   loads exceed that cell's max_capacitance (``MAX_SLEW_NS``: Yosys does not buffer). Every cell's input pins then
+   switch at their simulated rates (internal power); its output's activity, which OpenSTA sets from the function
+   of those inputs, drives the switching power of the net's load capacitance.
+   ASIC power = report_power's Total (internal + switching + leakage; flip-flops in its Sequential group).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -42,16 +46,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from had_hls.errors import MissingToolError
 from had_hls.estimate.synth import prepare_sources, run_yosys
 from had_hls.rtl.generate import RtlDesign
 
 OSU035_LIB = Path("/usr/share/qflow/tech/osu035/osu035_stdcells.lib")
 LIBRARY = "OSU 0.35 um standard cells (osu035_stdcells.lib, qflow-tech-osu035, 3.3 V typical)"
+VDD = 3.3  # the library's nom_voltage (V)
 INSTALL = "sudo apt-get install -y opensta qflow-tech-osu035  (Debian/Ubuntu)"
-DEFAULT_ACTIVITY = 0.1  # OpenSTA's default input activity (transitions per clock cycle), duty 0.5
 
 
 def sta_path() -> str:
@@ -68,15 +70,144 @@ def sta_version() -> str:
     )
 
 
-# ------------------------------------------------------------------------------------------------ synthesis
-def synth_osu035(design: RtlDesign, workdir: Path, timeout: float | None = None) -> dict[str, Any]:
-    """Map the design's core to OSU035 cells (see the module docstring): ``asic_cut.v`` (every flip-flop cut into an
-    input ``<reg>.q`` and outputs ``<reg>.d`` / ``<reg>.c``) and ``asic.v`` (the same netlist with a DFFPOSX1
-    between each such pair: the flip-flops as mapped). Enables and resets of the flip-flops are logic
-    (``dfflegalize`` to plain rising-edge flip-flops, the only kind OSU035's DFFPOSX1 is); a flip-flop that drives
-    a port of the core is not cut (Yosys keeps it) and is mapped to DFFPOSX1 in both netlists. Nets are single bits
-    and assignments have plain left sides (``splitnets``, ``-simple-lhs``): OpenSTA's Verilog reader takes no
-    concatenation there."""
+_ROW = re.compile(
+    r"^(Sequential|Combinational|Macro|Pad|Total)\s+([0-9.eE+-]+)\s+([0-9.eE+-]+)\s+([0-9.eE+-]+)\s+"
+    r"([0-9.eE+-]+)"
+)
+
+
+@dataclass
+class AsicPower:
+    kind: str
+    mw: float
+    sequential_mw: float
+    combinational_mw: float
+    groups_mw: dict[str, dict[str, float]]
+    switching_mw_simulated: float
+    cells: int
+    area_um2: float | None
+    nets: int
+    nets_annotated: int
+    nets_over_max_capacitance: int
+    cycles: int
+    ctx_mismatches: int
+    memories_excluded: int
+    seconds: dict[str, float]
+
+
+def asic_power(
+    design: RtlDesign, trace: Any, mask: Any, workdir: Path, f_mhz: float, window: int, timeout: float | None = None
+) -> AsicPower:
+    """ASIC power (mW) of the design's core at ``f_mhz``: the OSU035 netlist simulated on ``trace`` (its context
+    rows checked against golden: a mismatch is a RuntimeError), every net's simulated activity annotated, OpenSTA's
+    report_power total (see the module docstring)."""
+    sta_path()
+    workdir = Path(workdir).resolve()
+    t0 = time.perf_counter()
+    syn = synth_osu035_nets(design, workdir, timeout=timeout)
+    t1 = time.perf_counter()
+    cycles, act, mismatches = net_activity(design, trace, mask, syn, workdir, window)
+    if mismatches:
+        raise RuntimeError(f"gate-level simulation of the {design.kind} OSU035 netlist: {mismatches} context "
+                           "elements differ from golden")
+    t2 = time.perf_counter()
+    cut = cut_every_net(Path(syn["json"]), act, workdir / "asic_cut_nets.v")
+    groups, annotated = run_sta_nets(workdir / "asic_cut_nets.v", cut, workdir, 1000.0 / f_mhz, timeout=timeout)
+    mw = {g: {k: v * 1e3 for k, v in row.items()} for g, row in groups.items()}
+    return AsicPower(
+        kind=design.kind,
+        mw=mw["total"]["total"],
+        sequential_mw=mw.get("sequential", {}).get("total", 0.0),
+        combinational_mw=mw.get("combinational", {}).get("total", 0.0),
+        groups_mw=mw,
+        switching_mw_simulated=0.5 * cut["cap_toggles_pf"] * 1e-12 * VDD**2 * f_mhz * 1e6 * 1e3,
+        cells=cut["cells"],
+        area_um2=syn["area_um2"],
+        nets=cut["nets"],
+        nets_annotated=annotated,
+        nets_over_max_capacitance=cut["nets_over_max_capacitance"],
+        cycles=cycles,
+        ctx_mismatches=mismatches,
+        memories_excluded=syn["memories"],
+        seconds={"yosys": round(t1 - t0, 1), "simulate": round(t2 - t1, 1),
+                 "opensta": round(time.perf_counter() - t2, 1)},
+    )
+
+
+# ------------------------------------------------------------------------------------------------ per-net flow
+@dataclass
+class LibCell:
+    name: str
+    pins: dict[str, tuple[str, float, str | None]]  # pin -> (direction, capacitance pF, function)
+    sequential: bool
+    max_cap: dict[str, float]  # output pin -> max_capacitance (pF)
+
+
+def liberty_cells(lib: Path = OSU035_LIB) -> dict[str, LibCell]:
+    """Every cell of the liberty: its pins (direction, capacitance, function) and whether it holds state."""
+    text = Path(lib).read_text()
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*cell\s*\(\s*\"?(\w+)\"?\s*\)", text, re.M)]
+    out = {}
+    for i, (at, name) in enumerate(starts):
+        body = text[at : starts[i + 1][0] if i + 1 < len(starts) else len(text)]
+        pins, mx = {}, {}
+        for p in re.finditer(r"\bpin\s*\(\s*\"?(\w+)\"?\s*\)\s*{", body):
+            seg = body[p.end() : p.end() + 600]
+            d = re.search(r"direction\s*:\s*(\w+)", seg)
+            c = re.search(r"\bcapacitance\s*:\s*([0-9.eE+-]+)", seg)
+            f = re.search(r"function\s*:\s*\"([^\"]*)\"", seg)
+            func = f.group(1) if f else None
+            pins[p.group(1)] = (d.group(1) if d else "input", float(c.group(1)) if c else 0.0, func)
+            m = re.search(r"max_capacitance\s*:\s*([0-9.eE+-]+)", seg)
+            if m:
+                mx[p.group(1)] = float(m.group(1))
+        out[name] = LibCell(name, pins, bool(re.search(r"\b(ff|latch)\s*\(", body)), mx)
+    return out
+
+
+def liberty_expr(func: str) -> str:
+    """A liberty function (``(!((A B)+C))``: space or * AND, + OR, ^ XOR, ! or postfix ' NOT) as Verilog."""
+    s = re.sub(r"(\w+|\))'", r"!\1", func.strip())
+    s = re.sub(r"(?<=[\w)])\s+(?=[\w(!])", " & ", s)
+    return s.replace("*", "&").replace("+", "|").replace("!", "~")
+
+
+def cell_models(used: set[str], lib: Path = OSU035_LIB) -> str:
+    """Verilog models of the ``used`` cells from their liberty functions; the one flip-flop the flow maps to,
+    DFFPOSX1, as a rising-edge register starting at 0 (as the FPGA netlist's registers, INIT 0)."""
+    cells = liberty_cells(lib)
+    out = ["// Generated by had_hls.estimate.asic from the liberty's pin functions (zero-delay models)"]
+    for name in sorted(used):
+        c = cells.get(name)
+        if c is None:
+            raise RuntimeError(f"cell {name} is not in {lib}")
+        ins = [p for p, (d, _, _) in c.pins.items() if d == "input"]
+        outs = [p for p, (d, _, _) in c.pins.items() if d == "output"]
+        ports = ", ".join([*(f"input {p}" for p in ins), *(f"output {p}" for p in outs)])
+        if name == "DFFPOSX1":
+            out.append(f"module {name}({ports.replace('output Q', 'output reg Q')});\n"
+                       "  initial Q = 1'b0;\n  always @(posedge CLK) Q <= D;\nendmodule")
+        elif c.sequential or any(c.pins[p][2] is None for p in outs):
+            raise RuntimeError(f"no simulation model for cell {name} (only DFFPOSX1 and combinational cells)")
+        else:
+            body = "\n".join(f"  assign {p} = {liberty_expr(c.pins[p][2])};" for p in outs)
+            out.append(f"module {name}({ports});\n{body}\nendmodule")
+    return "\n".join(out) + "\n"
+
+
+MEMBLK = "asic_memories"
+# The slew given to a net whose loads exceed its driver's max_capacitance (Yosys/abc do not buffer: the default
+# shape has nets of up to ~1,000 loads on an X1 cell): the largest input slew the OSU035 power tables are
+# characterized at, instead of OpenSTA extrapolating those tables to tens of nanoseconds (which made the internal
+# power of their loads ~10x the rest of the core).
+MAX_SLEW_NS = 0.4
+
+
+def synth_osu035_nets(design: RtlDesign, workdir: Path, timeout: float | None = None) -> dict[str, Any]:
+    """Map the core to OSU035 cells for the per-net flow: as :func:`synth_osu035`, but the memories with write
+    ports are kept, moved into one module ``asic_memories`` (Yosys ``submod``; written as behavioural Verilog for
+    the simulation, a black box for the mapping), and every net of the mapped top is named ``n<i>`` (ports keep
+    their names), so that the simulation's VCD names each net the JSON netlist holds."""
     workdir = Path(workdir).resolve()
     files = prepare_sources(design, workdir)
     lib = OSU035_LIB
@@ -89,166 +220,187 @@ opt_clean
 memory -nomap
 memory_map t:$mem_v2 r:WR_PORTS=0 %i
 tee -q -o asic_memories.txt select -count t:$mem_v2
-delete t:$mem_v2
-setundef -undriven -expose
+submod -name {MEMBLK} t:$mem_v2
+write_verilog -noattr asic_premap.v
+blackbox {MEMBLK}
+hierarchy -top synth_top
 synth -top synth_top -flatten -noabc
 dfflegalize -cell $_DFF_P_ 01
-expose -evert-dff t:$_DFF_P_
 dfflibmap -liberty {lib}
 abc -liberty {lib} -script +strash;dc2;map
 opt_clean -purge
 setundef -zero
 splitnets
 opt_clean -purge
+rename -hide w:* i:* %d o:* %d
+rename -enumerate -pattern n% w:* i:* %d o:* %d
 tee -q -o asic_stat.txt stat -liberty {lib}
-write_verilog -noattr -noexpr -simple-lhs asic_cut.v
+write_verilog -noattr -noexpr asic_sim_top.v
+write_json asic.json
 """
     t0 = time.perf_counter()
     run_yosys(script, workdir, "yosys_asic.log", timeout=timeout)
     stat = (workdir / "asic_stat.txt").read_text()
-    cells = re.search(r"Number of cells:\s+(\d+)", stat) or re.search(
-        r"^\s+(\d+)\s+(?:[0-9.]+\s+)?cells\s*$", stat, re.M
-    )
     area = re.search(r"Chip area for (?:module|top module) .*?:\s+([0-9.]+)", stat)
     removed = re.search(r"(\d+)", (workdir / "asic_memories.txt").read_text())
-    n_ff, original = reinsert_flops(workdir / "asic_cut.v", workdir / "asic.v")
+    pre = (workdir / "asic_premap.v").read_text()
+    mem = re.search(rf"\nmodule {MEMBLK}\(.*?\nendmodule\n", pre, re.S)
+    (workdir / "asic_memories.v").write_text(mem.group(0) if mem else "")
+    n_mem = int(removed.group(1)) if removed else 0
+    if n_mem and (mem is None or f'"type": "{MEMBLK}"' not in (workdir / "asic.json").read_text()):
+        raise RuntimeError(f"{n_mem} memories were not kept apart in {MEMBLK} (see yosys_asic.log)")
     return {
-        "netlist": str(workdir / "asic.v"),
-        "netlist_cut": str(workdir / "asic_cut.v"),
-        "cells": (int(cells.group(1)) + n_ff) if cells else None,
-        "flip_flops": n_ff,
-        "area_um2": float(area.group(1)) + n_ff * cell_area("DFFPOSX1") if area else None,
-        "memories_excluded": int(removed.group(1)) if removed else 0,
-        "names": original,
+        "sim_netlist": workdir / "asic_sim_top.v",
+        "memories_v": workdir / "asic_memories.v",
+        "json": workdir / "asic.json",
+        "area_um2": float(area.group(1)) if area else None,
+        "memories": n_mem,
         "seconds": round(time.perf_counter() - t0, 1),
     }
 
 
-_PORT = re.compile(r"^\s*(input|output)\s+(?:\[(\d+):(\d+)\]\s+)?(\w+)\s*;\s*$", re.M)
-_ESCAPED = re.compile(r"\\(\S+)\s")
+def net_activity(
+    design: RtlDesign, trace: Any, mask: Any, syn: dict[str, Any], workdir: Path, window: int, lib: Path = OSU035_LIB
+) -> tuple[int, dict[str, tuple[float, float]], int]:
+    """Simulate the OSU035 netlist (cell models from the liberty, the memories behavioural) in the co-simulation
+    test bench on one input; (cycles, {net: (toggles per cycle, fraction of clock edges high)}, context mismatches
+    against golden over the rows produced). The window is the gate-level FPGA model's: ``window`` cycles from
+    cycle L + 8 (the first input's keys loaded)."""
+    from had_hls.estimate.netlist_power import vcd_bit_toggles, wrapper
+    from had_hls.rtl.sim import run_simulation
+
+    net = json.loads(Path(syn["json"]).read_text())["modules"]["synth_top"]
+    used = {c["type"] for c in net["cells"].values() if c["type"] != MEMBLK}
+    (workdir / "asic_cells.v").write_text(cell_models(used, lib))
+    (workdir / "cosim_dut_asic.v").write_text(wrapper(design))
+    start = design.spec.seq_len + 8
+    stop = start + window
+    sources = [Path(syn["sim_netlist"]), workdir / "asic_cells.v", workdir / "cosim_dut_asic.v"]
+    if Path(syn["memories_v"]).read_text().strip():
+        sources.append(Path(syn["memories_v"]))
+    sim = run_simulation(design, [trace], [mask], workdir / "sim", "icarus", vcd_vectors=1, vcd_cycles=stop,
+                         vcd_start=start, vcd_only=True, dump_scope="dut.core", dut_sources=sources,
+                         max_cycles=stop + 10)
+    rows = sim.ctx.shape[0]
+    mismatches = int((sim.ctx != trace.ctx[:rows]).sum())
+    names = set(net["netnames"])
+    cycles, toggles, high = vcd_bit_toggles(sim.vcd, "core", names)
+    sim.vcd.unlink(missing_ok=True)
+    act = {f"{n}[{b}]": (t / max(cycles, 1), high.get((n, b), 0) / max(cycles, 1)) for (n, b), t in toggles.items()}
+    return cycles, act, mismatches
 
 
-def simple_names(text: str) -> tuple[str, dict[str, str]]:
-    """Replace every escaped identifier (``\\core.a[0].acc ``: dots and brackets that OpenSTA's port patterns
-    would read as bus subscripts) by ``x<i>``; returns the text and {x<i>: original name}."""
-    names: dict[str, str] = {}
-    for m in _ESCAPED.finditer(text):
-        names.setdefault(m.group(1), f"x{len(names)}")
-    out = _ESCAPED.sub(lambda m: names[m.group(1)] + " ", text)
-    return out, {v: k for k, v in names.items()}
-
-
-def reinsert_flops(cut: Path, out: Path, top: str = "synth_top", dff: str = "DFFPOSX1") -> tuple[int, dict[str, str]]:
-    """Rewrite ``cut`` with simple names and write ``out``: the same netlist with each ``<reg>.q`` input /
-    ``<reg>.d`` output pair joined again by a ``dff`` (clock: the module's ``clk``) and the ``<reg>.c`` clock outputs
-    dropped. Returns (flip-flops inserted, {simple name: original name})."""
-    text, original = simple_names(Path(cut).read_text())
-    Path(cut).write_text(text)
-    ports = {m.group(4): (m.group(1), m.group(2), m.group(3)) for m in _PORT.finditer(text)}
-    by_name = {original.get(n, n): n for n in ports}
-    regs = [
-        full[:-2]
-        for full, n in by_name.items()
-        if ports[n][0] == "input"
-        and full.endswith(".q")
-        and full[:-2] + ".d" in by_name
-        and ports[by_name[full[:-2] + ".d"]][0] == "output"
-    ]
-    drop = {by_name[r + sfx] for r in regs for sfx in (".q", ".d", ".c") if r + sfx in by_name}
-    body = _PORT.sub(lambda m: "" if m.group(4) in drop else m.group(0), text)
-    head = re.search(rf"module {re.escape(top)}\((.*?)\);", body, re.S)
-    kept = [n.strip() for n in head.group(1).split(",") if n.strip() not in drop]
-    body = body[: head.start(1)] + ", ".join(kept) + body[head.end(1) :]
-    cells, n = [], 0
-    for r in regs:
-        q, d = by_name[r + ".q"], by_name[r + ".d"]
-        _, msb, lsb = ports[q]
-        width = abs(int(msb) - int(lsb)) + 1 if msb is not None else 1
-        for b in range(width):
-            sel = f"[{b + min(int(msb), int(lsb))}]" if msb is not None else ""
-            cells.append(f"  {dff} ff{n} (.CLK(clk), .D({d}{sel}), .Q({q}{sel}));")
-            n += 1
-    body = body.replace("\nendmodule", "\n" + "\n".join(cells) + "\nendmodule", 1)
-    Path(out).write_text(body)
-    return n, original
-
-
-# ------------------------------------------------------------------------------------------------ activities
-def netlist_inputs(path: Path, top: str = "synth_top") -> list[tuple[str, int, int]]:
-    """(port, width, lsb) of every input of ``top`` in a netlist written by :func:`synth_osu035`."""
-    text = Path(path).read_text()
-    m = re.search(rf"module {re.escape(top)}\(.*?endmodule", text, re.S)
-    body = m.group(0) if m else text
-    out = []
-    for d in _PORT.finditer(body):
-        if d.group(1) != "input":
+def cut_every_net(
+    netlist_json: Path, activity: dict[str, tuple[float, float]], out_v: Path, lib: Path = OSU035_LIB
+) -> dict[str, Any]:
+    """The mapped netlist cut at every net, for OpenSTA 2.0.17's power engine, which keeps a user activity only on
+    a top-level input port (see the module docstring): net ``n`` becomes an input port ``n`` that drives the
+    net's loads (annotated with the simulated toggle rate and duty of ``n``; its slew from a driving cell of the
+    type that drives ``n``) and an output port ``n_d`` on the driver's output (loaded with the pin capacitance of
+    the net's loads). Every cell thus sees its inputs switch at their simulated rates. The clock net stays the
+    clock. Returns the Tcl annotation lines and counts."""
+    net = json.loads(Path(netlist_json).read_text())["modules"]["synth_top"]
+    cells = liberty_cells(lib)
+    bitname: dict[int, str] = {}  # bit -> "<net>[<i>]", the key of net_activity (a port's name first)
+    for name, nn in net["netnames"].items():
+        for i, b in enumerate(nn["bits"]):
+            if isinstance(b, int) and (b not in bitname or name in net["ports"]):
+                bitname[b] = f"{name}[{nn.get('offset', 0) + i}]"
+    clk = net["ports"]["clk"]["bits"][0]
+    driver: dict[int, tuple[str, str]] = {}
+    loads: dict[int, float] = {}
+    inst_lines, drivers_out, ins = [], set(), set()
+    for c in net["cells"].values():
+        if c["type"] == MEMBLK:
             continue
-        msb, lsb = d.group(2), d.group(3)
-        width = abs(int(msb) - int(lsb)) + 1 if msb is not None else 1
-        out.append((d.group(4), width, min(int(msb), int(lsb)) if msb is not None else 0))
-    return out
-
-
-def rtl_name(net: str) -> str:
-    """A netlist net name as the RTL VCD names the signal below the core's scope: Yosys flattens the wrapper's
-    instance ``core`` into ``core.<path>``; a cut flip-flop's input is ``<register>.q``."""
-    name = net[len("core.") :] if net.startswith("core.") else net
-    return name[:-2] if name.endswith(".q") else name
-
-
-def annotate(
-    ports: list[tuple[str, int, int]],
-    names: dict[str, str],
-    activity: dict[tuple[str, int], tuple[float, float]],
-    scale: float,
-) -> tuple[list[str], int, int]:
-    """Tcl lines setting each input bit's activity (per cycle x ``scale``) and duty through the power engine's own
-    command; (lines, bits matched, bits). ``names``: simple port name -> netlist name."""
-    lines, matched, total = [], 0, 0
-    for port, width, lsb in ports:
-        if port == "clk":
-            continue
-        key = rtl_name(names.get(port, port))
-        for b in range(lsb, lsb + width):
-            total += 1
-            a = activity.get((key, b))
-            if a is None:
+        lc = cells[c["type"]]
+        conns = []
+        for pin, bits in c["connections"].items():
+            b = bits[0]
+            direction, cap, _ = lc.pins[pin]
+            if direction == "output":
+                if isinstance(b, int):
+                    driver[b] = (c["type"], pin)
+                    drivers_out.add(b)
+                    conns.append(f".{pin}(d{b})")
                 continue
-            matched += 1
-            pin = f"{port}[{b}]" if width > 1 or lsb else port
-            lines.append(
-                f"sta::set_power_input_port_activity [get_ports {{{pin}}}] {a[0] * scale:.6g} "
-                f"{min(max(a[1], 0.0), 1.0):.4f}"
-            )
-    return lines, matched, total
+            if b == clk:
+                conns.append(f".{pin}(clk)")
+                continue
+            if isinstance(b, str):  # a constant
+                conns.append(f".{pin}(1'b{b})")
+                continue
+            loads[b] = loads.get(b, 0.0) + cap
+            ins.add(b)
+            conns.append(f".{pin}(p{b})")
+        inst_lines.append(f"  {c['type']} c{len(inst_lines)} ({', '.join(conns)});")
+    in_ports = sorted(ins)
+    out_ports = sorted(drivers_out)
+    decl = ["clk", *(f"p{b}" for b in in_ports), *(f"d{b}" for b in out_ports)]
+    v = [f"module cut({', '.join(decl)});", "  input clk;"]
+    v += [f"  input p{b};" for b in in_ports] + [f"  output d{b};" for b in out_ports]
+    v += inst_lines + ["endmodule"]
+    Path(out_v).write_text("\n".join(v) + "\n")
+    rows, matched, overloaded = [], 0, 0
+    for b in in_ports:  # port, toggles per cycle, duty, the cell type and pin that drive the net (or - -)
+        a = activity.get(bitname.get(b, ""))
+        matched += a is not None
+        cell, pin = driver.get(b, ("-", "-"))
+        if cell != "-" and loads.get(b, 0.0) > cells[cell].max_cap.get(pin, float("inf")):
+            cell, pin = "slew", f"{MAX_SLEW_NS}"  # a real flow buffers such a net (see MAX_SLEW_NS)
+            overloaded += 1
+        rows.append(f"p{b} {a[0]:.6g} {min(max(a[1], 0.0), 1.0):.4f} {cell} {pin}" if a else f"p{b} - - {cell} {pin}")
+    loads_rows = [f"d{b} {loads.get(b, 0.0):.6g}" for b in out_ports]
+    # sum over driven nets of load capacitance x simulated toggles per cycle: the switching power with every
+    # net's own simulated activity, to set beside OpenSTA's (whose output activities are its estimates)
+    cap_toggles = sum(loads.get(b, 0.0) * activity.get(bitname.get(b, ""), (0.0, 0.0))[0]
+                      for b in out_ports)
+    return {"ports": rows, "loads": loads_rows, "cap_toggles_pf": cap_toggles, "matched": matched,
+            "nets": len(in_ports), "cells": len(inst_lines),
+            "nets_over_max_capacitance": overloaded,
+            "names": {f"p{b}": bitname.get(b) for b in in_ports}}
 
 
-# ------------------------------------------------------------------------------------------------ OpenSTA
-_ROW = re.compile(
-    r"^(Sequential|Combinational|Macro|Pad|Total)\s+([0-9.eE+-]+)\s+([0-9.eE+-]+)\s+([0-9.eE+-]+)\s+"
-    r"([0-9.eE+-]+)"
-)
-
-
-def run_sta(
-    netlist: Path,
-    annotations: list[str],
-    workdir: Path,
-    clock_period_ns: float | None,
-    tag: str,
-    d_load_pf: float = 0.0,
-    timeout: float | None = None,
-    top: str = "synth_top",
-) -> dict[str, dict[str, float]]:
-    """report_power of ``netlist`` (top module ``top``) with the given activity lines; {group: {internal,
-    switching, leakage, total}} in watts."""
-    lines = [f"read_liberty {OSU035_LIB}", f"read_verilog {netlist}", f"link_design {top}"]
-    if clock_period_ns:
-        lines.append(f"create_clock -name clk -period {clock_period_ns} [get_ports clk]")
-    lines.append(f"set_power_activity -input -activity {DEFAULT_ACTIVITY} -duty 0.5")
-    lines += annotations
-    if d_load_pf:
-        lines.append(f"set_load {d_load_pf} [all_outputs]")
+def run_sta_nets(cut_v: Path, cut: dict[str, Any], workdir: Path, period_ns: float, tag: str = "nets",
+                 timeout: float | None = None, lib: Path = OSU035_LIB) -> tuple[dict[str, dict[str, float]], int]:
+    """report_power of a netlist from :func:`cut_every_net`: the clock at ``period_ns`` and every input port timed
+    from it (OpenSTA 2.0.17 applies an activity per clock period only on a pin it finds a clock for; without one
+    it falls back to the default input activity for every pin), each port's simulated activity (toggles per
+    cycle) and duty, driving cells and loads; ({group: {internal, switching, leakage, total}} in watts, input ports
+    annotated)."""
+    workdir = Path(workdir)
+    (workdir / f"ports_{tag}.txt").write_text("\n".join(cut["ports"]) + "\n")
+    (workdir / f"loads_{tag}.txt").write_text("\n".join(cut["loads"]) + "\n")
+    # one pass over the ports (get_ports of one name searches them all: a name at a time would be quadratic)
+    lines = [f"read_liberty {lib}", f"read_verilog {Path(cut_v).resolve()}", "link_design cut",
+             f"create_clock -name clk -period {period_ns} [get_ports clk]",
+             "set_input_delay 0 -clock clk [get_ports p*]",
+             "set_power_activity -input -activity 0 -duty 0.5",
+             f"set f [open ports_{tag}.txt r]",
+             "while {[gets $f line] >= 0} { if {[llength $line] == 5} { set row([lindex $line 0]) $line } }",
+             "close $f",
+             f"set f [open loads_{tag}.txt r]",
+             "while {[gets $f line] >= 0} { if {[llength $line] == 2} { set cap([lindex $line 0]) [lindex $line 1] } }",
+             "close $f",
+             "set annotated 0",
+             "foreach port [get_ports p*] {",
+             "  set n [get_full_name $port]",
+             "  if {![info exists row($n)]} continue",
+             "  lassign $row($n) _ a d cell pin",
+             "  if {$a ne \"-\"} { sta::set_power_input_port_activity $port $a $d; incr annotated }",
+             "  if {$cell eq \"slew\"} { lappend tr($pin) $port } \\",
+             "  elseif {$cell ne \"-\"} { lappend drv([list $cell $pin]) $port }",
+             "}",
+             "foreach t [array names tr] { set_input_transition $t $tr($t) }",
+             "foreach key [array names drv] {",
+             "  set_driving_cell -lib_cell [lindex $key 0] -pin [lindex $key 1] $drv($key)",
+             "}",
+             "foreach port [get_ports d*] {",
+             "  set n [get_full_name $port]",
+             "  if {[info exists cap($n)] && $cap($n) > 0} { lappend ld($cap($n)) $port }",
+             "}",
+             "foreach c [array names ld] { set_load $c $ld($c) }",
+             "puts \"annotated input ports: $annotated\""]
     lines += ["report_power -digits 6", "exit"]
     tcl = workdir / f"power_{tag}.tcl"
     tcl.write_text("\n".join(lines) + "\n")
@@ -265,243 +417,6 @@ def run_sta(
             }
     if "total" not in groups:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-8:])
-        raise RuntimeError(f"OpenSTA report_power gave no result for {netlist}:\n{tail}")
-    return groups
-
-
-_PROBE = """module probe(input a, input b, output y);
-  wire n;
-  NAND2X1 g1 (.A(a), .B(b), .Y(n));
-  INVX1 g2 (.A(n), .Y(y));
-endmodule
-"""
-
-
-def per_port_activity_works(workdir: Path) -> bool:
-    """Whether this OpenSTA applies an activity set on one input port (``sta::set_power_input_port_activity``).
-    Debian's 2019 build does not (the power of a NAND is the same for 0.1 and 2e7 toggles per second on its
-    inputs), while ``set_power_activity -input`` (all inputs at once) works: probed on a two-gate netlist."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "probe.v").write_text(_PROBE)
-    totals = []
-    for act in (1e6, 4e7):
-        tcl = workdir / "probe.tcl"
-        tcl.write_text(
-            "\n".join(
-                [
-                    f"read_liberty {OSU035_LIB}",
-                    "read_verilog probe.v",
-                    "link_design probe",
-                    "set_power_activity -input -activity 0.1 -duty 0.5",
-                    f"foreach p [get_ports {{a b}}] {{ sta::set_power_input_port_activity $p {act} 0.5 }}",
-                    "set_load 0.05 [get_ports y]",
-                    "report_power -digits 6",
-                    "exit",
-                ]
-            )
-            + "\n"
-        )
-        out = subprocess.run(
-            [sta_path(), "-no_init", "-exit", str(tcl)], cwd=workdir, capture_output=True, text=True, timeout=60
-        ).stdout
-        m = next((_ROW.match(x.strip()) for x in out.splitlines() if x.strip().startswith("Total")), None)
-        totals.append(float(m.group(5)) if m else 0.0)
-    return totals[1] > 10 * totals[0] > 0
-
-
-def mean_annotation(
-    ports: list[tuple[str, int, int]],
-    names: dict[str, str],
-    activity: dict[tuple[str, int], tuple[float, float]],
-    scale: float,
-) -> tuple[list[str], int, int]:
-    """One ``set_power_activity -input`` line: the mean toggle rate (x ``scale``) and duty of the measured input
-    bits (for an OpenSTA that applies no per-port activity); (lines, bits matched, bits)."""
-    rates, duties, total = [], [], 0
-    for port, width, lsb in ports:
-        if port == "clk":
-            continue
-        key = rtl_name(names.get(port, port))
-        for b in range(lsb, lsb + width):
-            total += 1
-            a = activity.get((key, b))
-            if a is not None:
-                rates.append(a[0])
-                duties.append(min(max(a[1], 0.0), 1.0))
-    if not rates:
-        return [], 0, total
-    line = f"set_power_activity -input -activity {float(np.mean(rates)) * scale:.6g} -duty {float(np.mean(duties)):.4f}"
-    return [line], len(rates), total
-
-
-def cell_area(cell: str, lib: Path = OSU035_LIB) -> float:
-    """The liberty area of one cell (um^2)."""
-    m = re.search(rf"cell \({cell}\)\s*{{[^}}]*?area\s*:\s*([0-9.]+)", lib.read_text(), re.S)
-    return float(m.group(1)) if m else 0.0
-
-
-def dff_d_capacitance(lib: Path = OSU035_LIB, cell: str = "DFFPOSX1") -> float:
-    """Input capacitance (pF) of the D pin of the library's flip-flop (the load a cut D output stands for)."""
-    text = lib.read_text()
-    at = text.find(f"cell ({cell})")
-    pin = text.find("pin(D)", at) if at >= 0 else -1
-    m = re.search(r"capacitance\s*:\s*([0-9.]+)", text[pin:pin + 400]) if pin >= 0 else None
-    return float(m.group(1)) if m else 0.0
-
-
-@dataclass
-class AsicPower:
-    kind: str
-    mw: float
-    sequential_mw: float
-    combinational_mw: float
-    cells: int | None
-    area_um2: float | None
-    inputs_matched: dict[str, list[int]]
-    annotation: str
-    memories_excluded: int
-    seconds: dict[str, float]
-
-
-def asic_power(
-    design: RtlDesign,
-    activity: dict[tuple[str, int], tuple[float, float]],
-    workdir: Path,
-    f_mhz: float,
-    timeout: float | None = None,
-) -> AsicPower:
-    """ASIC power (mW) of the design's core at ``f_mhz`` with ``activity`` = {(rtl signal, bit): (toggles per
-    cycle, duty)} (see the module docstring for the two OpenSTA runs)."""
-    sta_path()
-    workdir = Path(workdir).resolve()
-    t0 = time.perf_counter()
-    syn = synth_osu035(design, workdir, timeout=timeout)
-    t1 = time.perf_counter()
-    period = 1000.0 / f_mhz
-    full_in = netlist_inputs(Path(syn["netlist"]))
-    cut_in = netlist_inputs(Path(syn["netlist_cut"]))
-    names = syn["names"]
-    per_port = per_port_activity_works(workdir / "probe")
-    how = annotate if per_port else mean_annotation
-    ann_s, m_s, n_s = how(full_in, names, activity, 1.0)
-    ann_c, m_c, n_c = how(cut_in, names, activity, f_mhz * 1e6)  # per second: the engine does not divide here
-    seq = run_sta(Path(syn["netlist"]), ann_s, workdir, period, "seq", timeout=timeout)
-    comb = run_sta(Path(syn["netlist_cut"]), ann_c, workdir, None, "comb", dff_d_capacitance(), timeout=timeout)
-    s_mw = seq.get("sequential", {}).get("total", 0.0) * 1e3
-    c_mw = comb.get("combinational", {}).get("total", 0.0) * 1e3
-    return AsicPower(
-        kind=design.kind,
-        mw=s_mw + c_mw,
-        sequential_mw=s_mw,
-        combinational_mw=c_mw,
-        cells=syn["cells"],
-        area_um2=syn["area_um2"],
-        inputs_matched={"mapped": [m_s, n_s], "registers_cut": [m_c, n_c]},
-        annotation="per input bit"
-        if per_port
-        else "mean of the measured input bits (this OpenSTA applies no per-port activity)",
-        memories_excluded=syn["memories_excluded"],
-        seconds={"yosys": round(t1 - t0, 1), "opensta": round(time.perf_counter() - t1, 1)},
-    )
-
-
-# ------------------------------------------------------------------------------------------------ RTL activity
-_VAR = re.compile(r"\$var\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)(?:\s+\[(\d+)(?::(\d+))?\])?\s+\$end")
-
-
-def _vcd_name(name: str) -> str:
-    """A VCD scope or signal name in Yosys's spelling (Verilator writes brackets as __BRA__ / __KET__)."""
-    return name.replace("__BRA__", "[").replace("__KET__", "]").lstrip("\\")
-
-
-def rtl_bit_activity(path: str | Path, scope: str = "core") -> tuple[int, dict[tuple[str, int], tuple[float, float]]]:
-    """(cycles, {(signal path below the scope, bit): (toggles per cycle, fraction of time high)}) of every signal
-    of the first scope named ``scope`` and its sub-scopes in an RTL co-simulation VCD (memory words and parameters
-    left out, as in had_hls.estimate.power.vcd_activity)."""
-    text = Path(path).read_text(errors="replace")
-    head, _, body = text.partition("$enddefinitions")
-    scopes: list[str] = []
-    root: int | None = None
-    ids: dict[str, list[tuple[str, int, int]]] = {}  # id -> (path, lsb, width) per alias
-    for m in re.finditer(r"\$scope\s+\S+\s+(\S+)\s+\$end|\$upscope\s+\$end|" + _VAR.pattern, head):
-        tok = m.group(0)
-        if tok.startswith("$scope"):
-            scopes.append(_vcd_name(m.group(1)))
-            if root is None and scopes[-1] == scope:
-                root = len(scopes)
-        elif tok.startswith("$upscope"):
-            scopes.pop()
-            if root is not None and len(scopes) < root:
-                break
-        elif root is not None and len(scopes) >= root:
-            vtype, width, ident, name = m.group(2), int(m.group(3)), m.group(4), _vcd_name(m.group(5))
-            if vtype == "parameter" or "[" in m.group(5):
-                continue  # constants and memory words
-            msb = int(m.group(6)) if m.group(6) is not None else width - 1
-            lsb = int(m.group(7)) if m.group(7) is not None else (msb if m.group(6) is not None else 0)
-            path_ = ".".join([*scopes[root:], name])
-            ids.setdefault(ident, []).append((path_, min(msb, lsb), width))
-    if root is None:
-        raise RuntimeError(f"{path}: no scope named {scope!r} in the VCD")
-    clk = next((i for i, al in ids.items() if any(p == "clk" for p, _, _ in al)), None)
-    width = {i: al[0][2] for i, al in ids.items()}
-    toggles = {i: np.zeros(w, dtype=np.int64) for i, w in width.items()}
-    high = {i: np.zeros(w, dtype=np.float64) for i, w in width.items()}
-    value: dict[str, int] = {}
-    since: dict[str, int] = {}
-    now, start, cycles, first = 0, None, 0, True
-    pending: str | None = None
-
-    def change(ident: str, v: int) -> None:
-        nonlocal cycles
-        old = value.get(ident)
-        if old is not None and not first:
-            _weighted(high[ident], old, now - since[ident])
-            _weighted(toggles[ident], old ^ v, 1)
-            if ident == clk and v == 1 and old == 0:
-                cycles += 1
-        value[ident] = v
-        since[ident] = now
-
-    for tok in body.split():
-        if pending is not None:
-            if tok in ids:
-                change(tok, int(pending.translate(_XZ), 2))
-            pending = None
-            continue
-        c = tok[0]
-        if c == "#":
-            if value and first:  # the values so far are the initial state, dumped at the previous time stamp
-                first, start = False, now
-                since = dict.fromkeys(value, now)
-            now = int(tok[1:])
-            continue
-        if c in "bB":
-            pending = tok[1:]
-        elif c in "01xzXZ" and tok[1:] in ids:
-            change(tok[1:], 1 if c == "1" else 0)
-    end = now
-    for ident, v in value.items():
-        _weighted(high[ident], v, end - since.get(ident, end))
-    span = max(end - (start or 0), 1)
-    out: dict[tuple[str, int], tuple[float, float]] = {}
-    for ident, aliases in ids.items():
-        for path_, lsb, w in aliases:
-            for k in range(w):
-                out[(path_, lsb + k)] = (toggles[ident][k] / max(cycles, 1), high[ident][k] / span)
-    return cycles, out
-
-
-_XZ = str.maketrans({"x": "0", "z": "0", "X": "0", "Z": "0"})
-
-
-def _weighted(acc: np.ndarray, x: int, w: float) -> None:
-    """acc[i] += w for every set bit i of x."""
-    if not w:
-        return
-    while x:
-        low = x & -x
-        i = low.bit_length() - 1
-        if i < len(acc):
-            acc[i] += w
-        x ^= low
+        raise RuntimeError(f"OpenSTA report_power gave no result for {cut_v}:\n{tail}")
+    m = re.search(r"annotated input ports: (\d+)", proc.stdout)
+    return groups, int(m.group(1)) if m else 0

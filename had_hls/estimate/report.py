@@ -112,7 +112,8 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
         elif cfg.power_crosscheck:
             if not quiet:
                 print("report: ASIC cross-check (Yosys -> OSU035, OpenSTA report_power) ...", flush=True)
-            report["power_crosscheck"] = asic_crosscheck(designs, vcds, work, f_mhz, jobs, cache_dir=cache)
+            report["power_crosscheck"] = asic_crosscheck(project, out, designs, work, f_mhz, cfg.gate_level_window,
+                                                          jobs, cache_dir=cache)
         else:
             report["power_crosscheck"] = {"error": "not run (rtl.power_crosscheck: false)"}
     acts = {}

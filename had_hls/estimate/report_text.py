@@ -54,10 +54,9 @@ def _power_markdown(report: dict[str, Any]) -> list[str]:
         lines += [
             f"{x['tool']}, `report_power` on the cores mapped by Yosys to the {x['library']} at {x['f_mhz']:g} MHz: "
             f"HAD {x['had_mw']:.1f} mW, FP {x['fp_mw']:.1f} mW, **{_pct(x['power_reduction'])} less** (FPGA model "
-            f"above: {_pct(report['power_reduction'])}). Scope: {x['scope']}. Activity: {x['activity']}, "
-            "propagated through the logic by OpenSTA. Read the ratio, not the milliwatts: 0.35 um cells at 3.3 V "
-            "and OpenSTA's probabilistic propagation (which counts every input transition, glitch-free) set the "
-            "scale (docs/report.md).", ""]
+            f"above: {_pct(report['power_reduction'])}). Scope: {x['scope']}. Activity: {x['activity']}. Read the "
+            "ratio, not the milliwatts: 0.35 um cells at 3.3 V set the scale, and the zero-delay simulation counts "
+            "no glitches (docs/report.md).", ""]
     return lines
 
 

@@ -18,10 +18,10 @@ class RtlSection:
     minutes on 2 cores, so the default keeps the main job's time bounded; a core not placed and routed in time
     has no Fmax, and the report says why. ``gate_level_power``: the report's FPGA power from a gate-level
     simulation of each synthesized core over ``gate_level_window`` cycles (else the RTL-activity model);
-    ``power_crosscheck``: the ASIC cross-check with OpenSTA (had_hls.estimate.asic; off by default, its
-    combinational figure is not usable yet: docs/report.md). Both cost minutes on
-    2 cores at the default shape and grow with the netlist: a core of more than ``power_max_cells`` synthesized
-    cells skips them (the report then says so and uses the RTL-activity model)."""
+    ``power_crosscheck``: the ASIC cross-check with OpenSTA (had_hls.estimate.asic: every net's simulated
+    activity; off by default: its Yosys mapping to OSU035 alone takes minutes per core: docs/report.md). Both
+    cost minutes on 2 cores at the default shape and grow with the netlist: a core of more than
+    ``power_max_cells`` synthesized cells skips them (the report then says so and uses the RTL-activity model)."""
 
     lanes: int = 4
     simulator: Literal["verilator", "icarus"] | None = None
@@ -31,7 +31,7 @@ class RtlSection:
     fmax_timeout_s: float = 180.0
     gate_level_power: bool = True  # report: FPGA power from the synthesized netlist's per-cell activity
     gate_level_window: int = 256  # cycles of steady-state attention simulated at gate level
-    power_crosscheck: bool = False  # report: ASIC cross-check (Yosys -> OSU035, OpenSTA); off: docs/report.md
+    power_crosscheck: bool = False  # report: ASIC cross-check (Yosys -> OSU035, OpenSTA); off: slow, docs/report.md
     power_max_cells: int = 60000  # both run only on cores of at most this many synthesized cells (0 = any)
 
     def validate(self, path: str) -> None:
