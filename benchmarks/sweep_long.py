@@ -1,0 +1,67 @@
+"""Benchmark: the sweep from L = 128 to 8192 (issue 13): d in {32, 64}, N in {32, 64}, P = 8, one head, seeded random
+weights, on the Dask path (a local ``distributed.LocalCluster``: the same executor a user's cluster gives).
+
+Synthesis is the hierarchical flow (had_hls.estimate.synth: each part module once, composed by instance count;
+benchmarks/results/synth_flows.json measures it against flat). It is heavy for two cores, so it runs from prepared
+folders on a many-core host:
+
+    .venv/bin/had-hls sweep --seq-len 128,256,512,1024,2048,4096,8192 --head-dim 32,64 --top-n 32,64 --lanes 8 \\
+        --hierarchical --prepare-synthesis DIR --out projects/sweep_long
+    python -m had_hls.estimate.synth DIR/*/*/ --jobs 16 --timeout 540          # on the many-core host
+    .venv/bin/python benchmarks/sweep_long.py --import DIR
+
+Power and cycles come from a Verilator co-simulation of every point (up to L = 8192): beyond L = 256 only the query
+rows that cover the 2,048-cycle activity window run (their golden rows alone are computed:
+golden.attention_trace(rows=...)), and are compared with golden. Writes benchmarks/results/sweep_L128-8192.json and
+docs/img/sweep_long_vs_L.png, docs/img/sweep_long_topn.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULT = ROOT / "benchmarks" / "results" / "sweep_L128-8192.json"
+SEQ_LENS = [128, 256, 512, 1024, 2048, 4096, 8192]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--import", dest="import_", default=None, help="prepared synthesis folders, run elsewhere")
+    ap.add_argument("--out", default=str(ROOT / "projects" / "sweep_long"))
+    ap.add_argument("--workers", type=int, default=2)
+    a = ap.parse_args()
+
+    from distributed import LocalCluster
+
+    from had_hls.estimate.sweep import SweepOptions, format_sweep, grid, import_synthesis, run_sweep
+
+    points = grid(SEQ_LENS, [32, 64], [32, 64], [8])
+    opts = SweepOptions(power=True, power_max_seq_len=max(SEQ_LENS), simulator="verilator", full_rows_max_seq_len=256,
+                        hierarchical=True)
+    out = Path(a.out)
+    if a.import_:
+        done = import_synthesis(Path(a.import_), out / "cache")
+        print(f"imported {sum(v.endswith('.json') for v in done.values())} of {len(done)} synthesis results")
+    t0 = time.perf_counter()
+    with LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        sweep = run_sweep(points, out, opts, cluster=lc.scheduler_address)
+    print(format_sweep(sweep))
+    sweep["wall_s"] = round(time.perf_counter() - t0, 1)
+    sweep["machine"] = {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
+                        "synthesis": "prepared folders run on a 16-core device host (hierarchical flow)"}
+    RESULT.write_text(json.dumps(sweep, indent=1) + "\n")
+    img = ROOT / "docs" / "img"
+    for name in sweep["plots"]:
+        shutil.copy(out / name, img / name.replace("sweep_", "sweep_long_"))
+    print(f"wrote {RESULT}")
+    return 0 if not sweep["failed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
