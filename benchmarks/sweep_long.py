@@ -8,7 +8,7 @@ folders on a many-core host:
     .venv/bin/had-hls sweep --seq-len 128,256,512,1024,2048,4096,8192 --head-dim 32,64 --top-n 32,64 --lanes 8 \\
         --hierarchical --prepare-synthesis DIR --out projects/sweep_long
     python -m had_hls.estimate.synth DIR/*/*/ --jobs 16 --timeout 540          # on the many-core host
-    .venv/bin/python benchmarks/sweep_long.py --import DIR
+    .venv/bin/python benchmarks/sweep_long.py --import DIR [--no-power]
 
 Power and cycles come from a Verilator co-simulation of every point (up to L = 8192): beyond L = 256 only the query
 rows that cover the 2,048-cycle activity window run (their golden rows alone are computed:
@@ -35,6 +35,9 @@ def main() -> int:
     ap.add_argument("--import", dest="import_", default=None, help="prepared synthesis folders, run elsewhere")
     ap.add_argument("--out", default=str(ROOT / "projects" / "sweep_long"))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-power", action="store_true",
+                    help="resources, K memory and the top-N share only (no co-simulation: about 4 min per point on "
+                         "two cores, an hour for the 28 points)")
     a = ap.parse_args()
 
     from distributed import LocalCluster
@@ -42,8 +45,8 @@ def main() -> int:
     from had_hls.estimate.sweep import SweepOptions, format_sweep, grid, import_synthesis, run_sweep
 
     points = grid(SEQ_LENS, [32, 64], [32, 64], [8])
-    opts = SweepOptions(power=True, power_max_seq_len=max(SEQ_LENS), simulator="verilator", full_rows_max_seq_len=256,
-                        hierarchical=True)
+    opts = SweepOptions(power=not a.no_power, power_max_seq_len=max(SEQ_LENS), simulator="verilator",
+                        full_rows_max_seq_len=256, hierarchical=True)
     out = Path(a.out)
     if a.import_:
         done = import_synthesis(Path(a.import_), out / "cache")

@@ -105,6 +105,12 @@ def sweep_plots(points: list[dict[str, Any]], out: Path) -> list[Path]:
                 xs, ys = _sweep_series(pts, kind, key)
                 if xs:
                     ax.plot(xs, ys, KIND_STYLES[kind], label=label, markersize=4)
+        if not ax.lines:  # e.g. power without co-simulation: say so rather than draw an empty log axis
+            ax.text(0.5, 0.5, "not measured in this sweep", ha="center", va="center", transform=ax.transAxes)
+            ax.set_title(title, fontsize=10)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
         ax.set_xscale("log", base=2)
         if key == "topn_share":
             ax.set_yscale("linear")
