@@ -91,7 +91,7 @@ def test_layernorm_matches_torch_for_any_variance(layers_csim) -> None:
     # 1/sqrt table: the mantissa bin of width 2^-R (m in [1, 2)) or 2^(1-R) (m in [2, 4)) costs <= 2^-(R+2) relative,
     # the table's 17 fractional bits and inv_std's 22 add < 2^-13 relative; |x - mean| / std <= sqrt(E - 1);
     # the output is truncated to OUT_T.
-    gamma = float(model.ln.norm.weight.abs().max())
+    gamma = float(model.ln.norm.weight.detach().abs().max())
     rel = 2.0 ** -(HW.ln_table_bits + 2) + 2.0**-13
     tol = np.sqrt(E - 1) * gamma * rel + 2 * OUT_T.lsb
     err = np.abs(got - ref).max()
