@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from test_report import MICRO_PRECISION, _have_tools
 from test_rtl import needs_icarus
+from test_tool_crash import CRASH
 
 pytestmark = pytest.mark.slow
-
-CRASH = '#!/bin/sh\necho "$0: about to crash" >&2\nkill -SEGV $$\n'
 
 
 @needs_icarus
