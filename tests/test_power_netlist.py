@@ -1,4 +1,5 @@
-"""Power from per-cell activity (estimate/netlist_power.py) and the ASIC cross-check's pieces (estimate/asic.py).
+"""Power from per-cell activity (estimate/netlist_power.py and its pieces: vcd_toggles, cell_activity) and the ASIC
+cross-check's pieces (estimate/asic.py, asic_liberty, asic_sta).
 
 Fast tests state the arithmetic on hand-written VCDs and netlists; the slow ones run the real flow (Yosys, Icarus,
 OpenSTA) on a small core: the synthesized netlist is simulated on the co-simulation vectors and must reproduce the
@@ -17,7 +18,7 @@ import pytest
 from test_rtl import make_spec, needs_icarus
 
 from had_hls import golden
-from had_hls.estimate import asic, netlist_power
+from had_hls.estimate import asic, asic_liberty, asic_sta, cell_activity, netlist_power, vcd_toggles
 from had_hls.estimate.power import COEFFICIENTS
 
 VCD = """$timescale 1ps $end
@@ -68,7 +69,7 @@ b101 %
 def test_vcd_bit_toggles_counts_each_bit_and_the_duty_at_clock_edges(tmp_path: Path):
     path = tmp_path / "a.vcd"
     path.write_text(VCD)
-    cycles, toggles, high = netlist_power.vcd_bit_toggles(path, "core", {"en"})
+    cycles, toggles, high = vcd_toggles.vcd_bit_toggles(path, "core", {"en"})
     assert cycles == 3  # rising edges at 5, 15, 25
     assert toggles[("n0", 0)] == 3
     assert (toggles[("n1", 0)], toggles[("n1", 1)]) == (1, 1)
@@ -119,7 +120,7 @@ def _netlist(tmp_path: Path) -> Path:
 
 def test_each_cell_switches_at_its_own_rate_and_power_follows_the_coefficients(tmp_path: Path):
     toggles = {("a", 0): 4, ("b", 0): 2, ("y", 0): 5, ("q", 0): 1, ("en", 0): 0}
-    act = netlist_power.cell_activities(_netlist(tmp_path), 10, toggles, {("en", 0): 3})
+    act = cell_activity.cell_activities(_netlist(tmp_path), 10, toggles, {("en", 0): 3})
     cells = act.cells
     assert cells["lut"] == [("LUT2", 1.0, 0.5)]
     assert cells["ff"] == [("FDRE", 1.0, 0.1)]
@@ -134,15 +135,15 @@ def test_each_cell_switches_at_its_own_rate_and_power_follows_the_coefficients(t
 
 
 def test_liberty_functions_become_verilog_cell_models():
-    assert asic.liberty_expr("(!((A B)+C))") == "(~((A & B)|C))"
-    assert asic.liberty_expr("(A^B)") == "(A^B)" and asic.liberty_expr("A'") == "~A"
-    cells = asic.liberty_cells()
+    assert asic_liberty.liberty_expr("(!((A B)+C))") == "(~((A & B)|C))"
+    assert asic_liberty.liberty_expr("(A^B)") == "(A^B)" and asic_liberty.liberty_expr("A'") == "~A"
+    cells = asic_liberty.liberty_cells()
     assert cells["NAND2X1"].pins["Y"][0] == "output" and cells["NAND2X1"].pins["A"][1] > 0
     assert cells["DFFPOSX1"].sequential and not cells["AOI21X1"].sequential
-    text = asic.cell_models({"AOI21X1", "DFFPOSX1"})
+    text = asic_liberty.cell_models({"AOI21X1", "DFFPOSX1"})
     assert "assign Y = (~((A & B)|C));" in text and "always @(posedge CLK) Q <= D;" in text
     with pytest.raises(RuntimeError, match="no simulation model"):
-        asic.cell_models({"LATCH"})
+        asic_liberty.cell_models({"LATCH"})
 
 
 def _osu_netlist(tmp_path: Path) -> Path:
@@ -165,13 +166,13 @@ def _osu_netlist(tmp_path: Path) -> Path:
 
 def test_every_net_becomes_an_annotated_port_with_its_driver_and_load(tmp_path: Path):
     act = {"a[0]": (0.5, 0.5), "n1[0]": (0.5, 0.5), "n2[0]": (0.25, 0.75)}
-    cut = asic.cut_every_net(_osu_netlist(tmp_path), act, tmp_path / "cut.v")
+    cut = asic_sta.cut_every_net(_osu_netlist(tmp_path), act, tmp_path / "cut.v")
     text = (tmp_path / "cut.v").read_text()
     assert "INVX1 c0 (.A(p3), .Y(d4));" in text and "NAND2X1 c1 (.A(p4), .B(p3), .Y(d5));" in text
     assert "DFFPOSX1 c2 (.CLK(clk), .D(p5), .Q(d6));" in text  # the clock stays the clock
     assert (cut["nets"], cut["matched"], cut["cells"]) == (3, 3, 3)
     assert "p5 0.25 0.7500 NAND2X1 Y" in cut["ports"] and "p3 0.5 0.5000 - -" in cut["ports"]
-    cells = asic.liberty_cells()
+    cells = asic_liberty.liberty_cells()
     a_load = cells["INVX1"].pins["A"][1] + cells["NAND2X1"].pins["B"][1]
     assert f"d3 {a_load:.6g}" not in cut["loads"] and f"d4 {cells['NAND2X1'].pins['A'][1]:.6g}" in cut["loads"]
     # C x simulated toggles of the driven nets n1 (0.5) and n2 (0.25); y has no activity here
@@ -224,7 +225,8 @@ def test_gate_level_activity_of_the_synthesized_core_reproduces_golden(tmp_path:
 
 
 needs_sta = pytest.mark.skipif(
-    shutil.which("sta") is None or not asic.OSU035_LIB.is_file(), reason="OpenSTA and qflow-tech-osu035 not installed"
+    shutil.which("sta") is None or not asic_liberty.OSU035_LIB.is_file(),
+    reason="OpenSTA and qflow-tech-osu035 not installed",
 )
 
 
@@ -237,8 +239,8 @@ def test_opensta_keeps_each_nets_activity_and_stays_in_a_plausible_range(tmp_pat
     act = {"a[0]": (0.5, 0.5), "n1[0]": (0.5, 0.5), "n2[0]": (0.25, 0.75)}
 
     def total(a: dict, tag: str) -> tuple[dict, int]:
-        cut = asic.cut_every_net(net, a, tmp_path / f"{tag}.v")
-        return asic.run_sta_nets(tmp_path / f"{tag}.v", cut, tmp_path, 5.0, tag)
+        cut = asic_sta.cut_every_net(net, a, tmp_path / f"{tag}.v")
+        return asic_sta.run_sta_nets(tmp_path / f"{tag}.v", cut, tmp_path, 5.0, tag)
 
     base, annotated = total(act, "base")
     assert annotated == 3

@@ -112,7 +112,7 @@ def test_reductions_per_resource_and_the_weight_sensitivity(micro):
 def test_power_from_the_synthesized_netlists_and_the_opensta_crosscheck(micro):
     """Power from each cell's simulated activity on the netlist the counts come from (its context rows checked
     against golden); the RTL-activity figure beside it; the ASIC cross-check, or why it did not run."""
-    from had_hls.estimate.asic import INSTALL
+    from had_hls.estimate.asic_sta import INSTALL
 
     _, out, r, _ = micro
     assert r["power_model"]["method"] == "gate_level_netlist", r["power_model"]

@@ -24,12 +24,24 @@ KINDS = ("had", "fp")
 def step_key(design: RtlDesign, *parts: Any, files: tuple[Path, ...] = ()) -> str:
     """Cache key of a power step of one core: its synthesis key, the step's own sources and settings, and the
     bytes of the input files it reads (vectors, VCD)."""
-    from had_hls.estimate import asic, netlist_power
+    from had_hls.estimate import (
+        asic,
+        asic_activity,
+        asic_liberty,
+        asic_netlist,
+        asic_sta,
+        cell_activity,
+        gate_sources,
+        netlist_power,
+        vcd_toggles,
+    )
     from had_hls.estimate.point import synth_key
 
     h = hashlib.sha256(synth_key(design).encode())
     h.update(repr(parts).encode())
-    for src in (Path(__file__), Path(netlist_power.__file__), Path(asic.__file__), *files):
+    steps = (netlist_power, gate_sources, vcd_toggles, cell_activity, asic, asic_liberty, asic_netlist,
+             asic_activity, asic_sta)  # every module whose code makes a power figure
+    for src in (Path(__file__), *(Path(m.__file__) for m in steps), *files):
         with open(src, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
@@ -97,7 +109,9 @@ def asic_crosscheck(
 ) -> dict[str, Any]:
     """``power_crosscheck`` of report.json: {tool, library, had_mw, fp_mw, power_reduction, ...} or {error};
     each core's result kept in ``cache_dir`` under :func:`step_key` (its synthesis, the vectors, the window)."""
-    from had_hls.estimate.asic import LIBRARY, MAX_SLEW_NS, asic_power, sta_path, sta_version
+    from had_hls.estimate.asic import asic_power
+    from had_hls.estimate.asic_liberty import LIBRARY
+    from had_hls.estimate.asic_sta import MAX_SLEW_NS, sta_path, sta_version
     from had_hls.estimate.cache import cached
 
     t0 = time.perf_counter()
