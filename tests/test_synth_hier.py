@@ -67,3 +67,54 @@ def test_hierarchical_agrees_with_flat(tmp_path):
         assert abs(h[k] - f[k]) <= 0.05 * max(f[k], 1), (k, f[k], h[k])
     assert h["memories"] == f["memories"]
     assert h["timing"]["logic_levels"] <= f["timing"]["logic_levels"] + 2
+
+
+SUB_V = """
+module sub (input wire clk, input wire [7:0] a, input wire [7:0] b, input wire mode,
+            output reg [7:0] x, output reg [15:0] y);
+    always @(posedge clk) begin
+        x <= mode ? a + b : a - b;
+        y <= {a ^ b, (a & b) | (a >> 2)};
+    end
+endmodule
+module synth_top (input wire clk, input wire [7:0] a, input wire [7:0] b, output wire [7:0] x,
+                  output wire [3:0] y_low);
+    wire [15:0] y;
+    sub u (.clk(clk), .a(a), .b(b), .mode(1'b1), .x(x), .y(y));
+    assign y_low = y[3:0];
+endmodule
+"""
+
+
+@needs_yosys
+def test_a_part_is_synthesised_in_the_context_of_its_instances(tmp_path):
+    """A part's run sees what flat synthesis sees across the boundary: the input its instance ties to 1 is tied
+    (no subtractor), and the bits of ``y`` no parent reads are cut (12 of 16), so the part shrinks to what flat
+    synthesis keeps of it."""
+    from had_hls.estimate.synth import counts_from_cells, elaborate, run_yosys
+    from had_hls.estimate.synth_context import context_summary, context_wrapper, part_contexts
+
+    (tmp_path / "sub.v").write_text(SUB_V)
+    elab = elaborate(tmp_path, ["sub.v"])
+    parts = choose_parts(elab["modules"], min_count=1, min_cells=1)
+    assert parts == {"\\sub": 1}
+    ctx = part_contexts(json.loads(elab["design"].read_text()), set(parts))["\\sub"]
+    assert ctx["mode"].const == ["1"] and ctx["a"].const == [None] * 8
+    assert ctx["y"].used == [True] * 4 + [False] * 12 and all(ctx["x"].used)
+    assert context_summary(ctx) == {"tied_input_bits": 1, "cut_output_bits": 12}
+
+    def luts(pre: str, top: str, folder: str) -> int:
+        work = tmp_path / folder
+        work.mkdir()
+        (work / "sub.v").write_text(SUB_V)
+        (work / "ctx.il").write_text(context_wrapper("hier_part_0", "\\sub", ctx))
+        run_yosys(f"read_verilog sub.v\nhierarchy -top synth_top\n{pre}proc\n"
+                  f"synth_xilinx -family xcup -top {top} -flatten -noiopad\ntee -q -o stat.json stat -json\n", work)
+        cells = json.loads((work / "stat.json").read_text())["modules"][f"\\{top}"]["num_cells_by_type"]
+        return counts_from_cells("had", {k.lstrip("\\"): int(v) for k, v in cells.items()}).lut
+
+    alone = luts("hierarchy -top sub\n", "sub", "alone")
+    in_context = luts("read_rtlil ctx.il\nhierarchy -top hier_part_0\n", "hier_part_0", "context")
+    flat = luts("", "synth_top", "flat")
+    assert in_context < alone, (alone, in_context, flat)
+    assert abs(in_context - flat) <= 1, (alone, in_context, flat)

@@ -46,9 +46,9 @@ def synth_key(design: RtlDesign, hierarchical: bool = False) -> str:
     wrapper = hashlib.sha256(core_wrapper(design).encode()).hexdigest()[:16]
     extra = {"yosys": yosys_version(), "levels": LEVELS_VERSION, "wrapper": wrapper}
     if hierarchical:  # the per-part flow and its part choice (not the no-flatten flow the key once named)
-        from had_hls.estimate.synth import HIER_MIN_CELLS, HIER_MIN_COUNT, HIER_MIN_SHARE
+        from had_hls.estimate.synth import HIER_CONTEXT, HIER_MIN_CELLS, HIER_MIN_COUNT, HIER_MIN_SHARE
 
-        extra["flow"] = f"hierarchical-parts:{HIER_MIN_COUNT}:{HIER_MIN_CELLS}:{HIER_MIN_SHARE}"
+        extra["flow"] = f"hierarchical-parts:{HIER_MIN_COUNT}:{HIER_MIN_CELLS}:{HIER_MIN_SHARE}:{HIER_CONTEXT}"
     return design_key(design, "synth_xilinx", extra)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from had_hls.errors import MissingToolError
 from had_hls.estimate.levels import logic_depth
+from had_hls.estimate.synth_context import CONTEXT_FILE, context_summary, context_wrapper, part_contexts
 from had_hls.procs import run_tool
 from had_hls.rtl.generate import CORE_SOURCES, RTL_TEMPLATE_DIR, RtlDesign
 
@@ -267,9 +268,11 @@ tee -q -o stat_xilinx.json stat -json
 HIER_MIN_COUNT = 2
 HIER_MIN_CELLS = 40
 HIER_MIN_SHARE = 0.05
+HIER_CONTEXT = "in-context"  # parts synthesised in their instances' context (had_hls.estimate.synth_context)
 HIER_PART = "hier_part"  # prefix of the renamed part modules (black boxes in the rest)
-HIER_STEPS = ("per module: synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0) of each part once and of "
-              "the rest with the parts as black boxes; counts = rest + sum(instances x part)")
+HIER_STEPS = ("per module: synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0) of each part once, in the "
+              "context of its instances (tied inputs, unread outputs), and of the rest with the parts as black boxes; "
+              "counts = rest + sum(instances x part)")
 
 
 def elaborate(workdir: Path, files: list[str], timeout: float | None = None) -> dict[str, Any]:
@@ -281,17 +284,21 @@ hierarchy -check -top synth_top
 proc
 opt_clean
 tee -q -o elab_stat.json stat -json
+write_json elab_design.json
 """, workdir, "yosys_elab.log", timeout=timeout)
     mods = json.loads((workdir / "elab_stat.json").read_text())["modules"]
     names = set(mods)
     out = {}
     for m, v in mods.items():
         by_type = v.get("num_cells_by_type", {})
-        subs = {t: int(n) for t, n in by_type.items() if t in names}
+        # stat names a submodule's cells by its type without the backslash its module key has ($paramod names
+        # carry none): both spellings are a submodule
+        subs = {(t if t in names else "\\" + t): int(n) for t, n in by_type.items()
+                if t in names or "\\" + t in names}
         own = int(v.get("num_cells", 0)) - sum(subs.values())
         out[m] = {"cells": own, "subs": subs}
     return {"modules": out, "seconds": round(time.perf_counter() - t0, 2),
-            "cpu_seconds": _cpu_seconds(workdir, "yosys_elab.log")}
+            "cpu_seconds": _cpu_seconds(workdir, "yosys_elab.log"), "design": workdir / "elab_design.json"}
 
 
 def choose_parts(modules: dict[str, Any], top: str = "\\synth_top", min_count: int = HIER_MIN_COUNT,
@@ -348,14 +355,17 @@ def prepare_hierarchical(design: RtlDesign, workdir: str | Path, min_count: int 
     names = {m: f"{HIER_PART}_{i}" for i, m in enumerate(sorted(parts))}
     shared = [f for f in sorted(workdir.iterdir()) if f.is_file() and not f.name.startswith(("yosys_", "elab_"))
               and f.suffix not in (".ys", ".json")]
+    contexts = part_contexts(json.loads(elab["design"].read_text()), set(parts))
+    elab["design"].unlink()  # megabytes; the folder travels to the synthesis host
     jobs = []
     for m, name in names.items():
         sub = workdir / name
         _copy_files(shared, sub)
-        pre = f"hierarchy -top {m}\nrename -top {name}\n"
+        (sub / CONTEXT_FILE).write_text(context_wrapper(name, m, contexts[m]))
+        pre = f"read_rtlil {CONTEXT_FILE}\nhierarchy -top {name}\n"
         (sub / "synth_xilinx.ys").write_text(_flat_script(files, name, pre=pre, memories=False))
         (sub / "synth_job.json").write_text(json.dumps({"kind": design.kind, "top": name, "flow": "part"}))
-        jobs.append({"dir": name, "module": m, "count": parts[m]})
+        jobs.append({"dir": name, "module": m, "count": parts[m], "context": context_summary(contexts[m])})
     sub = workdir / "rest"
     _copy_files(shared, sub)
     # rename the module and retype its instances (``rename`` alone leaves the cells on the old name)
@@ -366,7 +376,7 @@ def prepare_hierarchical(design: RtlDesign, workdir: str | Path, min_count: int 
     (workdir / "synth_job.json").write_text(json.dumps({
         "kind": design.kind, "top": "synth_top", "flow": "hierarchical", "parts": jobs, "rest": "rest",
         "elab_seconds": elab["seconds"], "elab_cpu_seconds": elab["cpu_seconds"], "min_count": min_count,
-        "min_cells": min_cells, "min_share": min_share}))
+        "min_cells": min_cells, "min_share": min_share, "parts_in_context": True}))
     return workdir
 
 
