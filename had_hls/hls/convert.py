@@ -19,8 +19,9 @@ from had_hls.hls.attention_layers import register
 from had_hls.hls.schedule import UNROLL_LIMIT, matched_reuse_factor, valid_reuse_factors
 from had_hls.hls.top_style import apply_top_style
 from had_hls.nn.attention import HammingAttention
+from had_hls.precision import Precision
 from had_hls.rtl.generate import DEFAULT_LANES
-from had_hls.spec import AttentionSpec, Precision
+from had_hls.spec import AttentionSpec
 
 
 @dataclass(frozen=True)
