@@ -23,7 +23,8 @@ from hls4ml.model.layers import Layer
 from had_hls.hls.build import add_layer_classes, add_sources, install_project_build
 from had_hls.hls.frontend_fixes import add_had_torch_classes, install_frontend_fixes
 from had_hls.hls.handlers import set_pytorch_handler
-from had_hls.hls.schedule import AttentionSchedule, ProjectionPlan, attention_schedule, strategy_name
+from had_hls.hls.projection_plan import ProjectionPlan, strategy_name
+from had_hls.hls.schedule import AttentionSchedule, attention_schedule
 from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.precision import Precision

@@ -18,7 +18,7 @@ hls4ml 1.3.0's PyTorch front end covers Linear, ReLU and residual ``add`` on ``(
 Each torch module is an ``HLS4MLModule`` leaf with the float semantics of the layer it replaces; its hardware
 knobs travel as the module attribute ``hw`` (a :class:`EncoderHW`). The C++ is templates/hls/nnet_had_encoder.h:
 each layer has an io_stream form (one token a stream word; the whole-model projects) and an io_parallel form. The
-Linear layers honour hls4ml's ReuseFactor and Strategy (a :class:`had_hls.hls.schedule.ProjectionPlan`: weights
+Linear layers honour hls4ml's ReuseFactor and Strategy (a :class:`had_hls.hls.projection_plan.ProjectionPlan`: weights
 emitted cycle-major); HADGELU's ReuseFactor is its cycles a token.
 """
 
@@ -41,7 +41,7 @@ from torch import nn
 
 from had_hls.fixed import FixedType
 from had_hls.hls.attention_layers import BACKENDS, HLS_TEMPLATE_DIR, hls_precision
-from had_hls.hls.schedule import ProjectionPlan, ceil_div, strategy_name
+from had_hls.hls.projection_plan import ProjectionPlan, ceil_div, strategy_name
 
 HEADERS = ("nnet_attention_common.h", "nnet_attention_stages.h", "nnet_had_encoder.h")
 
