@@ -9,7 +9,7 @@ cycle-major weight layout the C++ reads (nnet::dense_token_config, templates/hls
 Arithmetic contract: every output starts from its bias and accumulates its inputs in order 0..n_in-1 (golden.project's
 order), so the result is bit-exact with golden for any accumulator type; only the grouping of MACs into cycles changes
 with RF. The attention layers (:mod:`had_hls.hls.schedule`) and the encoder's Linear layers
-(:mod:`had_hls.hls.encoder_layers`) both use it.
+(:mod:`had_hls.hls.encoder_ir`) both use it.
 """
 
 from __future__ import annotations
