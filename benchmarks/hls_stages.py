@@ -22,6 +22,7 @@ import torch
 
 from had_hls.hls.check import check_model
 from had_hls.hls.convert import HLSTarget, convert_attention
+from had_hls.hls.stage_model import stage_models
 from had_hls.io import write_json
 from had_hls.nn import HammingAttention
 
@@ -38,7 +39,7 @@ def layer_report(kind: str, L: int, E: int, H: int, N: int, P: int, work: Path) 
                               target=HLSTarget(io_type="io_stream", lanes=P))
     report = check_model(model, kind).as_json()
     layer_hls = next(x for x in model.get_layers() if x.class_name in ("HADAttention", "FPAttention"))
-    stages = {st.function: st for st in layer_hls.get_attr("schedule").stages()}
+    stages = {st.function: st for st in stage_models(layer_hls.get_attr("schedule"))}
     rows = []
     for fn in report["functions"][1:]:
         name = fn["name"].split(".", 1)[1]

@@ -49,7 +49,7 @@ _LAZY = {
     "layer_spec": "had_hls.hls.convert",
     "register": "had_hls.hls.registration",
     "HammingAttention": "had_hls.nn.attention",
-    "Precision": "had_hls.spec",
+    "Precision": "had_hls.precision",
     "UserError": "had_hls.errors",
     "ConfigError": "had_hls.config",
     "ToolError": "had_hls.procs",

@@ -37,14 +37,14 @@ if TYPE_CHECKING:
     from torch import nn
 
     from had_hls.config import Project
-    from had_hls.spec import Precision
+    from had_hls.precision import Precision
 
 
 # ------------------------------------------------------------------------------------------------ models
 def _precision(precision: Precision | dict[str, Any] | None) -> Precision:
     """A Precision from an object, or from a dict spelled like the project file's ``hls.precision``."""
     from had_hls.config import PrecisionSection, build_section
-    from had_hls.spec import Precision
+    from had_hls.precision import Precision
 
     if precision is None:
         return Precision()
@@ -52,7 +52,7 @@ def _precision(precision: Precision | dict[str, Any] | None) -> Precision:
         return precision
     if isinstance(precision, dict):
         return build_section(PrecisionSection, precision, "precision").to_precision("precision")
-    raise TypeError(f"precision: expected had_hls.spec.Precision or a dict, got {type(precision).__name__}")
+    raise TypeError(f"precision: expected had_hls.precision.Precision or a dict, got {type(precision).__name__}")
 
 
 def _shapes(input_shape: Any) -> list[tuple[int, ...]]:
@@ -100,7 +100,7 @@ def config_from_pytorch_model(
     ``channels_last_conversion``, which is always ``'off'``: (L, E) is already channels-last.
     ``default_precision`` defaults to the HAD layer's input type (``precision.input``, ``ap_fixed<16,6>``, also
     hls4ml's default), so the model input is quantized exactly as the layer expects. ``precision``: the attention
-    datapath types (:class:`had_hls.spec.Precision`, or a dict spelled like the project file's
+    datapath types (:class:`had_hls.precision.Precision`, or a dict spelled like the project file's
     ``hls.precision``). Edit the returned dict as with hls4ml, then pass it as ``hls_config``.
     """
     import contextlib

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from had_hls.fixed import FixedType
-from had_hls.spec import Precision, PrecisionError
+from had_hls.precision import Precision, PrecisionError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

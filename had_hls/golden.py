@@ -5,7 +5,7 @@ RTL (templates/rtl/*.v): projection -> sign bits -> Hamming scores -> top-N coun
 softmax weights -> sum / AV accumulate -> reciprocal normalisation -> output projection.
 
 Exact at any width: each stage takes the width of its signals from the spec (``spec.widths``, computed by
-:func:`had_hls.spec.datapath_widths`, and the precision's types) and computes in int64 while that width fits
+:func:`had_hls.widths.datapath_widths`, and the precision's types) and computes in int64 while that width fits
 :data:`had_hls.fixed.INT64_BITS` bits, in Python ints (numpy object arrays) beyond. Matrix products whose every
 partial sum stays below 2^53 run as float64 BLAS products, which are then exact (e.g. the AV sums of the FP baseline
 at L = 8192 on the default types: 48 bits), and their results are converted back to int64.

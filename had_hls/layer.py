@@ -18,7 +18,8 @@ from had_hls.config import ConfigError, Project, precision_config_error
 from had_hls.errors import UserError
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
-from had_hls.spec import AttentionSpec, PrecisionError, spec_from_module
+from had_hls.precision import PrecisionError
+from had_hls.spec import AttentionSpec, spec_from_module
 
 CALIBRATION_BATCHES = 8
 

@@ -22,8 +22,9 @@ from had_hls.config import parse_project as _parse_with
 from had_hls.data.listops import ListOpsSection
 from had_hls.distill.config import DistillSection, TeacherSection
 from had_hls.hls.model_config import ConvertSection
+from had_hls.precision import PrecisionError
 from had_hls.rtl.config import RtlSection, check_lanes
-from had_hls.spec import PrecisionError, check_precision
+from had_hls.widths import check_precision
 
 # Top-level key -> section dataclass, in the order the "allowed top-level keys" message lists them.
 SECTIONS: dict[str, type] = {

@@ -1,5 +1,10 @@
 """The hardware spec: one attention layer frozen to shapes, fixed-point types, integer weights and tables.
 
+This module holds the frozen :class:`AttentionSpec` (with its :class:`Projection` weights) and the freezing of a
+layer into one (:func:`build_spec`, :func:`spec_from_module`): quantise the weights, check that the projection
+accumulator cannot overflow with them (:func:`check_accumulator`), build the tables (:mod:`had_hls.tables`) and the
+internal widths (:mod:`had_hls.widths`). The types are :class:`had_hls.precision.Precision`.
+
 The spec is the single source of truth: golden.py computes on it, had_hls.hls emits it into hls4ml layers
 (C++ headers in templates/hls/), had_hls.rtl emits it into Verilog parameters and memories. Every constant
 is an integer mantissa here, so all three implementations share them by construction.
@@ -30,87 +35,15 @@ Array layouts: weights (out, in) row-major, as torch stores them; activations (L
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from had_hls.fixed import FixedType, bits_for_unsigned, check_width
-
-AttentionKind = Literal["had", "fp"]
-
-
-class PrecisionError(ValueError):
-    """A precision field that breaks a datapath rule: ``key`` (a :class:`Precision` field), its value, the rule."""
-
-    def __init__(self, key: str, value: object, allowed: str) -> None:
-        super().__init__(f"precision.{key}: {value} is not allowed: {allowed}")
-        self.key = key
-        self.value = value
-        self.allowed = allowed
-
-
-@dataclass(frozen=True)
-class Precision:
-    """Fixed-point types of one attention layer; defaults are had-hls's documented choice (README, Types)."""
-
-    input: FixedType = FixedType(16, 6)
-    weight: FixedType = FixedType(16, 4)
-    bias: FixedType = FixedType(16, 6)
-    accum: FixedType = FixedType(44, 18)
-    value: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
-    qk: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
-    context: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
-    result: FixedType = FixedType(16, 6, quant="AP_RND", overflow="AP_SAT")
-    exp_table: FixedType = FixedType(18, 1, signed=False)
-    recip_table: FixedType = FixedType(18, 1, signed=False)
-    recip_index_bits: int = 10
-    fp_exp_step_bits: int = 6
-    fp_exp_table_size: int = 1024
-    fp_inv_sqrt_frac: int = 17
-
-    TYPE_FIELDS = ("input", "weight", "bias", "accum", "value", "qk", "context", "result", "exp_table", "recip_table")
-
-    def __post_init__(self) -> None:
-        for name in ("exp_table", "recip_table"):
-            t = getattr(self, name)
-            if t.signed or t.integer != 1:
-                raise PrecisionError(name, t, "must be ap_ufixed<W,1> (values in [0, 1])")
-        if not 1 <= self.recip_index_bits <= 16:
-            raise PrecisionError("recip_index_bits", self.recip_index_bits, "must be in 1..16")
-        if self.input.is_integer:
-            raise PrecisionError("input", self.input, "must be an ap_fixed/ap_ufixed type")
-        if (self.context.quant, self.context.overflow) != ("AP_RND", "AP_SAT"):
-            raise PrecisionError(
-                "context", self.context, "must round half up and saturate (ap_fixed<W,I,AP_RND,AP_SAT>): the softmax "
-                "normalisation rounds that way"
-            )
-        if self.recip_index_bits > self.exp_table.frac:
-            raise PrecisionError(
-                "recip_index_bits", self.recip_index_bits,
-                f"must not exceed the exp table's fractional bits ({self.exp_table.frac} in exp_table={self.exp_table})"
-            )
-        if not 1 <= self.fp_exp_table_size <= 65536:
-            raise PrecisionError("fp_exp_table_size", self.fp_exp_table_size, "must be in 1..65536")
-
-    def as_strings(self) -> dict[str, str | int]:
-        out: dict[str, str | int] = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            out[f.name] = v.cpp() if isinstance(v, FixedType) else v
-        return out
-
-
-# The strong FP baseline (what an FPGA engineer builds for fixed-point attention): Q and K at 8 bits, so that two
-# score products share a DSP48E2 (the RTL packs them); +-4 at 1/32 covers LayerNorm'd projections, and rounding
-# with saturation bounds the error of the rare outlier.
-STRONG_FP_QK = FixedType(8, 3, quant="AP_RND", overflow="AP_SAT")
-
-
-def strong_fp_precision(prec: Precision) -> Precision:
-    """The strong FP baseline's types: ``prec`` with Q/K at 8 bits (``STRONG_FP_QK``); every internal width follows
-    from it (spec.datapath_widths: the exact scores need 2 * 8 + log2(d + 1) bits)."""
-    return replace(prec, qk=STRONG_FP_QK)
+from had_hls.fixed import FixedType
+from had_hls.precision import AttentionKind, Precision
+from had_hls.precision import strong_fp_precision as strong_fp_precision  # re-export: had_hls/estimate/sweep.py
+from had_hls.tables import fp_exp_table, had_exp_table, recip_table
+from had_hls.widths import check_shifts, datapath_widths
 
 
 @dataclass(frozen=True)
@@ -166,90 +99,7 @@ class AttentionSpec:
         return {"q": self.q, "k": self.k, "v": self.v, "o": self.o}
 
 
-# ------------------------------------------------------------------------------------------------ tables
-def had_exp_table(alpha: float, head_dim: int, prec: Precision) -> np.ndarray:
-    """exp_table[t] = round(2^F_e exp(-2 alpha t)), t = 0..d: weight of a key t Hamming steps behind the best."""
-    t = np.arange(head_dim + 1, dtype=np.float64)
-    return _round_table(np.exp(-2.0 * alpha * t), prec.exp_table)
-
-
-def fp_exp_table(prec: Precision) -> np.ndarray:
-    """fp_exp_table[t] = round(2^F_e exp(-t 2^-k)), t = 0..T-1: weight of a key t steps of 2^-k below the row max."""
-    t = np.arange(prec.fp_exp_table_size, dtype=np.float64)
-    return _round_table(np.exp(-t * 2.0**-prec.fp_exp_step_bits), prec.exp_table)
-
-
-def recip_table(prec: Precision) -> np.ndarray:
-    """recip_table[i] = round(2^F_r / (1 + (i + 1/2) 2^-R)), i < 2^R: 1/m at the midpoint of each mantissa bin."""
-    r = prec.recip_index_bits
-    m = 1.0 + (np.arange(1 << r, dtype=np.float64) + 0.5) * 2.0**-r
-    return _round_table(1.0 / m, prec.recip_table)
-
-
-def _round_table(values: np.ndarray, t: FixedType) -> np.ndarray:
-    return np.clip(np.floor(np.ldexp(values, t.frac) + 0.5), 0, t.max_int).astype(np.int64)
-
-
-# ------------------------------------------------------------------------------------------------ widths
-def datapath_widths(kind: AttentionKind, seq_len: int, head_dim: int, top_n: int, prec: Precision) -> dict[str, int]:
-    """Bit widths of the internal integer signals (exact: no rounding, no overflow inside them).
-
-    Each is the width of the largest value the signal can take, from the shape and the types alone:
-      ham        d                                   (unsigned)
-      index      L - 1;  count  L                    (unsigned)
-      sum        keys (2^W_e - 1)                    (unsigned; keys = N for HAD, L for FP)
-      av_acc     keys 2^(W_v - 1) (2^W_e - 1)        (signed: W_v + W_e + bits(keys))
-      norm_prod  av_acc * recip + 2^(shift - 1)      (signed: av_acc + W_r + 1)
-      score      d 2^(2 W_qk - 2)                    (FP, signed: 2 W_qk + bits(d))
-      score_diff s_max - s_j;  fp_index_prod  score_diff inv_sqrt_d + half  (FP, signed)
-    Every one must be an ap_int the C++ can declare (<= AP_INT_MAX_W bits); the golden model is exact at any width.
-    """
-    keys = top_n if kind == "had" else seq_len
-    w: dict[str, int] = {}
-    cause: dict[str, str] = {}
-    w["ham"] = bits_for_unsigned(head_dim)
-    w["index"] = bits_for_unsigned(max(seq_len - 1, 1))
-    w["count"] = bits_for_unsigned(seq_len)
-    e_bits = prec.exp_table.width
-    keys_text = f"{keys} keys ({'top_n' if kind == 'had' else 'seq_len'})"
-    w["sum"] = bits_for_unsigned(keys * prec.exp_table.max_int)
-    cause["sum"] = f"{keys_text} x exp_table {prec.exp_table}"
-    w["av_acc"] = 1 + prec.value.width - 1 + e_bits + bits_for_unsigned(keys)  # signed: |v| e_max keys
-    cause["av_acc"] = f"{keys_text} x value {prec.value} x exp_table {prec.exp_table}"
-    w["norm_prod"] = w["av_acc"] + prec.recip_table.width + 1
-    cause["norm_prod"] = f"{cause['av_acc']} x recip_table {prec.recip_table}"
-    if kind == "fp":
-        w["score"] = 2 * prec.qk.width + bits_for_unsigned(head_dim)
-        cause["score"] = f"head_dim {head_dim} x qk {prec.qk} squared"
-        w["score_diff"] = w["score"] + 1
-        cause["score_diff"] = cause["score"]
-        w["fp_index_prod"] = w["score_diff"] + prec.fp_inv_sqrt_frac + 1
-        cause["fp_index_prod"] = f"{cause['score']} x fp_inv_sqrt_frac {prec.fp_inv_sqrt_frac}"
-        w["fp_index"] = bits_for_unsigned(prec.fp_exp_table_size - 1)
-    for name, bits in w.items():
-        try:
-            check_width(bits, f"internal signal {name}", cause.get(name, ""))
-        except ValueError as err:
-            key = _widest_key(prec, _WIDTH_KEYS[name])
-            raise PrecisionError(key, getattr(prec, key), f"{err} (seq_len={seq_len}, head_dim={head_dim})") from None
-    return w
-
-
-# the precision fields each internal width grows with; an error names the widest of them (the one to narrow)
-_WIDTH_KEYS = {"ham": ("input",), "index": ("input",), "count": ("input",), "sum": ("exp_table",),
-               "av_acc": ("value", "exp_table"), "norm_prod": ("value", "exp_table", "recip_table"),
-               "score": ("qk",), "score_diff": ("qk",), "fp_index_prod": ("qk", "fp_inv_sqrt_frac"),
-               "fp_index": ("fp_exp_table_size",)}
-
-
-def _widest_key(prec: Precision, keys: tuple[str, ...]) -> str:
-    def bits(key: str) -> int:
-        v = getattr(prec, key)
-        return v.width if isinstance(v, FixedType) else int(v)
-
-    return max(keys, key=bits)
-
-
+# ------------------------------------------------------------------------------------------------ accumulator
 def accumulator_bound(proj: Projection, x_t: FixedType, prec: Precision) -> int:
     """Largest |acc| of a projection over every input of type ``x_t``, as a mantissa with max(F_acc, F_x + F_w)
     fractional bits: max_o |b_o| + sum_i |w_oi| max|x| (every partial sum of ``acc = b; acc += x_i w_oi`` is below
@@ -281,27 +131,6 @@ def check_accumulator(projections: dict[str, Projection], prec: Precision) -> No
                 f"accum {acc} can overflow in the {key.upper()} projection: |acc| reaches {need} LSBs "
                 f"(E = {n_in} inputs of {x_t} times these weights){hint}"
             )
-
-
-def _check_shifts(kind: AttentionKind, prec: Precision) -> None:
-    min_shift = prec.value.frac + prec.recip_table.frac + prec.exp_table.frac - prec.context.frac
-    if min_shift < 1:
-        raise PrecisionError(
-            "context", prec.context, f"too many fractional bits for value={prec.value} and the tables: the "
-            "normalisation shift F_v + F_r + F_e - F_ctx must be >= 1"
-        )
-    if kind == "fp" and 2 * prec.qk.frac + prec.fp_inv_sqrt_frac - prec.fp_exp_step_bits < 1:
-        raise PrecisionError(
-            "fp_exp_step_bits", prec.fp_exp_step_bits, f"too large for qk={prec.qk}: the FP index shift "
-            "2 F_qk + fp_inv_sqrt_frac - fp_exp_step_bits must be >= 1"
-        )
-
-
-def check_precision(kind: AttentionKind, seq_len: int, head_dim: int, top_n: int, prec: Precision) -> None:
-    """Every shape-dependent rule on ``prec`` (shifts, internal widths within ap_int's limit); PrecisionError naming the
-    field."""
-    _check_shifts(kind, prec)
-    datapath_widths(kind, seq_len, head_dim, top_n, prec)
 
 
 # ------------------------------------------------------------------------------------------------ build
@@ -337,7 +166,7 @@ def build_spec(
         w = np.asarray(weights[key][0])
         if w.shape != (embed_dim, embed_dim):
             raise ValueError(f"weight {key} has shape {w.shape}, expected ({embed_dim}, {embed_dim})")
-    _check_shifts(kind, prec)
+    check_shifts(kind, prec)
     head_dim = embed_dim // num_heads
     widths = datapath_widths(kind, seq_len, head_dim, top_n, prec)
     projections = {key: quantize_projection(*weights[key], prec) for key in "qkvo"}

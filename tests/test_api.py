@@ -72,11 +72,11 @@ def test_api_names_are_documented() -> None:
 
 
 def test_light_registration_names_every_handler_had_hls_registers() -> None:
-    from had_hls.hls import encoder_layers
+    from had_hls.hls import encoder_parsers
     from had_hls.hls.attention_layers import TORCH_CLASS
     from had_hls.hls.registration import TORCH_CLASSES
 
-    assert set(TORCH_CLASSES) == {TORCH_CLASS, *encoder_layers.HANDLERS}
+    assert set(TORCH_CLASSES) == {TORCH_CLASS, *encoder_parsers.HANDLERS}
 
 
 # ------------------------------------------------------------------------------------------------ routes

@@ -11,7 +11,8 @@ from conftest import seeded_layer
 
 from had_hls import golden
 from had_hls.nn import BinarizeMode, TopN
-from had_hls.spec import Precision, build_spec, spec_from_module
+from had_hls.precision import Precision
+from had_hls.spec import build_spec, spec_from_module
 from had_hls.verify.bounds import output_error_bound
 from had_hls.verify.csim import torch_reference, with_hardware_weights
 

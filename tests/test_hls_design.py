@@ -21,10 +21,12 @@ from conftest import seeded_layer
 from had_hls.cli import main
 from had_hls.hls.check import check_model
 from had_hls.hls.convert import HLSTarget, convert_attention
-from had_hls.hls.schedule import ProjectionPlan, attention_schedule, valid_reuse_factors
+from had_hls.hls.projection_plan import ProjectionPlan, valid_reuse_factors
+from had_hls.hls.schedule import attention_schedule
 from had_hls.layer import make_vectors
+from had_hls.precision import Precision
 from had_hls.project import load_project
-from had_hls.spec import Precision, spec_from_module
+from had_hls.spec import spec_from_module
 from had_hls.verify.csim import write_layer_projects
 from had_hls.verify.testbench import run_testbench
 

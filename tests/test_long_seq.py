@@ -20,9 +20,11 @@ from test_rtl import needs_verilator
 from had_hls import golden
 from had_hls.fixed import AP_INT_MAX_W, INT64_BITS, FixedType
 from had_hls.nn import BinarizeMode
+from had_hls.precision import Precision
 from had_hls.rtl.generate import design_for
 from had_hls.rtl.sim import run_simulation
-from had_hls.spec import Precision, build_spec, datapath_widths, spec_from_module
+from had_hls.spec import build_spec, spec_from_module
+from had_hls.widths import datapath_widths
 
 
 @pytest.mark.parametrize("seq_len,norm_prod", [(512, 63), (2048, 65), (8192, 67)])

@@ -21,7 +21,7 @@ from had_hls.hls.encoder_layers import EncoderHW
 from had_hls.hls.model_convert import ModelPrecision, convert_model
 from had_hls.models.vit import TinyViT, ViTConfig
 from had_hls.nn import TopN
-from had_hls.spec import Precision
+from had_hls.precision import Precision
 from had_hls.verify.accuracy import attention_bit_exactness
 from had_hls.verify.testbench import run_testbench, write_tb_data
 

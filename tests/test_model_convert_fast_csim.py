@@ -27,8 +27,10 @@ from conftest import seeded_layer
 
 from had_hls.fixed import FixedType
 from had_hls.hls.attention_layers import config_struct
-from had_hls.hls.schedule import ProjectionPlan, attention_schedule
-from had_hls.spec import Precision, spec_from_module
+from had_hls.hls.projection_plan import ProjectionPlan
+from had_hls.hls.schedule import attention_schedule
+from had_hls.precision import Precision
+from had_hls.spec import spec_from_module
 
 pytestmark = pytest.mark.slow
 

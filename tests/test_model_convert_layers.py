@@ -1,4 +1,4 @@
-"""The encoder layers of whole-model projects (had_hls/hls/encoder_layers.py, templates/hls/nnet_had_encoder.h),
+"""The encoder layers of whole-model projects (had_hls/hls/encoder_*.py, templates/hls/nnet_had_encoder.h),
 C-simulated with real hls4ml + g++ against torch, each within a tolerance derived from its types and table sizes;
 hls4ml 1.3.0's own LayerNorm is pinned as wrong for var > 1 (why had-hls has its own); the g++-only exact int64
 fast projection of the C-sim (fast_project_token, templates/hls/nnet_attention_common.h) is compared bit for bit
@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from had_hls.fixed import FixedType
-from had_hls.hls.encoder_layers import LUTGELU, EncoderHW, SeqLayerNorm, TokenPool, register
+from had_hls.hls.encoder_layers import LUTGELU, EncoderHW, SeqLayerNorm, TokenPool
+from had_hls.hls.encoder_parsers import register
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,10 @@ import pytest
 
 from had_hls import golden
 from had_hls.errors import MissingToolError
+from had_hls.precision import Precision, strong_fp_precision
 from had_hls.rtl.generate import design_for
 from had_hls.rtl.sim import available_simulators, find_simulator, run_simulation
-from had_hls.spec import AttentionSpec, Precision, build_spec, strong_fp_precision
+from had_hls.spec import AttentionSpec, build_spec
 
 SIMS = available_simulators()
 needs_icarus = pytest.mark.skipif("icarus" not in SIMS, reason="iverilog/vvp not installed (apt-get install iverilog)")
@@ -305,8 +306,8 @@ def test_verilator_accepts_the_cores_at_the_papers_point(tmp_path, kind, baselin
     import subprocess
 
     from had_hls.estimate.point import with_precision
+    from had_hls.precision import strong_fp_precision
     from had_hls.rtl.sim import source_files
-    from had_hls.spec import strong_fp_precision
 
     spec = make_spec(kind, 512, 64, 1, 64)
     if baseline == "strong":

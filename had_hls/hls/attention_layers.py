@@ -23,11 +23,13 @@ from hls4ml.model.layers import Layer
 from had_hls.hls.build import add_layer_classes, add_sources, install_project_build
 from had_hls.hls.frontend_fixes import add_had_torch_classes, install_frontend_fixes
 from had_hls.hls.handlers import set_pytorch_handler
-from had_hls.hls.schedule import AttentionSchedule, ProjectionPlan, attention_schedule, strategy_name
+from had_hls.hls.projection_plan import ProjectionPlan, strategy_name
+from had_hls.hls.schedule import AttentionSchedule, attention_schedule
 from had_hls.hls.weights import add_projection_weights, add_table_weights, hls_precision
 from had_hls.nn.binarize import BinarizeMode
+from had_hls.precision import Precision
 from had_hls.rtl.generate import DEFAULT_LANES
-from had_hls.spec import AttentionSpec, Precision, spec_from_module
+from had_hls.spec import AttentionSpec, spec_from_module
 
 HLS_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "hls"
 HEADERS = (
@@ -91,7 +93,7 @@ def config_struct(
     spec: AttentionSpec, schedule: AttentionSchedule, index: int, base: str, weight_t: str, bias_t: str, io_type: str
 ) -> str:
     """The per-instance config structs: the projections' (ReuseFactor, Strategy, steps) and the layer's (shapes,
-    types and widths of spec.datapath_widths(), the schedule's lanes and FIFO depths, and ``core``: had_core or
+    types and widths of widths.datapath_widths(), the schedule's lanes and FIFO depths, and ``core``: had_core or
     fp_core, the core the layer functions of nnet_attention_stages.h run)."""
     p, w = spec.precision, spec.widths
     proj, wo = f"config{index}_proj", f"config{index}_wo"
@@ -195,7 +197,7 @@ def parse_hamming_attention(operation, layer_name, input_names, input_shapes, no
     """PyTorch handler: HammingAttention -> HADAttention (binary modes) or FPAttention (float mode).
 
     The hardware precision comes from ``module.hardware_precision`` (set by had_hls.hls.convert from the project
-    YAML), else the defaults of :class:`had_hls.spec.Precision`. A second input is the key padding mask.
+    YAML), else the defaults of :class:`had_hls.precision.Precision`. A second input is the key padding mask.
     """
     assert operation == TORCH_CLASS
     from had_hls.hls.handlers import require_conversion_off

@@ -1,10 +1,11 @@
 """``had-hls check``: a pre-synthesis design-rule check of the hls4ml projects had-hls generates.
 
 What Vitis HLS will be asked to build, computed from the hls4ml ModelGraph (our layers carry their
-:class:`had_hls.hls.schedule.AttentionSchedule` / :class:`ProjectionPlan`, hls4ml's own layers their attributes and
-variable pragmas): per function (a stage of an attention core, or a layer) the operations its pipelined loop body
-unrolls, the largest array it partitions completely into registers, the FIFO bits it writes, its II and the cycles
-it spends per row (token / query row) in steady state. Rules (UG1399 and the hls4ml issues on XFORM 203-504):
+:class:`had_hls.hls.schedule.AttentionSchedule` / :class:`~had_hls.hls.projection_plan.ProjectionPlan`, read
+through :mod:`had_hls.hls.stage_model`; hls4ml's own layers their attributes and variable pragmas): per function
+(a stage of an attention core, or a layer) the operations its pipelined loop body unrolls, the largest array it
+partitions completely into registers, the FIFO bits it writes, its II and the cycles it spends per row (token /
+query row) in steady state. Rules (UG1399 and the hls4ml issues on XFORM 203-504):
 
 - no pipelined region unrolls more than ``unroll_limit`` operations (multiplications + popcounts + the other unrolled
   operations of the loop body). A top function with PipelineStyle 'pipeline' unrolls every loop below it (UG1399:
@@ -25,7 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from had_hls.hls.schedule import PARTITION_LIMIT_BITS, UNROLL_LIMIT, AttentionSchedule, ProjectionPlan, ceil_div
+from had_hls.hls.projection_plan import UNROLL_LIMIT, ProjectionPlan, ceil_div
+from had_hls.hls.schedule import AttentionSchedule
+from had_hls.hls.stage_model import PARTITION_LIMIT_BITS, core_buffers, stage_models
 from had_hls.hls.top_style import stream_words
 
 # FIFO of an attention core -> the stage that writes it
@@ -106,9 +109,9 @@ def _attention(layer: Any, pipelined_top: bool) -> tuple[list[FunctionCheck], in
     fifo_bits: dict[str, int] = {}
     for f in sched.fifos:
         fifo_bits[writers[f.name]] = fifo_bits.get(writers[f.name], 0) + f.bits
-    buffers = sched.buffers()
+    buffers = core_buffers(sched)
     functions = []
-    for st in sched.stages():
+    for st in stage_models(sched):
         regs = [b.bits for b in buffers if b.function == st.function and (b.registers or pipelined_top)]
         fn = FunctionCheck(
             name=f"{layer.name}.{st.function}",

@@ -16,11 +16,12 @@ from torch import nn
 from had_hls.config import ConfigError
 from had_hls.hls import frontend_fixes
 from had_hls.hls.attention_layers import register
-from had_hls.hls.schedule import UNROLL_LIMIT, matched_reuse_factor, valid_reuse_factors
+from had_hls.hls.projection_plan import UNROLL_LIMIT, matched_reuse_factor, valid_reuse_factors
 from had_hls.hls.top_style import apply_top_style
 from had_hls.nn.attention import HammingAttention
+from had_hls.precision import Precision
 from had_hls.rtl.generate import DEFAULT_LANES
-from had_hls.spec import AttentionSpec, Precision
+from had_hls.spec import AttentionSpec
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class HLSTarget:
 
     def reuse_for(self, name: str, n_in: int, n_out: int, row_cycles: int, copies: int = 1) -> int:
         """The ReuseFactor of an n_in x n_out layer (``copies`` projections in one loop body): the target's
-        (checked) or the matched one (schedule.matched_reuse_factor)."""
+        (checked) or the matched one (projection_plan.matched_reuse_factor)."""
         if self.reuse_factor is None:
             return matched_reuse_factor(n_in, n_out, row_cycles, copies, self.unroll_limit)
         if self.reuse_factor not in valid_reuse_factors(n_in, n_out):

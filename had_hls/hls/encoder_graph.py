@@ -20,7 +20,7 @@ from had_hls.fixed import FixedType
 from had_hls.hls.encoder_layers import LUTGELU, EncoderHW, SeqLayerNorm, SeqLinear, TokenEmbedding, TokenPool
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
-from had_hls.spec import Precision
+from had_hls.precision import Precision
 
 AttentionRoute = Literal["native", "stock"]
 

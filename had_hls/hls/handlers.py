@@ -1,5 +1,5 @@
 """The low-level hooks into hls4ml's PyTorch front end that had-hls's layers use when they register
-(had_hls.hls.attention_layers, had_hls.hls.encoder_layers): one handler per torch class, and the
+(had_hls.hls.attention_layers, had_hls.hls.encoder_parsers): one handler per torch class, and the
 channels-last check. The entry point that registers everything is had_hls.hls.registration (above these)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The ``convert:`` section of a project YAML: types and table sizes of a whole-model hls4ml project.
 
 Every key has a default, so the section may be left out. The attention layers keep their own types
-(``hls.precision``, :class:`had_hls.spec.Precision`); the LayerNorm in front of each attention layer outputs
+(``hls.precision``, :class:`had_hls.precision.Precision`); the LayerNorm in front of each attention layer outputs
 ``hls.precision.input`` so that the attention input is exactly what golden.py assumes.
 
     convert:

@@ -60,7 +60,8 @@ from had_hls.hls.encoder_graph import (  # noqa: F401  (re-exported: the encoder
     hard_student,
     hardware_encoder,
 )
-from had_hls.hls.encoder_layers import LUTGELU, register
+from had_hls.hls.encoder_layers import LUTGELU
+from had_hls.hls.encoder_parsers import register
 from had_hls.hls.top_style import apply_top_style
 from had_hls.nn.attention import HammingAttention
 

@@ -2,7 +2,7 @@
 
 :func:`register` (idempotent) registers every PyTorch handler, IR layer, template and header of had-hls with hls4ml
 (Vivado and Vitis backends): ``attention_layers.register()`` (HAD/FP attention) and
-``encoder_layers.register()`` (the whole-encoder layers). What it changes for models that hold no had-hls layer:
+``encoder_parsers.register()`` (the whole-encoder layers). What it changes for models that hold no had-hls layer:
 nothing (the front-end fixes, headers and build script apply to had-hls models only; see
 :mod:`had_hls.hls.frontend_fixes` and :mod:`had_hls.hls.build`).
 
@@ -54,9 +54,9 @@ def register() -> None:
         if _registered:
             return
         _remove_hook()
-        from had_hls.hls import encoder_layers
+        from had_hls.hls import encoder_parsers
 
-        encoder_layers.register()  # registers the attention layers first
+        encoder_parsers.register()  # registers the attention layers first
         _registered = True
 
 

@@ -1,9 +1,12 @@
 """The attention core's microarchitecture as numbers: lanes, stage trip counts, FIFO depths, projection reuse.
 
 One place derives every parameter that the HLS layers (templates/hls/nnet_*.h, through the config structs of
-had_hls.hls.attention_layers) and the design check (had_hls.hls.check) use. The parallelism of the core (P, PA, DN,
-PO and the scan's S) is the RTL twin's: :func:`had_hls.rtl.generate.design_for` derives it and this module only
-reads it, so both descriptions of the machine use one value.
+had_hls.hls.attention_layers) and the design check (had_hls.hls.check) use: :func:`attention_schedule` ->
+:class:`AttentionSchedule` (its config-struct lines included). The parallelism of the core (P, PA, DN, PO and the
+scan's S) is the RTL twin's: :func:`had_hls.rtl.generate.design_for` derives it and this module only reads it, so
+both descriptions of the machine use one value. The Q/K/V and Wo projections are
+:class:`had_hls.hls.projection_plan.ProjectionPlan` s; the check's per-stage cost model (II, trip counts, unrolled
+operations, memories) is :mod:`had_hls.hls.stage_model`.
 
 One job per (query row i, head h), G = ceil(L / P) beats of P keys; a job enters every G cycles, so a query row
 costs H G cycles in steady state. Stages (HLS function = RTL module, see docs/hls.md):
@@ -43,160 +46,12 @@ FIFO depths (hls::stream channels of the DATAFLOW region; all linear in L / P, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-import numpy as np
-
+from had_hls.hls.projection_plan import ProjectionPlan, ceil_div, matched_reuse_factor, strategy_name
 from had_hls.rtl.generate import DEFAULT_LANES, design_for
 from had_hls.spec import AttentionSpec
 
-Strategy = Literal["latency", "resource"]
-STRATEGIES: tuple[str, ...] = ("Latency", "Resource")
-UNROLL_LIMIT = 4096  # operations in one pipelined region: Vivado/Vitis HLS stop with XFORM 203-504 above it
-PARTITION_LIMIT_BITS = 32768  # arrays above this are kept in memories, never completely partitioned into registers
 
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-def strategy_name(value: str) -> Strategy:
-    """hls4ml's Strategy spelling (Latency, Resource, any case) -> 'latency' / 'resource'; ValueError otherwise."""
-    s = str(value).lower()
-    if s not in ("latency", "resource"):
-        raise ValueError(f"Strategy {value!r} is not allowed; allowed: {', '.join(STRATEGIES)}")
-    return s  # type: ignore[return-value]
-
-
-# ------------------------------------------------------------------------------------------------ projections
-def valid_reuse_factors(n_in: int, n_out: int) -> list[int]:
-    """hls4ml's valid ReuseFactors of an n_in x n_out dense (FPGABackend._validate_reuse_factor): RF divides
-    n_in * n_out, and either RF divides n_in (RF <= n_in) or RF is a multiple of n_in dividing n_in * n_out."""
-    total = n_in * n_out
-    out = [rf for rf in range(1, n_in + 1) if n_in % rf == 0]
-    out += [k * n_in for k in range(2, n_out + 1) if n_out % k == 0]
-    return sorted(rf for rf in set(out) if total % rf == 0)
-
-
-def matched_reuse_factor(n_in: int, n_out: int, budget: int, copies: int = 1, limit: int = UNROLL_LIMIT) -> int:
-    """The ReuseFactor had-hls picks when the project gives none: among the valid ones whose pipelined loop body
-    (``copies`` projections of n_in n_out / RF MACs) stays within the unroll limit, the largest <= ``budget`` cycles
-    a token (the fewest multipliers that keep up with the core); when none keeps up, the smallest (the fastest one
-    Vitis can build; the design check then shows the slower stage)."""
-    valid = valid_reuse_factors(n_in, n_out)
-    buildable = [rf for rf in valid if copies * (n_in * n_out // rf) <= limit] or [max(valid)]
-    fast = [rf for rf in buildable if rf <= max(1, budget)]
-    return max(fast) if fast else min(buildable)
-
-
-@dataclass(frozen=True)
-class ProjectionPlan:
-    """One token through an n_out x n_in projection: ``cycles`` steps of ``block`` MACs each.
-
-    inputs_per_cycle > 0 (RF <= n_in, and Wo): step t multiplies inputs t BI .. t BI + BI - 1 with every output;
-    otherwise (RF = c n_in): step t = ob n_in + i multiplies input i with outputs ob BO .. ob BO + BO - 1.
-    Every output accumulates its inputs in order 0..n_in-1 (golden.project's order, so any accum type is bit-exact).
-    The weights are emitted cycle-major (:meth:`layout`): step t reads the ``block`` words w[t B .. t B + B - 1],
-    one ARRAY_RESHAPE word. Latency strategy: one step of n_in n_out MACs at II = RF (hls4ml's dense_latency).
-    """
-
-    n_in: int
-    n_out: int
-    reuse_factor: int
-    strategy: Strategy = "resource"
-    inputs_per_cycle: int = 0  # BI; 0 = output blocks (RF > n_in)
-
-    @staticmethod
-    def for_reuse(n_in: int, n_out: int, reuse_factor: int, strategy: Strategy) -> ProjectionPlan:
-        if reuse_factor not in valid_reuse_factors(n_in, n_out):
-            valid = valid_reuse_factors(n_in, n_out)
-            raise ValueError(
-                f"ReuseFactor {reuse_factor} is not allowed for a {n_in} x {n_out} projection; "
-                f"allowed: {', '.join(map(str, valid))}"
-            )
-        bi = n_in if strategy == "latency" else (n_in // reuse_factor if reuse_factor <= n_in else 0)
-        return ProjectionPlan(n_in, n_out, reuse_factor, strategy, bi)
-
-    @staticmethod
-    def inputs_per_step(n_in: int, n_out: int, inputs: int) -> ProjectionPlan:
-        """A Resource-style projection taking ``inputs`` inputs a cycle (ceil(n_in / inputs) cycles, Wo)."""
-        inputs = max(1, min(inputs, n_in))
-        return ProjectionPlan(n_in, n_out, ceil_div(n_in, inputs), "resource", inputs)
-
-    @property
-    def outputs_per_cycle(self) -> int:
-        """BO: outputs touched by one step."""
-        return self.n_out if self.inputs_per_cycle else self.n_out * self.n_in // self.reuse_factor
-
-    @property
-    def cycles(self) -> int:
-        """Steps (loop iterations) a token; Latency: 1 (at II = RF)."""
-        if self.strategy == "latency":
-            return 1
-        return ceil_div(self.n_in, self.inputs_per_cycle) if self.inputs_per_cycle else self.reuse_factor
-
-    @property
-    def block(self) -> int:
-        """MACs of one step (the unrolled multiplications of the pipelined loop body)."""
-        return self.n_out * self.inputs_per_cycle if self.inputs_per_cycle else self.outputs_per_cycle
-
-    @property
-    def ii(self) -> int:
-        return self.reuse_factor if self.strategy == "latency" else 1
-
-    @property
-    def cycles_per_token(self) -> int:
-        return self.cycles * self.ii
-
-    @property
-    def multipliers(self) -> int:
-        """Multiplier instances: n_in n_out / RF (Latency: the ALLOCATION limit of dense_latency)."""
-        return ceil_div(self.n_in * self.n_out, self.cycles_per_token)
-
-    @property
-    def weight_words(self) -> int:
-        return self.cycles * self.block
-
-    def lane_index(self, step: int, lane: int) -> tuple[int, int]:
-        """(output o, input i) multiplied at ``step`` by ``lane``; i >= n_in marks a padding lane."""
-        if self.inputs_per_cycle:
-            bi = self.inputs_per_cycle
-            return lane // bi, step * bi + lane % bi
-        return (step // self.n_in) * self.outputs_per_cycle + lane, step % self.n_in
-
-    def layout(self, weight: np.ndarray) -> np.ndarray:
-        """Weights (n_out, n_in) -> the flat cycle-major array the C++ reads (padding lanes hold 0)."""
-        weight = np.asarray(weight)
-        t = np.arange(self.cycles)[:, None]
-        lane = np.arange(self.block)[None, :]
-        if self.inputs_per_cycle:
-            bi = self.inputs_per_cycle
-            o, i = np.broadcast_arrays(lane // bi, t * bi + lane % bi)
-        else:
-            o, i = np.broadcast_arrays((t // self.n_in) * self.outputs_per_cycle + lane, t % self.n_in)
-        out = np.zeros((self.cycles, self.block), dtype=weight.dtype)
-        real = i < self.n_in
-        out[real] = weight[o[real], i[real]]
-        return out.reshape(-1)
-
-    def config_lines(self, indent: str = "    ") -> list[str]:
-        """The static consts of a C++ projection config (nnet::dense_token_config)."""
-        return [
-            f"{indent}static const unsigned n_in = {self.n_in};",
-            f"{indent}static const unsigned n_out = {self.n_out};",
-            f"{indent}static const unsigned reuse_factor = {self.reuse_factor};",
-            f"{indent}static const unsigned strategy = nnet::{self.strategy};",
-            f"{indent}static const unsigned n_zeros = 0;",
-            f"{indent}static const unsigned inputs_per_cycle = {self.inputs_per_cycle};",
-            f"{indent}static const unsigned outputs_per_cycle = {self.outputs_per_cycle};",
-            f"{indent}static const unsigned cycles = {self.cycles};",
-            f"{indent}static const unsigned block = {self.block};",
-            f"{indent}static const unsigned multiplier_limit = {self.multipliers};",
-            f"{indent}static const unsigned ii = {self.ii};",
-        ]
-
-
-# ------------------------------------------------------------------------------------------------ the core
 @dataclass(frozen=True)
 class Fifo:
     """One hls::stream channel: ``width`` bits a word, ``depth`` words."""
@@ -208,32 +63,6 @@ class Fifo:
     @property
     def bits(self) -> int:
         return self.width * self.depth
-
-
-@dataclass(frozen=True)
-class Buffer:
-    """A memory of the layer: ``bits`` in all (every copy); ``registers`` = completely partitioned."""
-
-    name: str
-    function: str
-    bits: int
-    registers: bool = False
-    constant: bool = False  # a table of constants (not data)
-
-
-@dataclass(frozen=True)
-class StageModel:
-    """One stage function: II, iterations of its pipelined loop per input, operations its loop body unrolls."""
-
-    function: str
-    rtl_module: str
-    ii: int
-    trip_count: int
-    unroll: str
-    cycles_per_row: int
-    unrolled_mults: int = 0
-    unrolled_popcounts: int = 0
-    unrolled_ops: int = 0  # every other unrolled operation that counts towards the unroll limit (adds, compares)
 
 
 @dataclass(frozen=True)
@@ -325,136 +154,6 @@ class AttentionSchedule:
         ]
         lines += [f"{indent}static const unsigned {f.name}_fifo_depth = {f.depth};" for f in self.fifos]
         return lines
-
-    # -------------------------------------------------------------------------------------- the check's model
-    def stages(self) -> list[StageModel]:
-        """The stage functions of the core with their II, trip counts and unrolled operations."""
-        s, p = self.spec, self.proj
-        L, E, H, d = s.seq_len, s.embed_dim, s.num_heads, s.head_dim
-        P, G, J = self.lanes, self.groups, self.jobs
-        mults = 3 * p.block
-        load = StageModel(
-            "load",
-            "-",  # the RTL core is fed the projections (docs/rtl.md)
-            p.ii,
-            L * p.cycles,
-            f"3 x {p.block} MACs ({p.strategy}, RF {p.reuse_factor})",
-            p.cycles_per_token,
-            unrolled_mults=mults,
-        )
-        norm = StageModel(
-            "normalise_row",
-            "normalise_row",
-            1,
-            J * self.norm_cycles,
-            f"{self.norm_lanes} elements",
-            H * self.norm_cycles,
-            unrolled_mults=self.norm_lanes,
-        )
-        out = StageModel(
-            "out_proj",
-            "out_proj",
-            1,
-            L * self.out_period + self.wo_cycles,
-            f"{E} x {self.wo_lanes} MACs",
-            self.out_period,
-            unrolled_mults=self.wo.block,
-        )
-        if self.kind == "had":
-            bins = d
-            core = [
-                StageModel(
-                    "hamming_unit",
-                    "hamming_unit",
-                    1,
-                    J * G,
-                    f"{P} lanes x {d}-bit popcount",
-                    H * G,
-                    unrolled_popcounts=P,
-                ),
-                StageModel(
-                    "topn_hist",
-                    "topn_hist",
-                    1,
-                    J * G + self.scan_cycles,
-                    f"{P} bin updates + {self.scan_bins} of {bins} bins scanned",
-                    H * G,
-                    unrolled_ops=P + self.scan_bins * P,
-                ),
-                StageModel("topn_keep", "topn_keep", 1, J * G, f"{P} lanes", H * G, unrolled_ops=2 * P),
-                StageModel(
-                    "topn_compact", "topn_compact", 1, J * G + self.av_cycles, f"{P} slots", H * G, unrolled_ops=P
-                ),
-                StageModel(
-                    "softmax_av_lanes",
-                    "softmax_av_lanes",
-                    1,
-                    J * self.av_cycles,
-                    f"{self.av_lanes} slot(s) x {d} MACs",
-                    H * self.av_cycles,
-                    unrolled_mults=self.av_lanes * d,
-                ),
-            ]
-        else:
-            core = [
-                StageModel(
-                    "fp_score_unit",
-                    "fp_score_unit",
-                    1,
-                    J * G,
-                    f"{P} lanes x {d}-term dot product",
-                    H * G,
-                    unrolled_mults=P * d,
-                ),
-                StageModel("fp_max_tree", "fp_max_tree", 1, J * G, f"{P} lanes", H * G, unrolled_ops=P),
-                StageModel("fp_exp_index", "fp_exp_index", 1, J * G, f"{P} lanes", H * G, unrolled_mults=P),
-                StageModel(
-                    "softmax_av_lanes",
-                    "softmax_av_lanes",
-                    1,
-                    J * G,
-                    f"{P} keys x {d} MACs",
-                    H * G,
-                    unrolled_mults=P * d,
-                ),
-            ]
-        return [load, *core, norm, out]
-
-    def buffers(self) -> list[Buffer]:
-        """Memories of the layer (bits of every copy; load fills Q, K and V once per input while the stages are
-        idle, as the RTL twin does, so they are single memories)."""
-        s, prec, w = self.spec, self.spec.precision, self.spec.widths
-        L, E, d = s.seq_len, s.embed_dim, s.head_dim
-        P, G = self.lanes, self.groups
-        acc = prec.accum.width
-        qw = 1 if s.kind == "had" else prec.qk.width
-        vcopies = self.av_lanes if s.kind == "had" else 1
-        out = [
-            Buffer("q", "load", L * E * qw),
-            Buffer("k", "load", P * G * E * qw),
-            Buffer("key_valid", "load", P * G),
-            Buffer("v", "load", vcopies * L * E * prec.value.width),
-            *(Buffer(f"{p}_acc", "load", E * acc, registers=True) for p in "qkv"),
-            Buffer("av_acc", "softmax_av_lanes", d * w["av_acc"], registers=True),
-            Buffer(
-                "context_row",
-                "out_proj",
-                2 * E * prec.context.width,
-                registers=2 * E * prec.context.width <= PARTITION_LIMIT_BITS,
-            ),
-            Buffer("wo_acc", "out_proj", E * acc, registers=True),
-        ]
-        if s.kind == "had":
-            bins = d
-            out += [
-                Buffer("histograms", "topn_hist", 2 * P * bins * w["count"], registers=True),
-                Buffer("slots", "topn_compact", 2 * P * self.slot_rows * (w["index"] + w["ham"]), registers=True),
-                Buffer("exp_table", "softmax_av_lanes", (d + 1) * prec.exp_table.width, registers=True, constant=True),
-            ]
-        else:
-            table = prec.fp_exp_table_size * prec.exp_table.width * ceil_div(P, 2)  # a dual-port ROM per 2 lanes
-            out += [Buffer("exp_table", "fp_exp_index", table, constant=True)]
-        return out
 
 
 def _fifos(
@@ -548,17 +247,4 @@ def attention_schedule(
     )
 
 
-__all__ = [
-    "PARTITION_LIMIT_BITS",
-    "UNROLL_LIMIT",
-    "AttentionSchedule",
-    "Buffer",
-    "Fifo",
-    "ProjectionPlan",
-    "StageModel",
-    "attention_schedule",
-    "ceil_div",
-    "matched_reuse_factor",
-    "strategy_name",
-    "valid_reuse_factors",
-]
+__all__ = ["AttentionSchedule", "Fifo", "attention_schedule"]

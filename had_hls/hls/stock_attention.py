@@ -17,7 +17,7 @@ Linear weights need the transpose, the softmax needs ``n_outer``, the second ein
 Limits: dense attention only (no top-N, no key padding mask); the sequence length is fixed at construction (the
 views need it); every head keeps a full ``L x L`` score buffer (like upstream PR #1163's reference template);
 softmax is hls4ml's LUT softmax (``stable``), not the spec's exp table, and the types are hls4ml configuration, not
-:class:`had_hls.spec.Precision`. It is the "what stock hls4ml gives you" baseline, not a bit-exact twin of
+:class:`had_hls.precision.Precision`. It is the "what stock hls4ml gives you" baseline, not a bit-exact twin of
 ``FPAttention``.
 """
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from hls4ml.writer.vivado_writer import VivadoWriter
 
-from had_hls.hls.schedule import PARTITION_LIMIT_BITS
+from had_hls.hls.stage_model import PARTITION_LIMIT_BITS
 
 _MARK = "_had_hls_writer_fix"
 TB_MARK = "// had-hls: compare with tb_output_predictions.dat"

@@ -7,7 +7,7 @@ from hls4ml.model.layers import Layer
 from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, RoundingMode, SaturationMode
 
 from had_hls.fixed import FixedType
-from had_hls.hls.schedule import ProjectionPlan
+from had_hls.hls.projection_plan import ProjectionPlan
 from had_hls.spec import AttentionSpec
 
 
