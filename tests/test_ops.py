@@ -88,3 +88,14 @@ def test_the_stock_route_has_no_spec_golden_or_rtl(tiny):
                        ("fmax", (None, None, None, 200.0)), ("topn_synth", (None, None, None))):
         with pytest.raises(OpUnavailable):
             getattr(stock, face)(*args)
+
+
+def test_whole_model_targets(tiny):
+    """The whole-model C-sim's routes: ours stream (MODEL_IO_TYPE), hls4ml's stock layers need io_parallel."""
+    from had_hls.hls.model_convert import MODEL_IO_TYPE
+
+    project, _ = tiny
+    assert op("had").model_target(project).io_type == op("fp").model_target(project).io_type == MODEL_IO_TYPE
+    assert op("stock").model_target(project).io_type == "io_parallel"
+    with pytest.raises(OpUnavailable):
+        op("fp_strong").convert_model(None, (8, 8), "unused")
