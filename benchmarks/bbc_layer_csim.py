@@ -20,11 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from had_hls import golden
-from had_hls.hls.convert import convert_attention
 from had_hls.io import write_json
 from had_hls.models.checkpoint import attention_layers, load_checkpoint
 from had_hls.nn import BinarizeMode
+from had_hls.ops import op
 from had_hls.spec import spec_from_module
 from had_hls.verify.csim import torch_reference, with_hardware_weights
 
@@ -57,21 +56,22 @@ def main() -> None:
     x = data["x"][: args.docs].astype(np.float64)
     mask = data["key_padding_mask"][: args.docs]
     seq = x.shape[1]
-    spec = spec_from_module(layer, "had", seq, key_padding_mask=True)
+    spec = spec_from_module(layer, "had", seq, key_padding_mask=True)  # a checkpoint's layer: no project to build it
+    had = op("had")  # the layer's conversion, C-sim and golden
     load_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bbc_layer_csim_") as tmp:
         t0 = time.perf_counter()
-        hls_model = convert_attention(layer, seq, Path(tmp) / "bbc_layer", with_mask=True)
+        hls_model = had.convert(layer, seq, Path(tmp) / "bbc_layer", with_mask=True, project_name="myproject")
         convert_s = time.perf_counter() - t0
         t0, c0 = time.perf_counter(), cpu_s()
         hls_model.compile()
         compile_s, compile_cpu = time.perf_counter() - t0, cpu_s() - c0
         t0, c0 = time.perf_counter(), cpu_s()
-        y = np.asarray(hls_model.predict([x.reshape(len(x), -1), mask.astype(np.float64)])).reshape(x.shape)
+        y = had.csim(hls_model, x, mask)
         run_s, run_cpu = time.perf_counter() - t0, cpu_s() - c0
     load_end = os.getloadavg()
     t0 = time.perf_counter()
-    g = golden.attention(spec, x, mask)
+    g = had.golden(spec, x, mask)
     golden_s = time.perf_counter() - t0
     xq = spec.precision.input.to_float(spec.precision.input.from_float(x))
     ref = torch_reference(layer, xq, mask)

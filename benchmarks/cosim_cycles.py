@@ -25,9 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from had_hls import golden
 from had_hls.io import write_json
-from had_hls.rtl.generate import design_for
+from had_hls.ops import op
 from had_hls.rtl.sim import default_simulator, run_simulation, simulator_version
 from had_hls.spec import build_spec
 from had_hls.verify.rtlsim import cycle_stats
@@ -48,8 +47,9 @@ def measure(kind: str, L: int, E: int, H: int, N: int, P: int, simulator: str, k
     w = {n: (rng.normal(0, 0.3, (E, E)), rng.normal(0, 0.1, E)) for n in "qkvo"}
     spec = build_spec(kind, seq_len=L, num_heads=H, top_n=N, sigma_q=1.0, sigma_k=1.0, weights=w)
     x = rng.normal(0, 1, (k, L, E))
-    traces = [golden.attention_trace(spec, x[i]) for i in range(k)]
-    design = design_for(spec, P)
+    o = op(kind)  # golden and the RTL design; the raw simulation below is timed alone (no op face: run_simulation)
+    traces = [o.golden_trace(spec, x[i]) for i in range(k)]
+    design = o.rtl_design(spec, P)
     t0 = time.perf_counter()
     sim = run_simulation(design, traces, [None] * k, work, simulator)
     wall = time.perf_counter() - t0

@@ -21,10 +21,11 @@ from pathlib import Path
 import torch
 
 from had_hls.hls.check import check_model
-from had_hls.hls.convert import HLSTarget, convert_attention
+from had_hls.hls.convert import HLSTarget
 from had_hls.hls.stage_model import stage_models
 from had_hls.io import write_json
 from had_hls.nn import HammingAttention
+from had_hls.ops import op
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "hls_stages.json"
@@ -35,8 +36,8 @@ STAGE_TABLE = (49, 32, 2, 8, 4)  # the cosim_cycles.json shape whose stages docs
 def layer_report(kind: str, L: int, E: int, H: int, N: int, P: int, work: Path) -> dict:
     torch.manual_seed(0)
     layer = HammingAttention(E, H, top_n=N if kind == "had" else None, mode="hard" if kind == "had" else "float")
-    model = convert_attention(layer.double().eval(), L, work / f"{kind}_{L}_{E}_{H}_{N}_{P}",
-                              target=HLSTarget(io_type="io_stream", lanes=P))
+    model = op(kind).convert(layer.double().eval(), L, work / f"{kind}_{L}_{E}_{H}_{N}_{P}",
+                             target=HLSTarget(io_type="io_stream", lanes=P), project_name="myproject")
     report = check_model(model, kind).as_json()
     layer_hls = next(x for x in model.get_layers() if x.class_name in ("HADAttention", "FPAttention"))
     stages = {st.function: st for st in stage_models(layer_hls.get_attr("schedule"))}

@@ -24,7 +24,8 @@ import yaml
 
 from had_hls.fixed import INT64_BITS
 from had_hls.io import write_json
-from had_hls.layer import build_specs
+from had_hls.layer import build_layer
+from had_hls.ops import pair
 from had_hls.project import load_project
 from had_hls.verify.cosim import run_cosim
 from had_hls.verify.csim import run_csim
@@ -61,7 +62,8 @@ def main() -> None:
         path = Path(tmp) / "project.yaml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         project = load_project(path)
-        had_spec, fp_spec = build_specs(project)
+        layer = build_layer(project)
+        had_spec, fp_spec = (o.spec(project, layer) for o in pair().values())
         work = Path(tmp) / "out"
         t0 = time.perf_counter()
         cs = run_csim(project, work, quiet=True)

@@ -46,7 +46,8 @@ SHAPES = {
 
 def specs_for(shape: str):
     """(HAD spec, FP spec, lanes) of a shape."""
-    from had_hls.layer import build_specs
+    from had_hls.layer import build_layer
+    from had_hls.ops import pair
     from had_hls.project import load_project, parse_project
 
     cfg = SHAPES[shape]
@@ -60,7 +61,8 @@ def specs_for(shape: str):
             "hls": {"precision": dict(cfg["precision"])},
         }
         project = parse_project(raw, ROOT / "benchmarks" / f"{shape}.yaml")
-    had, fp = build_specs(project)
+    layer = build_layer(project)
+    had, fp = (o.spec(project, layer) for o in pair().values())
     return had, fp, cfg["lanes"]
 
 
@@ -87,7 +89,7 @@ def markdown(report: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     from had_hls.estimate.synth import synth_xilinx, yosys_version
     from had_hls.io import write_json
-    from had_hls.rtl.generate import design_for
+    from had_hls.ops import op
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shapes", default="default,paper")
@@ -108,12 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         lanes = SHAPES[shape]["lanes"]
         for kind in args.kinds.split(","):
             spec = specs[kind]
-            design = design_for(spec, lanes)
+            design = op(kind).rtl_design(spec, lanes)
             load0 = os.getloadavg()
             ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             with tempfile.TemporaryDirectory(prefix=f"rtl_synth_{shape}_{kind}_") as tmp:
                 t0 = time.perf_counter()
                 try:
+                    # one uncached Yosys run, timed (the op's synth face is cached): the synthesis room itself
                     res = synth_xilinx(design, tmp, timeout=args.timeout)
                     err = None
                 except Exception as exc:  # noqa: BLE001  (a timeout is a result too)

@@ -54,16 +54,17 @@ SMALL = {
 def designs(shapes: dict) -> dict[str, dict]:
     """{shape label: {kind: RtlDesign}}."""
     from had_hls.estimate.sweep import SweepOptions, SweepPoint, point_designs
-    from had_hls.layer import build_specs
+    from had_hls.layer import build_layer
+    from had_hls.ops import pair
     from had_hls.project import load_project
-    from had_hls.rtl.generate import design_for
 
     out = {}
     for label, (L, d, n, p, prec, _) in shapes.items():
         if L is None:
             project = load_project(ROOT / "projects" / "default.yaml")
             lanes = project.section("rtl").lanes
-            out[label] = {k: design_for(s, lanes) for k, s in zip(("had", "fp"), build_specs(project), strict=True)}
+            layer = build_layer(project)
+            out[label] = {k: o.rtl_design(o.spec(project, layer), lanes) for k, o in pair().items()}
             continue
         with tempfile.TemporaryDirectory() as tmp:
             ds = point_designs(SweepPoint(L, d, n, p), SweepOptions(precision=prec), Path(tmp))

@@ -90,16 +90,21 @@ def _layer_from_checkpoint(project: Project, path: Path) -> HammingAttention:
 def build_specs(project: Project, layer: HammingAttention | None = None) -> tuple[AttentionSpec, AttentionSpec]:
     """(HAD spec, FP-baseline spec) of the project's layer: same weights, same precision."""
     layer = layer or build_layer(project)
+    return kind_spec(project, "had", layer), kind_spec(project, "fp", layer)
+
+
+def kind_spec(project: Project, kind: str, layer: HammingAttention | None = None) -> AttentionSpec:
+    """The spec of one kind (``"had"`` or ``"fp"``) of the project's layer (what :func:`build_specs` gives for
+    it): the attention ops build their own kind only (had_hls.ops)."""
+    layer = layer or build_layer(project)
     m = project.model
-    prec = project.precision
     try:
-        had = spec_from_module(layer, "had", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_had")
-        fp = spec_from_module(layer, "fp", m.seq_len, prec, m.key_padding_mask, name=f"{project.name}_fp")
+        return spec_from_module(layer, kind, m.seq_len, project.precision, m.key_padding_mask,
+                                name=f"{project.name}_{kind}")
     except PrecisionError as err:
         raise precision_config_error(err) from None
     except ValueError as err:
         raise ConfigError(f"hls.precision: {err}") from None
-    return had, fp
 
 
 def make_vectors(project: Project, k: int) -> tuple[np.ndarray, np.ndarray | None]:

@@ -8,11 +8,22 @@ import numpy as np
 import pytest
 
 from had_hls import golden
+from had_hls.estimate.point import synth_key, topn_key
 from had_hls.layer import build_layer, build_specs, make_vectors
 from had_hls.nn.binarize import BinarizeMode
-from had_hls.ops import OPS, FpAttentionOp, HadAttentionOp, OpUnavailable, StockAttentionOp, op, pair
+from had_hls.ops import (
+    OPS,
+    FpAttentionOp,
+    HadAttentionOp,
+    OpUnavailable,
+    StockAttentionOp,
+    StrongFpAttentionOp,
+    op,
+    pair,
+)
 from had_hls.project import load_project
 from had_hls.rtl.generate import design_for
+from had_hls.spec import strong_fp_precision
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +36,9 @@ def tiny(tmp_path_factory):
 
 
 def test_the_kinds():
-    assert list(pair()) == ["had", "fp"] and set(OPS) == {"had", "fp", "stock"}
+    assert list(pair()) == ["had", "fp"] and set(OPS) == {"had", "fp", "stock", "fp_strong"}
     assert isinstance(op("had"), HadAttentionOp) and isinstance(op("fp"), FpAttentionOp)
-    assert isinstance(op("stock"), StockAttentionOp)
+    assert isinstance(op("stock"), StockAttentionOp) and isinstance(op("fp_strong"), StrongFpAttentionOp)
     assert all(o.kind == k for k, o in OPS.items())
 
 
@@ -41,7 +52,25 @@ def test_spec_golden_and_rtl_faces_are_the_rooms(tiny):
         for key in ("exp_table", "recip_table"):
             assert np.array_equal(getattr(spec, key), getattr(specs[kind], key))
         assert np.array_equal(o.golden(spec, x[0]), golden.attention(specs[kind], x[0]))
-        assert o.rtl_design(spec, 2).params == design_for(specs[kind], 2).params
+        design = o.rtl_design(spec, 2)
+        assert design.params == design_for(specs[kind], 2).params
+        assert o.synth_cache_file(design) == f"synth-{synth_key(design)}.json"
+    had = op("had").rtl_design(specs["had"], 2)
+    assert op("had").topn_cache_file(had) == f"topn-{topn_key(4, 2, project.model.top_n, 8)}.json"
+    with pytest.raises(OpUnavailable):
+        op("fp").topn_cache_file(design_for(specs["fp"], 2))
+
+
+def test_the_strong_fp_baseline_is_the_fp_layer_with_8_bit_qk(tiny):
+    """fp_strong: the FP spec at strong_fp_precision, the strong RTL variant (shared exp tables); no hls4ml layer."""
+    project, layer = tiny
+    fp = op("fp").spec(project, layer)
+    strong = op("fp_strong").spec(project, layer)
+    assert strong.kind == "fp" and strong.precision == strong_fp_precision(fp.precision)
+    assert np.array_equal(strong.exp_table, fp.exp_table)
+    assert op("fp_strong").rtl_design(strong, 2).params == design_for(strong, 2, "strong").params
+    with pytest.raises(OpUnavailable):
+        op("fp_strong").convert(layer, 8, "unused")
 
 
 def test_torch_modules(tiny):
@@ -55,6 +84,18 @@ def test_the_stock_route_has_no_spec_golden_or_rtl(tiny):
     project, layer = tiny
     stock = op("stock")
     for face, args in (("spec", (project, layer)), ("golden", (None, None)), ("rtl_design", (None, 2)),
-                       ("rtlsim", ()), ("synth", ())):
+                       ("rtlsim", ()), ("synth", ()), ("synth_cache_file", (None,)), ("prepare_synth", (None, None)),
+                       ("fmax", (None, None, None, 200.0)), ("topn_synth", (None, None, None))):
         with pytest.raises(OpUnavailable):
             getattr(stock, face)(*args)
+
+
+def test_whole_model_targets(tiny):
+    """The whole-model C-sim's routes: ours stream (MODEL_IO_TYPE), hls4ml's stock layers need io_parallel."""
+    from had_hls.hls.model_convert import MODEL_IO_TYPE
+
+    project, _ = tiny
+    assert op("had").model_target(project).io_type == op("fp").model_target(project).io_type == MODEL_IO_TYPE
+    assert op("stock").model_target(project).io_type == "io_parallel"
+    with pytest.raises(OpUnavailable):
+        op("fp_strong").convert_model(None, (8, 8), "unused")

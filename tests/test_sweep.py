@@ -59,10 +59,9 @@ def test_sweep_computes_only_missing_points_locally_and_on_a_dask_cluster(tmp_pa
 def test_sweep_cluster_that_does_not_answer_is_a_user_error(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
     from had_hls.errors import UserError
-    from had_hls.estimate import sweep as sweep_mod
-    from had_hls.estimate.sweep import SweepOptions, grid, run_sweep
+    from had_hls.estimate.sweep import SweepOptions, executor, grid, run_sweep
 
-    monkeypatch.setattr(sweep_mod, "CLUSTER_TIMEOUT_S", 2)
+    monkeypatch.setattr(executor, "CLUSTER_TIMEOUT_S", 2)
     with pytest.raises(UserError, match="no Dask scheduler answers"):
         run_sweep(grid([4], [4], [2], [4]), tmp_path, SweepOptions(precision=MICRO_PRECISION, power=False),
                   cluster="tcp://127.0.0.1:9", quiet=True)

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from had_hls.errors import UserError
-from had_hls.estimate.sweep import _cached_point, _remove_partial_writes, check_cluster_address, grid
+from had_hls.estimate.sweep import check_cluster_address, grid
+from had_hls.estimate.sweep.point_cache import cached_point, remove_partial_writes
 
 
 @pytest.mark.parametrize(
@@ -49,13 +50,13 @@ def test_a_half_written_or_foreign_cache_entry_is_computed_again(tmp_path) -> No
     cut.write_text('{"label": "L8_d4_N2_P2", "area_red')
     other = tmp_path / "point-c.json"
     other.write_text("[1, 2]")
-    assert _cached_point(whole)["area_reduction"] == 0.5
-    assert _cached_point(cut) is None and _cached_point(other) is None
-    assert _cached_point(tmp_path / "point-missing.json") is None
+    assert cached_point(whole)["area_reduction"] == 0.5
+    assert cached_point(cut) is None and cached_point(other) is None
+    assert cached_point(tmp_path / "point-missing.json") is None
 
 
 def test_partial_writes_of_killed_writers_are_removed(tmp_path) -> None:
     (tmp_path / "point-a.json").write_text("{}")
     (tmp_path / ".point-b.json.tmp-123-abc").write_text('{"lab')
-    _remove_partial_writes(tmp_path)
+    remove_partial_writes(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["point-a.json"]

@@ -26,7 +26,6 @@ from typing import Any
 from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.estimate import area as area_mod
-from had_hls.estimate.point import fmax_point
 from had_hls.estimate.power import (
     FPGA_ASIC_GAP,
     power_mw,
@@ -81,7 +80,7 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     lanes = lanes or cfg.lanes
     fmax = cfg.fmax if fmax is None else fmax
     fmax_timeout = cfg.fmax_timeout_s if fmax_timeout is None else fmax_timeout
-    ops = pair()  # the HAD and FP ops (had_hls.ops): their specs, RTL designs and synthesis
+    ops = pair()  # the HAD and FP ops (had_hls.ops): their synthesis and Fmax proxy
     specs = dict(zip(KINDS, build_specs(project), strict=True))
     designs = checked_designs(specs, lanes)
     cj = _cosim_inputs(project, out, lanes, lanes_flag)
@@ -98,7 +97,7 @@ def run_report(project: Project, out_dir: str | Path | None = None, *, lanes: in
     with scratch_dir(out, "estimate") as work:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             syn_f = {k: pool.submit(ops[k].synth, designs[k], work / k / "xcup", cache) for k in KINDS}
-            fm_f = {k: pool.submit(fmax_point, designs[k], work / k / "ecp5", cache, f_mhz,
+            fm_f = {k: pool.submit(ops[k].fmax, designs[k], work / k / "ecp5", cache, f_mhz,
                                    timeout=fmax_timeout or None) for k in KINDS} if fmax else {}
             syn = {k: f.result() for k, f in syn_f.items()}
             fm = {k: f.result() for k, f in fm_f.items()}

@@ -4,7 +4,9 @@ backends, verified by C-sim and RTL simulation on the same inputs).
 An op holds no code of its own beyond the choice of kind: each face delegates to the room that owns it
 (had_hls.layer / had_hls.spec for the spec, had_hls.golden, had_hls.hls for the hls4ml layer and its templates,
 had_hls.rtl for the Verilog module and its parameters, had_hls.verify.rtlsim for RTL simulation,
-had_hls.estimate.point for synthesis). Heavy rooms (torch, hls4ml, Yosys) load only when their face is used.
+had_hls.estimate.point and had_hls.estimate.synth for synthesis and the Fmax proxy, here or in folders prepared to
+run elsewhere, had_hls.hls.model_convert for a whole encoder with this kind of attention). Heavy rooms (torch,
+hls4ml, Yosys) load only when their face is used.
 """
 
 from __future__ import annotations
@@ -40,11 +42,12 @@ class AttentionOp:
         return layer
 
     def spec(self, project: Project, layer: HammingAttention | None = None) -> AttentionSpec:
-        """The frozen spec (weights, tables, precision) of this kind (had_hls.layer.build_specs)."""
-        from had_hls.layer import build_specs
+        """The frozen spec (weights, tables, precision) of this kind (had_hls.layer.kind_spec, what
+        had_hls.layer.build_specs gives for it). Pass ``layer`` (had_hls.layer.build_layer) when several kinds of one
+        project are built: without it each call builds the layer again."""
+        from had_hls.layer import kind_spec
 
-        had, fp = build_specs(project, layer)
-        return {"had": had, "fp": fp}[self.kind]
+        return kind_spec(project, self.kind, layer)
 
     # ---------------------------------------------------------------------------------------------- golden
     def golden(self, spec: AttentionSpec, x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -79,6 +82,23 @@ class AttentionOp:
         inputs = x.reshape(k, -1) if mask is None else [x.reshape(k, -1), mask.astype(np.float64)]
         return np.asarray(model.predict(inputs), dtype=np.float64).reshape(x.shape)
 
+    def model_target(self, project: Project) -> Any:
+        """The HLSTarget of a whole-encoder project with this kind of attention (had_hls.hls.convert.target_for at
+        the generated projects' io_type, had_hls.hls.model_convert.MODEL_IO_TYPE)."""
+        from had_hls.hls.convert import target_for
+        from had_hls.hls.model_convert import MODEL_IO_TYPE
+
+        return target_for(project, io_type=MODEL_IO_TYPE)
+
+    def convert_model(self, model: Any, seq_shape: tuple[int, int], folder: str | Path, precision: Any = None,
+                      target: Any = None, trace_attention: bool = False) -> Any:
+        """A whole encoder -> one hls4ml project (had_hls.hls.model_convert.convert_model): its attention layers
+        in the mode they hold (binary -> HAD layer, float -> FP layer); returns the ConvertedModel."""
+        from had_hls.hls.model_convert import convert_model
+
+        return convert_model(model, seq_shape, folder, precision, target, route="native",
+                             trace_attention=trace_attention)
+
     # ---------------------------------------------------------------------------------------------- RTL
     def rtl_design(self, spec: AttentionSpec, lanes: int) -> RtlDesign:
         """The RTL module's parameters, tables and memory files for ``spec`` at P = ``lanes`` (had_hls.rtl)."""
@@ -98,3 +118,35 @@ class AttentionOp:
         from had_hls.estimate.point import synth_point
 
         return synth_point(design, work, cache, **kw)
+
+    def synth_cache_file(self, design: RtlDesign, hierarchical: bool = False) -> str:
+        """The file name :meth:`synth` keeps its result under in the cache folder (had_hls.estimate.point.synth_key)."""
+        from had_hls.estimate.point import synth_key
+
+        return f"synth-{synth_key(design, hierarchical)}.json"
+
+    def prepare_synth(self, design: RtlDesign, folder: Path, hierarchical: bool = False) -> Path:
+        """A self-contained folder that synthesizes the RTL module on any machine with Yosys
+        (had_hls.estimate.synth.prepare_xilinx); its result belongs under :meth:`synth_cache_file`."""
+        from had_hls.estimate.synth import prepare_xilinx
+
+        return prepare_xilinx(design, folder, hierarchical)
+
+    def fmax(self, design: RtlDesign, work: Path, cache: Path | None, target_mhz: float, **kw: Any) -> dict[str, Any]:
+        """The ECP5 Fmax proxy of the RTL module (had_hls.estimate.point.fmax_point, cached)."""
+        from had_hls.estimate.point import fmax_point
+
+        return fmax_point(design, work, cache, target_mhz, **kw)
+
+    # ---------------------------------------------------------------------------------------------- top-N unit
+    def topn_synth(self, design: RtlDesign, work: Path, cache: Path | None, **kw: Any) -> dict[str, Any]:
+        """Yosys synthesis of the module's top-N unit alone (HAD only: the other kinds have none)."""
+        raise OpUnavailable(f"{self.kind} attention has no top-N unit")
+
+    def topn_cache_file(self, design: RtlDesign) -> str:
+        """The file name :meth:`topn_synth` keeps its result under in the cache folder."""
+        raise OpUnavailable(f"{self.kind} attention has no top-N unit")
+
+    def prepare_topn_synth(self, design: RtlDesign, folder: Path) -> Path:
+        """A self-contained folder that synthesizes the top-N unit alone (see :meth:`prepare_synth`)."""
+        raise OpUnavailable(f"{self.kind} attention has no top-N unit")

@@ -51,6 +51,21 @@ class StockAttentionOp(AttentionOp):
             kw = {"backend": target.backend, "io_type": target.io_type}
         return convert_stock_attention(fp_layer(layer), seq_len, folder, **kw)[1]
 
+    def model_target(self, project: Any) -> Any:
+        """hls4ml's einsum and softmax layers need io_parallel (had_hls.hls.model_convert.convert_model)."""
+        from had_hls.hls.convert import target_for
+
+        return target_for(project, io_type="io_parallel")
+
+    def convert_model(self, model: Any, seq_shape: tuple[int, int], folder: str | Path, precision: Any = None,
+                      target: Any = None, trace_attention: bool = False) -> Any:
+        """A whole encoder with every attention built from stock hls4ml ops (``route='stock'``: float attention,
+        no top-N); its other layers are ours."""
+        from had_hls.hls.model_convert import convert_model
+
+        return convert_model(model, seq_shape, folder, precision, target, route="stock",
+                             trace_attention=trace_attention)
+
     def rtl_design(self, spec: Any, lanes: int) -> Any:
         raise OpUnavailable("stock hls4ml attention has no RTL twin")
 
@@ -60,3 +75,5 @@ class StockAttentionOp(AttentionOp):
     def synth(self, *args: Any, **kw: Any) -> dict[str, Any]:
         raise OpUnavailable("stock hls4ml attention has no RTL twin to synthesize (Vitis synthesizes its HLS)")
 
+
+    synth_cache_file = prepare_synth = fmax = synth

@@ -16,6 +16,11 @@ One attention layer inside the whole HAD model is checked bit for bit against ha
 ``bit_exact_samples`` images: its input and output are read back from the C-sim with hls4ml's trace (the LayerNorm
 in front of it outputs exactly the attention input type).
 
+Each route is an attention op (had_hls.ops): its whole-encoder conversion and hls4ml target
+(``convert_model``, ``model_target``) and the golden of the traced layer come from the op of that kind. Which torch
+model each route runs (the student, or the FP reference) is this module's choice: it is about the project's
+models, not the attention kind.
+
 Standalone: ``run_model_csim(load_project('projects/default.yaml'), 'projects/default', samples=1000)``.
 """
 
@@ -32,11 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from had_hls import golden
 from had_hls.config import Project
 from had_hls.errors import UserError
-from had_hls.hls.convert import target_for
-from had_hls.hls.model_convert import MODEL_IO_TYPE, ConvertedModel, convert_model
+from had_hls.hls.model_convert import ConvertedModel
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
 from had_hls.spec import AttentionSpec
@@ -90,7 +93,10 @@ def _compile(cm: ConvertedModel, label: str) -> float:
 
 def attention_bit_exactness(cm: ConvertedModel, patches: np.ndarray, layer: int = 0) -> dict[str, Any]:
     """Trace attention layer ``layer`` (and the LayerNorm feeding it) in the compiled model and compare its output
-    with golden.attention_trace on the traced input. Needs the model compiled with ``trace_output`` on."""
+    with the golden trace of its op (had_hls.ops, by the spec's kind) on the traced input. Needs the model compiled
+    with ``trace_output`` on."""
+    from had_hls.ops import op
+
     name = cm.attention_layers[layer]
     norm = f"blocks_{layer}_norm1"
     hm = cm.hls_model
@@ -104,7 +110,8 @@ def attention_bit_exactness(cm: ConvertedModel, patches: np.ndarray, layer: int 
         hm.compile = real_compile
     x_in = np.asarray(traces[norm], dtype=np.float64).reshape(len(patches), spec.seq_len, spec.embed_dim)
     y = np.asarray(traces[name], dtype=np.float64).reshape(len(patches), spec.seq_len, spec.embed_dim)
-    g = np.stack([spec.precision.result.to_float(golden.attention_trace(spec, x).y) for x in x_in])
+    golden_trace = op(spec.kind).golden_trace
+    g = np.stack([spec.precision.result.to_float(golden_trace(spec, x).y) for x in x_in])
     return {
         "layer": name,
         "kind": spec.kind,
@@ -132,13 +139,14 @@ def run_model_csim(
     """
     from had_hls.hls.model_config import convert_section
     from had_hls.hls.model_project import load_models, parallel_predict, test_set
+    from had_hls.ops import op
 
     unknown = set(routes) - set(ROUTES)
     if unknown:
         raise UserError(f"routes: {sorted(unknown)} not allowed; allowed: {', '.join(ROUTES)}")
     precision = convert_section(project).model_precision(project)
-    io_types = {"had": MODEL_IO_TYPE, "fp": MODEL_IO_TYPE, "stock": "io_parallel"}  # stock: hls4ml's einsum / softmax
-    targets = {route: target_for(project, io_type=io_types[route]) for route in ROUTES}
+    ops = {route: op(route) for route in ROUTES}  # each route is the op of that attention kind
+    targets = {route: ops[route].model_target(project) for route in ROUTES}  # stock: io_parallel (einsum / softmax)
     models = load_models(project)
     patches, labels = test_set(project, models.student, samples)
     n = len(patches)
@@ -146,16 +154,15 @@ def run_model_csim(
     has_teacher = models.teacher is not None
     fp_model = models.teacher if has_teacher else _float_attention(models.student)
     fp_source = "teacher" if has_teacher else FLOAT_STUDENT_LABEL
-    sources = {"had": (models.student, "native"), "fp": (fp_model, "native"), "stock": (fp_model, "stock")}
+    sources = {"had": models.student, "fp": fp_model, "stock": fp_model}
 
     t0 = time.perf_counter()
     converted: dict[str, ConvertedModel] = {}
     convert_s: dict[str, float] = {}
     for route in routes:
-        model, how = sources[route]
         t1 = time.perf_counter()
-        converted[route] = convert_model(
-            model, patches.shape[1:], work / route, precision, targets[route], route=how, trace_attention=route == "had"
+        converted[route] = ops[route].convert_model(
+            sources[route], patches.shape[1:], work / route, precision, targets[route], trace_attention=route == "had"
         )
         if route == "had":
             converted[route].hls_model.config.trace_output = True
