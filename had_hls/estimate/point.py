@@ -46,10 +46,15 @@ def synth_key(design: RtlDesign, hierarchical: bool = False) -> str:
     wrapper = hashlib.sha256(core_wrapper(design).encode()).hexdigest()[:16]
     extra = {"yosys": yosys_version(), "levels": LEVELS_VERSION, "wrapper": wrapper}
     if hierarchical:  # the per-part flow and its part choice (not the no-flatten flow the key once named)
-        from had_hls.estimate.synth import HIER_CONTEXT, HIER_MIN_CELLS, HIER_MIN_COUNT, HIER_MIN_SHARE
-
-        extra["flow"] = f"hierarchical-parts:{HIER_MIN_COUNT}:{HIER_MIN_CELLS}:{HIER_MIN_SHARE}:{HIER_CONTEXT}"
+        extra["flow"] = hierarchical_flow_id()
     return design_key(design, "synth_xilinx", extra)
+
+
+def hierarchical_flow_id() -> str:
+    """What decides the hierarchical flow's counts besides the design: its part choice and the part context."""
+    from had_hls.estimate.synth import HIER_CONTEXT, HIER_MIN_CELLS, HIER_MIN_COUNT, HIER_MIN_SHARE
+
+    return f"hierarchical-parts:{HIER_MIN_COUNT}:{HIER_MIN_CELLS}:{HIER_MIN_SHARE}:{HIER_CONTEXT}"
 
 
 def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: float | None = None,

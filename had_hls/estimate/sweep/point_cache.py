@@ -1,7 +1,8 @@
 """The sweep's cache of finished points: ``<out>/cache/point-<key>.json``, one atomic file per point.
 
-The key (:func:`point_key`) names everything that decides a point's result; its computation must stay
-byte-for-byte the same, or every cache written before is ignored (the points run again)."""
+The key (:func:`point_key`) names everything that decides a point's result (with ``hierarchical``, the flow's
+identity too: a point synthesised by an older flow is not served); a change of its computation makes every cache
+written before ignored (the points run again)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,12 @@ def point_key(point: SweepPoint, opts: SweepOptions) -> str:
     from had_hls.estimate.synth import yosys_version
     from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, TB_DIR, TB_SOURCE
 
-    h = hashlib.sha256(json.dumps([asdict(point), asdict(opts), yosys_version(), LEVELS_VERSION],
-                                  sort_keys=True).encode())
+    fields = [asdict(point), asdict(opts), yosys_version(), LEVELS_VERSION]
+    if opts.hierarchical:  # the flow's own identity (part choice, context): its counts are the point's
+        from had_hls.estimate.point import hierarchical_flow_id
+
+        fields.append(hierarchical_flow_id())
+    h = hashlib.sha256(json.dumps(fields, sort_keys=True).encode())
     for path in [*(RTL_TEMPLATE_DIR / name for name in RTL_SOURCES), TB_DIR / TB_SOURCE, Path(power.__file__)]:
         h.update(path.read_bytes())
     return h.hexdigest()[:20]
