@@ -8,7 +8,7 @@ nothing is registered with git and Ctrl-C or SIGTERM leaves nothing behind: the 
 the after-tree is this working tree (or ``--after REF``, materialised the same way). For each small shape
 (L, E, H, N, P; seeded random weights as tests/test_rtl.py's make_spec) and each kind (HAD, FP), each tree's own
 code builds the spec (had_hls.spec.build_spec), the design (had_hls.rtl.design_for) and the synthesis sources
-(had_hls.estimate.synth.prepare_sources: the core's templates, its tables and the ``synth_top`` wrapper), in a
+(had_hls.estimate.synth_scripts.prepare_sources: the core's templates, its tables and the ``synth_top`` wrapper), in a
 child Python with that tree first on the path. Then, with the project's Yosys (pyosys, had_hls.estimate.synth.
 run_yosys):
 
@@ -61,7 +61,10 @@ from pathlib import Path
 import numpy as np
 from had_hls.spec import build_spec
 from had_hls.rtl.generate import design_for
-from had_hls.estimate.synth import prepare_sources
+try:  # where the tree keeps it (the synthesis room was split into modules after 242d213)
+    from had_hls.estimate.synth_scripts import prepare_sources
+except ImportError:
+    from had_hls.estimate.synth import prepare_sources
 kind, L, E, H, N, P, seed = sys.argv[1], *map(int, sys.argv[2:8])
 out, synth = Path(sys.argv[8]), sys.argv[9] == "1"
 rng = np.random.default_rng(seed)
@@ -115,7 +118,7 @@ def generate(tree: Path, kind: str, shape: tuple[int, ...], out: Path, synth: bo
 
 def flatten(src: Path, files: list[str], name: str, dest: Path) -> None:
     """The tree's synth_top elaborated and flattened, renamed ``name``, written as RTLIL ``dest``."""
-    from had_hls.estimate.synth import run_yosys
+    from had_hls.estimate.yosys import run_yosys
 
     reads = "\n".join(f"read_verilog -defer -DSYNTHESIS {f}" for f in files)
     run_yosys(f"""{reads}
@@ -132,7 +135,7 @@ write_rtlil {dest}
 def equivalence(work: Path, gold: Path, gate: Path, maxsteps: int) -> dict:
     """Miter of gold (before) and gate (after), memories as registers, techmapped to gates, ``opt`` (structural
     hashing); when the trigger is not the constant 0 after that, ``sat -tempinduct`` up to ``maxsteps``."""
-    from had_hls.estimate.synth import run_yosys
+    from had_hls.estimate.yosys import run_yosys
 
     t0 = time.perf_counter()
     run_yosys(f"""read_rtlil {gold}
@@ -181,7 +184,7 @@ tee -o sat.txt sat -tempinduct -prove trigger 0 -set-init-zero -maxsteps {maxste
 
 
 def main() -> int:
-    from had_hls.estimate.synth import yosys_version
+    from had_hls.estimate.yosys import yosys_version
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", required=True, help="git ref of the before-tree (e.g. 242d213)")

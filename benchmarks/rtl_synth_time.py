@@ -87,7 +87,8 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from had_hls.estimate.synth import synth_xilinx, yosys_version
+    from had_hls.estimate.synth import synth_xilinx
+    from had_hls.estimate.yosys import yosys_version
     from had_hls.io import write_json
     from had_hls.ops import op
 

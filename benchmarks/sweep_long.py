@@ -9,6 +9,7 @@ folders on a many-core host:
         --hierarchical --prepare-synthesis DIR --out projects/sweep_long
     python -m had_hls.estimate.synth DIR/*/*/ --jobs 16 --timeout 540          # on the many-core host
     .venv/bin/python benchmarks/sweep_long.py --import DIR [--no-power]
+    .venv/bin/python benchmarks/sweep_long.py --import DIR --power-grid 64,64    # power along L for one (d, N)
 
 Power and cycles come from a Verilator co-simulation of every point (up to L = 8192): beyond L = 256 only the query
 rows that cover the 2,048-cycle activity window run (their golden rows alone are computed:
@@ -35,6 +36,9 @@ def main() -> int:
     ap.add_argument("--import", dest="import_", default=None, help="prepared synthesis folders, run elsewhere")
     ap.add_argument("--out", default=str(ROOT / "projects" / "sweep_long"))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--power-grid", default=None, metavar="D,N",
+                    help="only the points of head dim D and top-N N, with power (co-simulated): written to "
+                         "sweep_L128-8192_power_dD_NN.json and docs/img/sweep_long_power_dD_NN_*.png")
     ap.add_argument("--no-power", action="store_true",
                     help="resources, K memory and the top-N share only (no co-simulation: about 4 min per point on "
                          "two cores, an hour for the 28 points)")
@@ -44,7 +48,19 @@ def main() -> int:
 
     from had_hls.estimate.sweep import SweepOptions, format_sweep, grid, import_synthesis, run_sweep
 
-    points = grid(SEQ_LENS, [32, 64], [32, 64], [8])
+    result, prefix = RESULT, "sweep_long_"
+    if a.power_grid:
+        try:
+            d, n = (int(x) for x in a.power_grid.split(","))
+        except ValueError:
+            ap.error(f"--power-grid: {a.power_grid!r} is not D,N (two integers)")
+        if a.no_power or d not in (32, 64) or n not in (32, 64):
+            ap.error(f"--power-grid: {a.power_grid!r}: D and N must be in 32, 64 (the grid's), without --no-power")
+        points = grid(SEQ_LENS, [d], [n], [8])
+        result = RESULT.with_name(f"sweep_L128-8192_power_d{d}_N{n}.json")
+        prefix = f"sweep_long_power_d{d}_N{n}_"
+    else:
+        points = grid(SEQ_LENS, [32, 64], [32, 64], [8])
     opts = SweepOptions(power=not a.no_power, power_max_seq_len=max(SEQ_LENS), simulator="verilator",
                         full_rows_max_seq_len=256, hierarchical=True)
     out = Path(a.out)
@@ -58,11 +74,11 @@ def main() -> int:
     sweep["wall_s"] = round(time.perf_counter() - t0, 1)
     sweep["machine"] = {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
                         "synthesis": "prepared folders run on a 16-core device host (hierarchical flow)"}
-    RESULT.write_text(json.dumps(sweep, indent=1) + "\n")
+    result.write_text(json.dumps(sweep, indent=1) + "\n")
     img = ROOT / "docs" / "img"
     for name in sweep["plots"]:
-        shutil.copy(out / name, img / name.replace("sweep_", "sweep_long_"))
-    print(f"wrote {RESULT}")
+        shutil.copy(out / name, img / name.replace("sweep_", prefix, 1))
+    print(f"wrote {result}")
     return 0 if not sweep["failed"] else 1
 
 

@@ -10,7 +10,7 @@
 L = 8192 row takes minutes before any folder appears: the point's spec calibration runs the float attention over
 L x L (had_hls.verify.csim), and the hierarchical folders are elaborated by Yosys when prepared.
 
-Flat: ``synth_xilinx -flatten`` of the whole core. Hierarchical (had_hls.estimate.synth.prepare_hierarchical): the
+Flat: ``synth_xilinx -flatten`` of the whole core. Hierarchical (had_hls.estimate.synth_hier.prepare_hierarchical): the
 core elaborated once, its replicated or large modules chosen from the elaborated hierarchy, each distinct one
 synthesised flat once, the rest flat with them as black boxes, resources = rest + sum(instances x part). Shapes:
 the default project's layer 0 (L = 49, E = 64, H = 4, N = 16, P = 4), the paper's point (L = 512, d = 64, N = 64,
@@ -32,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from had_hls.estimate.synth import prepare_xilinx, run_batch, yosys_version
+from had_hls.estimate.synth import prepare_xilinx, run_batch
+from had_hls.estimate.yosys import yosys_version
 from had_hls.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from had_hls.estimate.synth import prepare_topn, run_batch, yosys_version
+from had_hls.estimate.synth import prepare_topn, run_batch
+from had_hls.estimate.yosys import yosys_version
 from had_hls.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -182,7 +182,7 @@ def test_every_net_becomes_an_annotated_port_with_its_driver_and_load(tmp_path: 
 
 # ------------------------------------------------------------------------------------------------ real tools
 def _tools() -> bool:
-    from had_hls.estimate.synth import yosys_backend
+    from had_hls.estimate.yosys import yosys_backend
 
     try:
         yosys_backend()
@@ -198,7 +198,8 @@ def test_gate_level_activity_of_the_synthesized_core_reproduces_golden(tmp_path:
     golden context rows; every cell's toggle rate is a rate; a reference from another input is a mismatch."""
     if not _tools():
         pytest.skip("needs Yosys")
-    from had_hls.estimate.synth import NETLIST_JSON, synth_xilinx
+    from had_hls.estimate.synth import synth_xilinx
+    from had_hls.estimate.synth_scripts import NETLIST_JSON
     from had_hls.rtl.generate import design_for
 
     spec = make_spec("had", 12, 8, 1, 3)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 
 def _have_tools() -> bool:
-    from had_hls.estimate.synth import yosys_backend
+    from had_hls.estimate.yosys import yosys_backend
     from had_hls.rtl.sim import available_simulators
 
     try:

@@ -285,7 +285,7 @@ def test_synthesis_wrapper_passes_every_core_parameter(kind):
     """The synthesised core is the co-simulated one: every parameter of the core module is set by the wrapper."""
     import re
 
-    from had_hls.estimate.synth import core_wrapper
+    from had_hls.estimate.synth_scripts import core_wrapper
     from had_hls.rtl.generate import CORE_PARAMS, RTL_TEMPLATE_DIR
 
     text = (RTL_TEMPLATE_DIR / f"{kind}_attention_core.v").read_text()

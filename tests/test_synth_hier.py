@@ -1,4 +1,4 @@
-"""The hierarchical synthesis flow (had_hls.estimate.synth.prepare_hierarchical) against flat synthesis, with the
+"""The hierarchical synthesis flow (had_hls.estimate.synth_hier.prepare_hierarchical) against flat synthesis, with the
 real Yosys at a tiny shape: every resource within 5 %, each distinct part synthesised once, composed by count."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ import json
 import pytest
 
 from had_hls.errors import MissingToolError
-from had_hls.estimate.synth import HIER_PART, choose_parts, run_batch, yosys_backend
+from had_hls.estimate.synth import run_batch
+from had_hls.estimate.synth_hier import HIER_PART, choose_parts
+from had_hls.estimate.yosys import yosys_backend
 
 
 def _has_yosys() -> bool:
@@ -45,7 +47,8 @@ def test_hierarchical_agrees_with_flat(tmp_path):
     Only the replicated part (the P exp-index units) is split off (``min_share`` 1), to keep the test to three Yosys
     runs; benchmarks/synth_flows.py --small checks the default part choice."""
     from had_hls.estimate.sweep import SweepOptions, SweepPoint, point_designs
-    from had_hls.estimate.synth import prepare_hierarchical, prepare_xilinx
+    from had_hls.estimate.synth import prepare_xilinx
+    from had_hls.estimate.synth_hier import prepare_hierarchical
 
     design = point_designs(SweepPoint(16, 8, 4, 2), SweepOptions(), tmp_path / "p")["fp"]
     flat = prepare_xilinx(design, tmp_path / "flat")
@@ -91,8 +94,10 @@ def test_a_part_is_synthesised_in_the_context_of_its_instances(tmp_path):
     """A part's run sees what flat synthesis sees across the boundary: the input its instance ties to 1 is tied
     (no subtractor), and the bits of ``y`` no parent reads are cut (12 of 16), so the part shrinks to what flat
     synthesis keeps of it."""
-    from had_hls.estimate.synth import counts_from_cells, elaborate, run_yosys
     from had_hls.estimate.synth_context import context_summary, context_wrapper, part_contexts
+    from had_hls.estimate.synth_hier import elaborate
+    from had_hls.estimate.xilinx_cells import counts_from_cells
+    from had_hls.estimate.yosys import run_yosys
 
     (tmp_path / "sub.v").write_text(SUB_V)
     elab = elaborate(tmp_path, ["sub.v"])

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from had_hls.estimate.asic_liberty import OSU035_LIB
-from had_hls.estimate.synth import prepare_sources, run_yosys
+from had_hls.estimate.synth_scripts import prepare_sources
+from had_hls.estimate.yosys import run_yosys
 from had_hls.rtl.generate import RtlDesign
 
 MEMBLK = "asic_memories"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from had_hls.estimate.synth import DSP_CELLS, FF_CELLS, LUTRAM_LUTS
+from had_hls.estimate.xilinx_cells import DSP_CELLS, FF_CELLS, LUTRAM_LUTS
 
 BRAM_CELLS = ("RAMB18E2", "RAMB36E2")
 LUT_CELLS = tuple(f"LUT{k}" for k in range(1, 7))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from had_hls.estimate.synth import run_yosys
+from had_hls.estimate.yosys import run_yosys
 from had_hls.rtl.generate import RtlDesign
 
 SIM_NETLIST = "sim_netlist.v"

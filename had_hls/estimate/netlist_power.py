@@ -7,7 +7,7 @@ live in had_hls.estimate.gate_sources (simulation netlist, cell models, DUT wrap
 Method (``gate_level_activity`` then ``netlist_power``):
 
 1. The netlist: the JSON that ``synth_xilinx -family xcup`` writes beside the resource counts
-   (had_hls.estimate.synth.NETLIST_JSON). Yosys rewrites it as Verilog with one-bit nets (``splitnets``) named
+   (had_hls.estimate.synth_scripts.NETLIST_JSON). Yosys rewrites it as Verilog with one-bit nets (``splitnets``) named
    ``n<i>`` (the JSON written with it keeps the same names), so the simulator's VCD names every cell's nets.
 2. The simulation: the co-simulation test bench (verification/rtl/tb_attention.v, had_hls.rtl.sim.run_simulation)
    drives that netlist with the project's co-simulation vectors. Cell models: Yosys's share/xilinx/cells_sim.v

@@ -10,7 +10,9 @@ from typing import Any
 
 from had_hls.estimate.cache import cached, design_key
 from had_hls.estimate.levels import LEVELS_VERSION
-from had_hls.estimate.synth import core_wrapper, synth_topn, synth_xilinx, yosys_version
+from had_hls.estimate.synth import synth_topn, synth_xilinx
+from had_hls.estimate.synth_scripts import core_wrapper
+from had_hls.estimate.yosys import yosys_version
 from had_hls.rtl.generate import RTL_TEMPLATE_DIR, RtlDesign, design_for
 from had_hls.spec import AttentionSpec, build_spec, dequantized_weights
 
@@ -52,7 +54,7 @@ def synth_key(design: RtlDesign, hierarchical: bool = False) -> str:
 
 def hierarchical_flow_id() -> str:
     """What decides the hierarchical flow's counts besides the design: its part choice and the part context."""
-    from had_hls.estimate.synth import HIER_CONTEXT, HIER_MIN_CELLS, HIER_MIN_COUNT, HIER_MIN_SHARE
+    from had_hls.estimate.synth_hier import HIER_CONTEXT, HIER_MIN_CELLS, HIER_MIN_COUNT, HIER_MIN_SHARE
 
     return f"hierarchical-parts:{HIER_MIN_COUNT}:{HIER_MIN_CELLS}:{HIER_MIN_SHARE}:{HIER_CONTEXT}"
 
@@ -60,7 +62,7 @@ def hierarchical_flow_id() -> str:
 def synth_point(design: RtlDesign, work: Path, cache_dir: Path | None, timeout: float | None = None,
                 hierarchical: bool = False) -> dict[str, Any]:
     """UltraScale+ counts of the design's core (cached); ``hierarchical``: each distinct part module once
-    (had_hls.estimate.synth.prepare_hierarchical)."""
+    (had_hls.estimate.synth_hier.prepare_hierarchical)."""
     return cached(cache_dir, "synth", synth_key(design, hierarchical),
                   lambda: synth_xilinx(design, work, timeout=timeout, hierarchical=hierarchical).as_dict())
 

@@ -72,7 +72,8 @@ def gate_level_power(
     results are kept in ``cache_dir`` (had_hls.estimate.cache) under :func:`step_key`."""
     from had_hls.estimate.cache import cached
     from had_hls.estimate.netlist_power import gate_level_activity, netlist_power
-    from had_hls.estimate.synth import NETLIST_JSON, synth_xilinx
+    from had_hls.estimate.synth import synth_xilinx
+    from had_hls.estimate.synth_scripts import NETLIST_JSON
 
     def measure(kind: str, traces: list, masks: list) -> dict[str, Any]:
         d = designs[kind]

@@ -33,8 +33,8 @@ from had_hls.estimate.power import (
 )
 from had_hls.estimate.power_flow import asic_crosscheck, gate_level_power
 from had_hls.estimate.report_text import KINDS, PAPER_AREA_REDUCTION, PAPER_POWER_REDUCTION, format_markdown, method
-from had_hls.estimate.synth import yosys_version
 from had_hls.estimate.vitis import vitis_reports
+from had_hls.estimate.yosys import yosys_version
 from had_hls.io import scratch_dir, staged_output, write_json
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from had_hls.estimate.point import FMAX_MAX_SEQ_LEN
 from had_hls.estimate.power import COEFFICIENTS, HORO, KUON, coefficient_table
-from had_hls.estimate.synth import yosys_version
 from had_hls.estimate.vitis import vitis_markdown
+from had_hls.estimate.yosys import yosys_version
 
 PAPER_AREA_REDUCTION = 0.79
 PAPER_POWER_REDUCTION = 0.87

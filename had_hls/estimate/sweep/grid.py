@@ -47,7 +47,7 @@ class SweepOptions:
     seed: int = 0
     strong_fp: bool = False  # also the strong FP baseline (8-bit Q/K, packed DSPs, shared exp tables)
     full_rows_max_seq_len: int = 1024  # beyond it only the first query rows are simulated (and compared)
-    hierarchical: bool = False  # synthesis: each distinct part once (had_hls.estimate.synth.prepare_hierarchical)
+    hierarchical: bool = False  # synthesis: each distinct part once (had_hls.estimate.synth_hier.prepare_hierarchical)
 
 
 def grid(seq_lens: list[int], head_dims: list[int], top_ns: list[int] | None, lanes: list[int],

@@ -20,7 +20,7 @@ def point_key(point: SweepPoint, opts: SweepOptions) -> str:
     versions."""
     from had_hls.estimate import power
     from had_hls.estimate.levels import LEVELS_VERSION
-    from had_hls.estimate.synth import yosys_version
+    from had_hls.estimate.yosys import yosys_version
     from had_hls.rtl.generate import RTL_SOURCES, RTL_TEMPLATE_DIR, TB_DIR, TB_SOURCE
 
     fields = [asdict(point), asdict(opts), yosys_version(), LEVELS_VERSION]
