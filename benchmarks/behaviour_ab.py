@@ -132,13 +132,8 @@ write_rtlil {dest}
 """, src, "yosys_flatten.log")
 
 
-def equivalence(work: Path, gold: Path, gate: Path, maxsteps: int) -> dict:
-    """Miter of gold (before) and gate (after), memories as registers, techmapped to gates, ``opt`` (structural
-    hashing); when the trigger is not the constant 0 after that, ``sat -tempinduct`` up to ``maxsteps``."""
-    from had_hls.estimate.yosys import run_yosys
-
-    t0 = time.perf_counter()
-    run_yosys(f"""read_rtlil {gold}
+# the two trees' cores as one miter: memories as registers, single-bit gates, structurally hashed
+MITER = """read_rtlil {gold}
 read_rtlil {gate}
 miter -equiv -flatten -ignore_gold_x gold gate miter
 hierarchy -top miter
@@ -148,7 +143,16 @@ memory_map
 opt -fast
 techmap
 opt -fast
-opt_clean -purge
+"""
+
+
+def equivalence(work: Path, gold: Path, gate: Path, maxsteps: int) -> dict:
+    """Miter of gold (before) and gate (after), memories as registers, techmapped to gates, ``opt`` (structural
+    hashing); when the trigger is not the constant 0 after that, ``sat -tempinduct`` up to ``maxsteps``."""
+    from had_hls.estimate.yosys import run_yosys
+
+    t0 = time.perf_counter()
+    run_yosys(f"""{MITER.format(gold=gold, gate=gate)}opt_clean -purge
 tee -q -o miter_stat.json stat -json
 """, work, "yosys_miter.log")
     stat = json.loads((work / "miter_stat.json").read_text())["modules"]
@@ -160,17 +164,7 @@ tee -q -o miter_stat.json stat -json
         res["sat"] = "not needed: the trigger is the constant 0"
         return res
     t1 = time.perf_counter()
-    log = run_yosys(f"""read_rtlil {gold}
-read_rtlil {gate}
-miter -equiv -flatten -ignore_gold_x gold gate miter
-hierarchy -top miter
-flatten
-memory -nomap
-memory_map
-opt -fast
-techmap
-opt -fast
-tee -o sat.txt sat -tempinduct -prove trigger 0 -set-init-zero -maxsteps {maxsteps} -show-inputs
+    log = run_yosys(f"""{MITER.format(gold=gold, gate=gate)}tee -o sat.txt sat -tempinduct -prove trigger 0 -set-init-zero -maxsteps {maxsteps} -show-inputs
 """, work, "yosys_sat.log")
     sat = (work / "sat.txt").read_text(errors="replace")
     res["proved"] = "Induction step proven: SUCCESS!" in sat
