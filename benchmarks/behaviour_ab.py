@@ -164,7 +164,8 @@ tee -q -o miter_stat.json stat -json
         res["sat"] = "not needed: the trigger is the constant 0"
         return res
     t1 = time.perf_counter()
-    log = run_yosys(f"""{MITER.format(gold=gold, gate=gate)}tee -o sat.txt sat -tempinduct -prove trigger 0 -set-init-zero -maxsteps {maxsteps} -show-inputs
+    sat_cmd = f"sat -tempinduct -prove trigger 0 -set-init-zero -maxsteps {maxsteps} -show-inputs"
+    log = run_yosys(f"""{MITER.format(gold=gold, gate=gate)}tee -o sat.txt {sat_cmd}
 """, work, "yosys_sat.log")
     sat = (work / "sat.txt").read_text(errors="replace")
     res["proved"] = "Induction step proven: SUCCESS!" in sat

@@ -16,7 +16,8 @@ import numpy as np
 
 from had_hls import golden
 from had_hls.config import ConfigError
-from had_hls.rtl.generate import DEFAULT_LANES, RtlDesign, RtlLimitError, design_for
+from had_hls.rtl.derive import RtlLimitError
+from had_hls.rtl.generate import DEFAULT_LANES, RtlDesign, design_for
 from had_hls.rtl.sim import SimResult, run_simulation
 from had_hls.spec import AttentionSpec
 
