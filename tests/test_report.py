@@ -112,8 +112,6 @@ def test_reductions_per_resource_and_the_weight_sensitivity(micro):
 def test_power_from_the_synthesized_netlists_and_the_opensta_crosscheck(micro):
     """Power from each cell's simulated activity on the netlist the counts come from (its context rows checked
     against golden); the RTL-activity figure beside it; the ASIC cross-check, or why it did not run."""
-    from had_hls.estimate.asic_sta import INSTALL
-
     _, out, r, _ = micro
     assert r["power_model"]["method"] == "gate_level_netlist", r["power_model"]
     for kind in ("had", "fp"):
@@ -125,18 +123,11 @@ def test_power_from_the_synthesized_netlists_and_the_opensta_crosscheck(micro):
     pm = r["power_model"]
     assert pm["power_reduction_rtl_activity"] == pytest.approx(
         1 - r["had"]["power_rtl_activity_mw"] / r["fp"]["power_rtl_activity_mw"])
-    xc = r["power_crosscheck"]
+    # the ASIC cross-check is off in this project (rtl.power_crosscheck: false): the report says so, in both files;
+    # tests/test_power_netlist.py runs it on a small core, benchmarks/asic_crosscheck.py in a whole report
+    assert r["power_crosscheck"] == {"error": "not run (rtl.power_crosscheck: false)"}
     md = (out / "report.md").read_text()
-    assert "## Power cross-check (ASIC, OpenSTA)" in md
-    if "error" in xc:
-        assert INSTALL in xc["error"] or "not run" in xc["error"]
-        return
-    assert xc["tool"].startswith("OpenSTA") and "OSU 0.35 um" in xc["library"]
-    assert xc["had_mw"] > 0 and xc["fp_mw"] > 0
-    assert xc["power_reduction"] == pytest.approx(1 - xc["had_mw"] / xc["fp_mw"])
-    for kind in ("had", "fp"):
-        matched, total = xc["detail"][kind]["inputs_matched"]["registers_cut"]
-        assert 0 < matched <= total
+    assert "## Power cross-check (ASIC, OpenSTA)" in md and "rtl.power_crosscheck: false" in md
 
 
 def test_fp_core_uses_dsps_for_qk(micro):

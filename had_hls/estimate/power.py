@@ -21,11 +21,12 @@ applied to the hard multipliers too) so the report can show how much the ratio d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from had_hls.estimate.vcd_toggles import vcd_header
 
 HORO = ("M. Horowitz, '1.1 Computing's energy problem (and what we can do about it)', IEEE ISSCC 2014, "
         "pp. 10-14 (45 nm, 0.9 V: 32-bit int add 0.1 pJ, 32-bit int mult 3.1 pJ, 8 KB SRAM 64-bit read 10 pJ)")
@@ -92,9 +93,6 @@ class Activity:
 
 
 # ------------------------------------------------------------------------------------------------ VCD
-_VAR = re.compile(r"\$var\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)(?:\s+\[[^\]]*\])?\s+\$end")
-
-
 def _tokens(path: Path) -> Iterator[str]:
     with path.open("r", errors="replace") as fh:
         for line in fh:
@@ -114,36 +112,23 @@ def vcd_activity(path: str | Path, scope_suffix: str = "core") -> Activity:
     trace by ``--no-trace-params``).
     """
     path = Path(path)
-    scopes: list[str] = []
     idinfo: dict[str, tuple[str, str, int]] = {}  # id -> (scope path, name, width) for ids inside the core
     aliases: dict[str, list[tuple[str, str]]] = {}  # id -> every (scope, name) dumped with it (ports alias nets)
-    core_path: str | None = None
     toks = _tokens(path)
     header: list[str] = []
     for tok in toks:
         if tok == "$enddefinitions":
             break
         header.append(tok)
-    text = " ".join(header)
-    for m in re.finditer(r"\$scope\s+\S+\s+(\S+)\s+\$end|\$upscope\s+\$end|" + _VAR.pattern, text):
-        s = m.group(0)
-        if s.startswith("$scope"):
-            scopes.append(m.group(1))
-            if core_path is None and m.group(1) == scope_suffix:
-                core_path = ".".join(scopes)
-        elif s.startswith("$upscope"):
-            scopes.pop()
-        else:
-            vtype, width, ident, name = m.group(2), int(m.group(3)), m.group(4), m.group(5)
-            here = ".".join(scopes)
-            if vtype == "parameter" or "[" in name:  # constant, or a memory word (see the docstring)
-                continue
-            if core_path is not None and (here == core_path or here.startswith(core_path + ".")):
-                rel = here[len(core_path):].lstrip(".")
-                idinfo.setdefault(ident, (rel, name, width))
-                aliases.setdefault(ident, []).append((rel, name))
-    if core_path is None:
+    found = vcd_header(" ".join(header), scope_suffix)
+    if found is None:
         raise RuntimeError(f"{path}: no scope named {scope_suffix!r} (the attention core) in the VCD")
+    core_path, declared = found
+    for v in declared:
+        if v.vtype == "parameter" or "[" in v.name:  # constant, or a memory word (see the docstring)
+            continue
+        idinfo.setdefault(v.ident, (v.scope, v.name, v.width))
+        aliases.setdefault(v.ident, []).append((v.scope, v.name))
     clk_id = next((i for i, (sc, n, _) in idinfo.items() if sc == "" and n == "clk"), None)
     busy_id = next((i for i, (sc, n, _) in idinfo.items() if sc == "" and n in ("busy", "run")), None)
     if clk_id is None:

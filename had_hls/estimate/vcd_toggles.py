@@ -1,15 +1,65 @@
-"""Per-bit switching activity read from a VCD: toggles of every net declared in one scope, and how many rising
-clock edges find each sampled net high (``vcd_bit_toggles``). Shared by the FPGA gate-level power model
-(had_hls.estimate.netlist_power) and the ASIC cross-check (had_hls.estimate.asic_activity)."""
+"""Switching activity read from a VCD. ``vcd_header`` walks the declarations once for every reader: the variables
+of the first scope with a given name (the attention core), each with its path inside that scope. ``vcd_bit_toggles``
+counts the toggles of every net declared in that scope and how many rising clock edges find each sampled net high;
+it serves the FPGA gate-level power model (had_hls.estimate.netlist_power) and the ASIC cross-check
+(had_hls.estimate.asic_activity). The RTL-activity model (had_hls.estimate.power.vcd_activity) reads the same header
+through ``vcd_header``."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-_VAR = re.compile(r"\$var\s+\S+\s+(\d+)\s+(\S+)\s+(\S+)(?:\s+\[(\d+)(?::(\d+))?\])?\s+\$end")
+# $var <type> <width> <id> <name> [<msb>[:<lsb>]] $end   (Icarus and Verilator write the range apart from the name)
+_VAR = r"\$var\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)(?:\s+\[([^\]:]*)(?::([^\]]*))?\])?\s+\$end"
+_HEADER = re.compile(r"\$scope\s+\S+\s+(\S+)\s+\$end|\$upscope\s+\$end|" + _VAR)
+
+
+@dataclass(frozen=True)
+class VcdVar:
+    """One ``$var`` inside the chosen scope: ``scope`` is its path below that scope ("" directly in it), ``msb`` and
+    ``lsb`` the declared range (None when the VCD gives none)."""
+
+    scope: str
+    vtype: str
+    width: int
+    ident: str
+    name: str
+    msb: int | None
+    lsb: int | None
+
+
+def vcd_header(head: str, scope: str) -> tuple[str, list[VcdVar]] | None:
+    """The first scope named ``scope`` of a VCD header (the text before ``$enddefinitions``): its dotted path from
+    the top, and the variables declared in it or below it, in file order. None when no scope has that name."""
+    scopes: list[str] = []
+    target: str | None = None
+    out: list[VcdVar] = []
+    for m in _HEADER.finditer(head):
+        tok = m.group(0)
+        if tok.startswith("$scope"):
+            scopes.append(m.group(1))
+            if target is None and m.group(1) == scope:
+                target = ".".join(scopes)
+        elif tok.startswith("$upscope"):
+            scopes.pop()
+        elif target is not None:
+            here = ".".join(scopes)
+            if here == target or here.startswith(target + "."):
+                msb, lsb = _index(m.group(6)), _index(m.group(7))
+                out.append(VcdVar(here[len(target):].lstrip("."), m.group(2), int(m.group(3)), m.group(4),
+                                  m.group(5), msb, lsb))
+    return None if target is None else (target, out)
+
+
+def _index(text: str | None) -> int | None:
+    try:
+        return None if text is None else int(text)
+    except ValueError:
+        return None
 
 
 def vcd_bit_toggles(
@@ -21,25 +71,17 @@ def vcd_bit_toggles(
     with path.open("r", errors="replace") as fh:
         text = fh.read()
     head, _, body = text.partition("$enddefinitions")
-    scopes: list[str] = []
-    target: str | None = None
-    ids: dict[str, list[list[tuple[str, int]]]] = {}  # VCD id -> for each alias: (net, bit) per bit, LSB first
-    for m in re.finditer(r"\$scope\s+\S+\s+(\S+)\s+\$end|\$upscope\s+\$end|" + _VAR.pattern, head):
-        tok = m.group(0)
-        if tok.startswith("$scope"):
-            scopes.append(m.group(1))
-            if target is None and m.group(1) == scope:
-                target = ".".join(scopes)
-        elif tok.startswith("$upscope"):
-            scopes.pop()
-        elif target is not None and ".".join(scopes) == target:
-            width, ident, name = int(m.group(2)), m.group(3), m.group(4)
-            msb = int(m.group(5)) if m.group(5) is not None else width - 1
-            lsb = int(m.group(6)) if m.group(6) is not None else (msb if m.group(5) is not None else 0)
-            step = 1 if msb >= lsb else -1
-            ids.setdefault(ident, []).append([(name, lsb + i * step) for i in range(width)])
-    if target is None:
+    found = vcd_header(head, scope)
+    if found is None:
         raise RuntimeError(f"{path}: no scope named {scope!r}")
+    ids: dict[str, list[list[tuple[str, int]]]] = {}  # VCD id -> for each alias: (net, bit) per bit, LSB first
+    for v in found[1]:
+        if v.scope:  # nets of submodules: not this scope's
+            continue
+        msb = v.msb if v.msb is not None else v.width - 1
+        lsb = v.lsb if v.lsb is not None else (msb if v.msb is not None else 0)
+        step = 1 if msb >= lsb else -1
+        ids.setdefault(v.ident, []).append([(v.name, lsb + i * step) for i in range(v.width)])
     clk = next((i for i, al in ids.items() if any(b == [("clk", 0)] for b in al)), None)
     if clk is None:
         raise RuntimeError(f"{path}: scope {scope!r} has no clk")

@@ -81,7 +81,8 @@ struct attention_config {
         ATTENTION_WEIGHT_PARAMS
 
 // ------------------------------------------------------------------------------------------------ projections
-// One token through an n_out x n_in projection in `cycles` steps of `block` MACs (had_hls.hls.schedule.ProjectionPlan):
+// One token through an n_out x n_in projection in `cycles` steps of `block` MACs
+// (had_hls.hls.projection_plan.ProjectionPlan):
 //   inputs_per_cycle BI > 0: step t multiplies inputs t*BI .. t*BI + BI - 1 with every output;
 //   BI = 0 (ReuseFactor = c * n_in): step t = ob * n_in + i multiplies input i with outputs ob*BO .. ob*BO + BO - 1.
 // Every output starts from its bias and accumulates its inputs in order 0..n_in-1, each += converted to acc_T (the

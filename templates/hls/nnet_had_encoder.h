@@ -8,9 +8,10 @@
 //   token_pool      mean over tokens, or the CLS token: (L, E) -> (E)
 // The Linear layers take hls4ml's ReuseFactor / Strategy (dense_token_step, nnet_attention_stages.h: n_in*n_out/RF
 // multipliers, RF cycles a token, weights cycle-major); GELU reads `lanes` table entries a cycle (a multi-port ROM).
-// The Python side (table contents, types) is had_hls/hls/encoder_layers.py. hls4ml 1.3.0's own LayerNormalization
-// indexes its 1/sqrt table linearly over var in [0, 2^-table_range_power2] <= [0, 1] and clamps above: a residual
-// stream with var > 1 (every ViT here) gets a wrong scale; its PyTorch front end has no GELU and no mean over tokens.
+// The Python side: the layers in had_hls/hls/encoder_layers.py, table contents and types in encoder_ir.py.
+// hls4ml 1.3.0's own LayerNormalization indexes its 1/sqrt table linearly over var in [0, 2^-table_range_power2]
+// <= [0, 1] and clamps above: a residual stream with var > 1 (every ViT here) gets a wrong scale; its PyTorch front
+// end has no GELU and no mean over tokens.
 #ifndef NNET_HAD_ENCODER_H_
 #define NNET_HAD_ENCODER_H_
 
