@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# g++ (C-simulation), Verilator + Icarus (RTL co-simulation), Yosys (synthesis), Fashion-MNIST (IDX files).
-DEBIAN_PACKAGES=(g++ make verilator iverilog yosys dataset-fashion-mnist)
+# g++ (C-simulation), Verilator + Icarus (RTL co-simulation), Yosys (synthesis), Fashion-MNIST (IDX files),
+# OpenSTA + the OSU 0.35 um liberty (qflow-tech-osu035: the ASIC power cross-check, rtl.power_crosscheck).
+DEBIAN_PACKAGES=(g++ make verilator iverilog yosys dataset-fashion-mnist opensta qflow-tech-osu035)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

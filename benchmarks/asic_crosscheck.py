@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     from had_hls.config import read_project_file
+    from had_hls.errors import MissingToolError
+    from had_hls.estimate.asic_sta import sta_path
     from had_hls.pipeline import run_pipeline, summary_table
     from had_hls.project import load_project, parse_project
 
@@ -44,6 +47,11 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=100,
                     help="with --project: test images of the whole-model C-sim (csim.samples, baseline_samples)")
     a = ap.parse_args()
+    try:  # before minutes of C-sim and co-simulation, not after (the report would only record the error)
+        sta_path()
+    except MissingToolError as exc:
+        print(f"asic_crosscheck: {exc}", file=sys.stderr)
+        return 2
     if a.project:
         raw, source = read_project_file(a.project)
         doc = dict(raw)

@@ -6,9 +6,9 @@ bit against golden, and the handshake times give:
   model              H * ceil(L / P)   (one job per head, G = ceil(L/P) cycles per stage, stages overlapped)
   ideal              H * L / P
   core_cycles        last key loaded -> last context row of one input; model L H G + depth, with the pipeline
-                     depth of the fixed schedule (RtlDesign.pipeline_depth): FP G + d/DN + 5, HAD
-                     G + NA + d/DN + 6 (NA = ceil(min(N, L) / PA) cycles of the sparse AV, PA = its lanes;
-                     d/DN normalisation cycles)
+                     depth of the fixed schedule (had_hls.rtl.generate.RtlDesign.pipeline_depth: the register
+                     stages of each core, stage by stage: G beat cycles, for HAD NA = ceil(min(N, L) / PA) sparse
+                     AV cycles, d/DN normalisation cycles, and the stages' own registers)
   query_latency      last key loaded -> first context row; model H G + depth
   latency_cycles     first input beat -> last result row (load + core + Wo)
 Writes benchmarks/results/cosim_cycles.json. Usage: python benchmarks/cosim_cycles.py [--simulator S] [--quick]
@@ -116,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         "simulator": sim,
         "simulator_version": simulator_version(sim),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, python {sys.version.split()[0]}",
-        "cycle_model": "cycles_per_query = H ceil(L/P); core = L H ceil(L/P) + depth; depth = G + d/DN + 5 (FP), "
-        "G + NA + d/DN + 6 (HAD, NA = ceil(min(N, L) / PA) sparse-AV cycles, DN normaliser lanes)",
+        "cycle_model": "cycles_per_query = H ceil(L/P); core = L H ceil(L/P) + depth; depth = "
+        "RtlDesign.pipeline_depth (had_hls.rtl.generate: G beat cycles, NA = ceil(min(N, L) / PA) sparse-AV cycles "
+        "for HAD, d/DN normalisation cycles, and each stage's registers)",
         "all_bit_exact": all(r["mismatches"] == 0 for r in rows),
         "all_within_5pct": all(r["within_5pct"] for r in rows),
         "rows": rows,

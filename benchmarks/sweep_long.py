@@ -10,6 +10,7 @@ folders on a many-core host:
     python -m had_hls.estimate.synth DIR/*/*/ --jobs 16 --timeout 540          # on the many-core host
     .venv/bin/python benchmarks/sweep_long.py --import DIR [--no-power]
     .venv/bin/python benchmarks/sweep_long.py --import DIR --power-grid 64,64    # power along L for one (d, N)
+    .venv/bin/python benchmarks/sweep_long.py --combine-power    # the four power columns in one plot (no run)
 
 Power and cycles come from a Verilator co-simulation of every point (up to L = 8192): beyond L = 256 only the query
 rows that cover the 2,048-cycle activity window run (their golden rows alone are computed:
@@ -23,6 +24,7 @@ import argparse
 import json
 import platform
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +44,12 @@ def main() -> int:
     ap.add_argument("--no-power", action="store_true",
                     help="resources, K memory and the top-N share only (no co-simulation: about 4 min per point on "
                          "two cores, an hour for the 28 points)")
+    ap.add_argument("--combine-power", action="store_true",
+                    help="no run: draw the four --power-grid results together (every (d, N) along L, power "
+                         "included) into docs/img/sweep_long_power_vs_L.png")
     a = ap.parse_args()
+    if a.combine_power:
+        return combine_power(ap)
 
     from distributed import LocalCluster
 
@@ -80,6 +87,29 @@ def main() -> int:
         shutil.copy(out / name, img / name.replace("sweep_", prefix, 1))
     print(f"wrote {result}")
     return 0 if not sweep["failed"] else 1
+
+
+def combine_power(ap: argparse.ArgumentParser) -> int:
+    """One plot of the four power columns' points (read from their committed JSON files): the plot of
+    had_hls.estimate.plots.sweep_plots, each (d, N) a line, failed points named under the panels."""
+    from had_hls.estimate.plots import sweep_plots
+
+    points, missing = [], []
+    for d in (32, 64):
+        for n in (32, 64):
+            f = RESULT.with_name(f"sweep_L128-8192_power_d{d}_N{n}.json")
+            if f.is_file():
+                points += json.loads(f.read_text())["points"]
+            else:
+                missing.append(f.name)
+    if missing:
+        ap.error(f"--combine-power: {', '.join(missing)} missing under benchmarks/results (run --power-grid D,N first)")
+    with tempfile.TemporaryDirectory(prefix="sweep_long_") as tmp:
+        paths = sweep_plots(points, Path(tmp))
+        target = ROOT / "docs" / "img" / "sweep_long_power_vs_L.png"
+        shutil.copy(paths[0], target)
+    print(f"wrote {target} ({len(points)} points, {sum('error' in p for p in points)} failed)")
+    return 0
 
 
 if __name__ == "__main__":
