@@ -80,6 +80,7 @@ def main() -> int:
     print(format_sweep(sweep))
     sweep["wall_s"] = round(time.perf_counter() - t0, 1)
     sweep["machine"] = {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
+                        "load_average_end": __import__("os").getloadavg(),
                         "synthesis": "prepared folders run on a 16-core device host (hierarchical flow)"}
     result.write_text(json.dumps(sweep, indent=1) + "\n")
     img = ROOT / "docs" / "img"
@@ -106,6 +107,8 @@ def combine_power(ap: argparse.ArgumentParser) -> int:
         ap.error(f"--combine-power: {', '.join(missing)} missing under benchmarks/results (run --power-grid D,N first)")
     with tempfile.TemporaryDirectory(prefix="sweep_long_") as tmp:
         paths = sweep_plots(points, Path(tmp))
+        if not paths:
+            ap.error("--combine-power: every point of the four files failed: nothing to plot")
         target = ROOT / "docs" / "img" / "sweep_long_power_vs_L.png"
         shutil.copy(paths[0], target)
     print(f"wrote {target} ({len(points)} points, {sum('error' in p for p in points)} failed)")
