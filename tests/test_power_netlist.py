@@ -259,15 +259,15 @@ def test_opensta_keeps_each_nets_activity_and_stays_in_a_plausible_range(tmp_pat
 @needs_icarus
 @needs_sta
 def test_asic_power_of_a_small_core_from_its_simulated_nets(tmp_path: Path):
-    """HAD core, L = 12, E = 8: the OSU035 netlist reproduces the golden rows; nearly every net is annotated with
+    """HAD core, L = 8, E = 4: the OSU035 netlist reproduces the golden rows; nearly every net is annotated with
     its simulated activity; the power is in a plausible range for 0.35 um cells (not the kW of the old flow)."""
     if not _tools():
         pytest.skip("needs Yosys")
     from had_hls.rtl.generate import design_for
 
-    spec = make_spec("had", 12, 8, 1, 3)
+    spec = make_spec("had", 8, 4, 1, 3)
     design = design_for(spec, 2)
-    trace = golden.attention_trace(spec, np.random.default_rng(3).normal(0, 1, (1, 12, 8))[0])
+    trace = golden.attention_trace(spec, np.random.default_rng(3).normal(0, 1, (1, 8, 4))[0])
     r = asic.asic_power(design, trace, None, tmp_path, 200.0, 48)
     assert r.ctx_mismatches == 0 and r.cycles == 48
     assert r.nets_annotated >= 0.9 * r.nets and r.cells > 1000
