@@ -53,19 +53,21 @@ def main() -> int:
         print(f"asic_crosscheck: {exc}", file=sys.stderr)
         return 2
     if a.project:
-        try:
-            load_project(a.project)  # the project as given: one line naming a bad file, key or value
+        try:  # read and validated once, with the cross-check's settings: one line naming a bad file, key or value
+            raw, source = read_project_file(a.project)
+            doc = dict(raw) if isinstance(raw, dict) else raw
+            if isinstance(doc, dict):
+                doc["csim"] = {**(doc.get("csim") or {}), "samples": a.samples, "baseline_samples": a.samples}
+                doc["rtl"] = {**(doc.get("rtl") or {}), "fmax": False, "gate_level_power": True,
+                              "power_crosscheck": True}
+            project = parse_project(doc, source)  # relative paths (checkpoints) stay relative to the project file
         except (UserError, ConfigError) as exc:
             print(f"asic_crosscheck: --project: {exc}", file=sys.stderr)
             return 2
-        raw, source = read_project_file(a.project)
-        doc = dict(raw)
-        doc["csim"] = {**(doc.get("csim") or {}), "samples": a.samples, "baseline_samples": a.samples}
-        doc["rtl"] = {**(doc.get("rtl") or {}), "fmax": False, "gate_level_power": True, "power_crosscheck": True}
-        name = f"asic_crosscheck_{doc['name']}.json"
+        name = f"asic_crosscheck_{project.name}.json"
         command = f"benchmarks/asic_crosscheck.py --project {a.project} --samples {a.samples}"
     else:
-        source = None
+        project = None
         doc = {
             "name": "asic_crosscheck",
             "model": {"seq_len": a.seq_len, "embed_dim": a.embed_dim, "num_heads": 1, "top_n": a.top_n, "seed": 3},
@@ -77,12 +79,10 @@ def main() -> int:
             f"--{k}".replace("_", "-") + f" {getattr(a, k)}" for k in ("seq_len", "embed_dim", "top_n", "lanes"))
     with tempfile.TemporaryDirectory(prefix="asic_crosscheck_") as tmp:
         t0 = time.perf_counter()
-        if source is None:
+        if project is None:
             path = Path(tmp) / "asic_crosscheck.yaml"
             path.write_text(yaml.safe_dump(doc, sort_keys=False))
             project = load_project(path)
-        else:
-            project = parse_project(doc, source)  # relative paths (checkpoints) stay relative to the project file
         stages = run_pipeline(project, Path(tmp) / "out")
         wall = time.perf_counter() - t0
         print(summary_table(stages))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -79,8 +80,8 @@ def main() -> int:
         sweep = run_sweep(points, out, opts, cluster=lc.scheduler_address)
     print(format_sweep(sweep))
     sweep["wall_s"] = round(time.perf_counter() - t0, 1)
-    sweep["machine"] = {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
-                        "load_average_end": __import__("os").getloadavg(),
+    sweep["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
+                        "load_average_end": os.getloadavg(),
                         "synthesis": "prepared folders run on a 16-core device host (hierarchical flow)"}
     result.write_text(json.dumps(sweep, indent=1) + "\n")
     img = ROOT / "docs" / "img"
