@@ -232,6 +232,19 @@ bool fast_project_token(const in_T x[N_IN], const w_T w[N_OUT * N_IN], const b_T
 #define HAD_CSIM_FAST_END
 #endif
 
+// The score units' job counters (the RTL twin's attention_control A0): beat g of job (query i, head h), G = groups
+// beats of P keys a job; after the last beat of head H-1 the next query.
+template <typename CONFIG_T> inline void next_beat(unsigned &i, unsigned &h, unsigned &g) {
+    #pragma HLS INLINE
+    if (++g == CONFIG_T::groups) {
+        g = 0;
+        if (++h == CONFIG_T::num_heads) {
+            h = 0;
+            i++;
+        }
+    }
+}
+
 // floor(log2(s)) for s > 0: position of the leading one.
 template <int W> inline unsigned leading_one(const ap_uint<W> &s) {
     unsigned p = 0;

@@ -105,6 +105,30 @@ struct dense_token_config {
     static const unsigned ii = 1;
 };
 
+// One token word of an io_stream layer (N elements) to and from a partitioned array: the read that starts a
+// token's dense_token_step steps (load, and the per-token layers of nnet_had_encoder.h) and the write of its row.
+template <class data_T, unsigned N>
+inline void read_token(hls::stream<data_T> &in, typename data_T::value_type tok[N]) {
+    #pragma HLS INLINE
+    const data_T word = in.read();
+ReadToken:
+    for (unsigned i = 0; i < N; i++) {
+        #pragma HLS UNROLL
+        tok[i] = word[i];
+    }
+}
+
+template <class res_T, unsigned N, class src_T> inline void write_token(hls::stream<res_T> &out, const src_T row[N]) {
+    #pragma HLS INLINE
+    res_T word;
+WriteToken:
+    for (unsigned i = 0; i < N; i++) {
+        #pragma HLS UNROLL
+        word[i] = row[i];
+    }
+    out.write(word);
+}
+
 template <class x_T, class acc_T, typename PCONF>
 inline void dense_token_step(const unsigned t, const x_T x[PCONF::n_in], acc_T acc[PCONF::n_out],
                              const typename PCONF::weight_t w[PCONF::cycles * PCONF::block],
@@ -212,14 +236,7 @@ void load(hls::stream<data_T> &x, hls::stream<ap_uint<CONFIG_T::seq_len> > &vali
 LoadTokens:
     for (unsigned c = 0; c < CONFIG_T::seq_len * STEPS; c++) {
         #pragma HLS PIPELINE II=PC::ii
-        if (s == 0) {
-            const data_T in = x.read();
-        LoadToken:
-            for (unsigned e = 0; e < E; e++) {
-                #pragma HLS UNROLL
-                tok[e] = in[e];
-            }
-        }
+        if (s == 0) read_token<data_T, E>(x, tok);
         dense_token_step<in_t, accum_t, PC>(s, tok, aq, wq, bq);
         dense_token_step<in_t, accum_t, PC>(s, tok, ak, wk, bk);
         dense_token_step<in_t, accum_t, PC>(s, tok, av, wv, bv);
@@ -362,15 +379,7 @@ OutRows:
         if (r > 0 && s < STEPS) {
             dense_token_step<typename CONFIG_T::context_t, typename CONFIG_T::accum_t, WC_T>(s, row[half ^ 1], acc, wo,
                                                                                               bo);
-            if (s == STEPS - 1) {
-                res_T out;
-            OutToken:
-                for (unsigned o = 0; o < E; o++) {
-                    #pragma HLS UNROLL
-                    out[o] = acc[o];
-                }
-                y.write(out);
-            }
+            if (s == STEPS - 1) write_token<res_T, E>(y, acc);
         }
         if (++s == PERIOD) {
             s = 0;
@@ -442,21 +451,21 @@ void valid_word_from_stream(hls::stream<mask_T> &mask, hls::stream<ap_uint<CONFI
 }
 
 #ifndef __SYNTHESIS__
-// Fast C-sim of a stream layer: the L input tokens (and the mask word) as arrays for an array-form integer core.
-template <class data_T, typename CONFIG_T>
-void csim_read_tokens(hls::stream<data_T> &x, typename data_T::value_type *xa) {
-    for (unsigned t = 0; t < CONFIG_T::seq_len; t++) {
-        const data_T in = x.read();
-        for (unsigned e = 0; e < CONFIG_T::embed_dim; e++) xa[t * CONFIG_T::embed_dim + e] = in[e];
+// The fast C-sim of an io_stream layer (the attention layers here, the per-token layers of nnet_had_encoder.h):
+// the TOKENS words of the stream as an array for the array-form integer paths, and back.
+template <class data_T, unsigned TOKENS, unsigned N>
+void csim_stream_to_array(hls::stream<data_T> &data, typename data_T::value_type *xa) {
+    for (unsigned l = 0; l < TOKENS; l++) {
+        const data_T in = data.read();
+        for (unsigned i = 0; i < N; i++) xa[l * N + i] = in[i];
     }
 }
-
-template <class res_T, typename CONFIG_T>
-void csim_write_tokens(const typename res_T::value_type *ya, hls::stream<res_T> &y) {
-    for (unsigned t = 0; t < CONFIG_T::seq_len; t++) {
+template <class res_T, unsigned TOKENS, unsigned N>
+void csim_array_to_stream(const typename res_T::value_type *ya, hls::stream<res_T> &res) {
+    for (unsigned l = 0; l < TOKENS; l++) {
         res_T out;
-        for (unsigned e = 0; e < CONFIG_T::embed_dim; e++) out[e] = ya[t * CONFIG_T::embed_dim + e];
-        y.write(out);
+        for (unsigned i = 0; i < N; i++) out[i] = ya[l * N + i];
+        res.write(out);
     }
 }
 #endif
@@ -554,10 +563,10 @@ bool attention_fast_stream(hls::stream<data_T> &x, hls::stream<mask_T> *mask, hl
         const mask_T m = mask->read();
         for (unsigned j = 0; j < CONFIG_T::seq_len; j++) pad[j] = m[j] != 0;
     }
-    csim_read_tokens<data_T, CONFIG_T>(x, xa);
+    csim_stream_to_array<data_T, CONFIG_T::seq_len, CONFIG_T::embed_dim>(x, xa);
     const bool ok = attention_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
         xa, pad, ya, ATTENTION_WEIGHT_ARGS);
-    csim_write_tokens<res_T, CONFIG_T>(ya, y);
+    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::embed_dim>(ya, y);
     return ok;
 }
 #endif

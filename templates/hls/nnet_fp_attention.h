@@ -123,13 +123,7 @@ ScoreBeats:
             b.valid[p] = g * P + p < CONFIG_T::seq_len && key_valid[p][g];
         }
         beats.write(b);
-        if (++g == G) {
-            g = 0;
-            if (++h == CONFIG_T::num_heads) {
-                h = 0;
-                i++;
-            }
-        }
+        next_beat<CONFIG_T>(i, h, g);
     }
 }
 

@@ -55,7 +55,86 @@ bool fast_dense_tokens(const data_T *data, res_T *res, const typename CONFIG_T::
 }
 #endif
 
+// ------------------------------------------------------------------------------------------------ Linear per token
+// token_embed and dense_seq are one Linear over a sequence, written once here (dense_rows*): FIRST bias-only rows
+// (the CLS row: bias[0..n_out)), then TOKENS rows res[FIRST + l][o] = acc_T(bias[(FIRST + l) * STRIDE + o]
+// + sum_i x[l][i] w[o][i]) converted to res_T. STRIDE = n_out: a bias row per token (token_embed's bias2d, the
+// Linear bias folded with the positional table); STRIDE = 0: one bias for every token (dense_seq). w is
+// cycle-major (dense_token_step), accumulation in CONFIG_T::accum_t.
+#ifndef __SYNTHESIS__
+template <class data_T, class res_T, typename CONFIG_T, unsigned TOKENS, unsigned FIRST, unsigned STRIDE>
+bool fast_dense_rows(const data_T *data, res_T *res, const typename CONFIG_T::weight_t *w,
+                     const typename CONFIG_T::bias_t *bias) {
+    const unsigned NO = CONFIG_T::n_out;
+    if (!fast_dense_tokens<data_T, res_T, CONFIG_T, TOKENS>(data, &res[FIRST * NO], w, &bias[FIRST * STRIDE], STRIDE))
+        return false;
+    for (unsigned o = 0; o < FIRST * NO; o++) // the CLS row
+        fixed_assign_exact(res[o], fixed_mantissa(bias[o]), fixed_traits<typename CONFIG_T::bias_t>::F);
+    return true;
+}
+
+template <class data_T, class res_T, typename CONFIG_T, unsigned TOKENS, unsigned FIRST, unsigned STRIDE>
+bool fast_dense_rows_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const typename CONFIG_T::weight_t *w,
+                            const typename CONFIG_T::bias_t *bias) {
+    static typename data_T::value_type xa[TOKENS * CONFIG_T::n_in];
+    static typename res_T::value_type ya[(FIRST + TOKENS) * CONFIG_T::n_out];
+    csim_stream_to_array<data_T, TOKENS, CONFIG_T::n_in>(data, xa);
+    const bool ok = fast_dense_rows<typename data_T::value_type, typename res_T::value_type, CONFIG_T, TOKENS, FIRST,
+                                    STRIDE>(xa, ya, w, bias);
+    csim_array_to_stream<res_T, FIRST + TOKENS, CONFIG_T::n_out>(ya, res);
+    return ok;
+}
+#endif
+
+// io_stream: a token word in every `cycles` steps (II = CONFIG_T::ii), a row out after its last step. The caller
+// holds the interface pragmas of w and bias (the layer's arguments); inlined into it.
+template <class data_T, class res_T, typename CONFIG_T, unsigned TOKENS, unsigned FIRST, unsigned STRIDE>
+void dense_rows_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
+                       const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
+                       const typename CONFIG_T::bias_t *bias) {
+    #pragma HLS INLINE
+    typedef typename data_T::value_type in_t;
+    const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out, STEPS = CONFIG_T::cycles;
+    if (FIRST) write_token<res_T, NO>(res, bias); // the CLS row
+    in_t tok[NI];
+    #pragma HLS ARRAY_PARTITION variable=tok complete
+    typename CONFIG_T::accum_t acc[NO];
+    #pragma HLS ARRAY_PARTITION variable=acc complete
+    unsigned l = FIRST, s = 0;
+DenseTokens:
+    for (unsigned c = 0; c < TOKENS * STEPS; c++) {
+        #pragma HLS PIPELINE II=CONFIG_T::ii
+        if (s == 0) read_token<data_T, NI>(data, tok);
+        dense_token_step<in_t, typename CONFIG_T::accum_t, CONFIG_T>(s, tok, acc, w, &bias[l * STRIDE]);
+        if (s == STEPS - 1) {
+            write_token<res_T, NO>(res, acc);
+            l++;
+            s = 0;
+        } else {
+            s++;
+        }
+    }
+}
+
+// io_parallel: the same rows from arrays.
+template <class data_T, class res_T, typename CONFIG_T, unsigned TOKENS, unsigned FIRST, unsigned STRIDE>
+void dense_rows(const data_T *data, res_T *res, const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
+                const typename CONFIG_T::bias_t *bias) {
+    const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out;
+    for (unsigned o = 0; o < FIRST * NO; o++) res[o] = bias[o]; // the CLS row
+DenseTokens:
+    for (unsigned l = FIRST; l < FIRST + TOKENS; l++) {
+        typename CONFIG_T::accum_t acc[NO];
+        for (unsigned s = 0; s < CONFIG_T::cycles; s++)
+            dense_token_step<data_T, typename CONFIG_T::accum_t, CONFIG_T>(s, &data[(l - FIRST) * NI], acc, w,
+                                                                          &bias[l * STRIDE]);
+        for (unsigned o = 0; o < NO; o++) res[l * NO + o] = acc[o];
+    }
+}
+
 // ------------------------------------------------------------------------------------------------ token embedding
+// res[l][o] = bias2d[l][o] + sum_i x[l'][i] w[o][i]  (l' = l - cls; the CLS row is bias2d[0] = cls + pos[0]).
+// bias2d folds the Linear bias and the positional table; w is cycle-major (dense_token_step).
 struct token_embed_config : dense_token_config {
     static const unsigned seq_in = 4;  // patches/tokens in
     static const unsigned seq_len = 4; // tokens out (seq_in + 1 with a CLS row first)
@@ -65,103 +144,17 @@ struct token_embed_config : dense_token_config {
     typedef ap_fixed<40, 16> accum_t;
 };
 
-#ifndef __SYNTHESIS__
-template <class data_T, class res_T, typename CONFIG_T>
-bool fast_token_embed(const data_T *data, res_T *res, const typename CONFIG_T::weight_t *w,
-                      const typename CONFIG_T::bias_t *bias2d) {
-    const unsigned first = CONFIG_T::cls ? 1 : 0;
-    if (!fast_dense_tokens<data_T, res_T, CONFIG_T, CONFIG_T::seq_in>(data, &res[first * CONFIG_T::n_out], w,
-                                                                      &bias2d[first * CONFIG_T::n_out], CONFIG_T::n_out))
-        return false;
-    for (unsigned o = 0; o < first * CONFIG_T::n_out; o++) // the CLS row
-        fixed_assign_exact(res[o], fixed_mantissa(bias2d[o]), fixed_traits<typename CONFIG_T::bias_t>::F);
-    return true;
-}
-#endif
-
-// res[l][o] = bias2d[l][o] + sum_i x[l'][i] w[o][i]  (l' = l - cls; the CLS row is bias2d[0] = cls + pos[0]).
-// bias2d folds the Linear bias and the positional table; w is cycle-major (dense_token_step).
-#ifndef __SYNTHESIS__
-// The io_stream layers' fast C-sim: all tokens of the stream as arrays for the array-form integer paths.
-template <class data_T, unsigned TOKENS, unsigned N>
-void csim_stream_to_array(hls::stream<data_T> &data, typename data_T::value_type *xa) {
-    for (unsigned l = 0; l < TOKENS; l++) {
-        const data_T in = data.read();
-        for (unsigned i = 0; i < N; i++) xa[l * N + i] = in[i];
-    }
-}
-template <class res_T, unsigned TOKENS, unsigned N>
-void csim_array_to_stream(const typename res_T::value_type *ya, hls::stream<res_T> &res) {
-    for (unsigned l = 0; l < TOKENS; l++) {
-        res_T out;
-        for (unsigned i = 0; i < N; i++) out[i] = ya[l * N + i];
-        res.write(out);
-    }
-}
-
-template <class data_T, class res_T, typename CONFIG_T>
-bool fast_token_embed_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const typename CONFIG_T::weight_t *w,
-                             const typename CONFIG_T::bias_t *bias2d) {
-    static typename data_T::value_type xa[CONFIG_T::seq_in * CONFIG_T::n_in];
-    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_out];
-    csim_stream_to_array<data_T, CONFIG_T::seq_in, CONFIG_T::n_in>(data, xa);
-    const bool ok = fast_token_embed<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(xa, ya, w, bias2d);
-    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_out>(ya, res);
-    return ok;
-}
-#endif
-
 template <class data_T, class res_T, typename CONFIG_T>
 void token_embed_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
                         const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
                         const typename CONFIG_T::bias_t bias2d[CONFIG_T::seq_len * CONFIG_T::n_out]) {
-    typedef typename data_T::value_type in_t;
-    const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out, STEPS = CONFIG_T::cycles, WB = CONFIG_T::block;
-    const unsigned first = CONFIG_T::cls ? 1 : 0;
-    HAD_CSIM_FAST((dense_fast<in_t, typename res_T::value_type, CONFIG_T>::ok),
-                  (fast_token_embed_stream<data_T, res_T, CONFIG_T>(data, res, w, bias2d)))
+    const unsigned TOKENS = CONFIG_T::seq_in, FIRST = CONFIG_T::cls ? 1 : 0, STRIDE = CONFIG_T::n_out;
+    HAD_CSIM_FAST((dense_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::ok),
+                  (fast_dense_rows_stream<data_T, res_T, CONFIG_T, TOKENS, FIRST, STRIDE>(data, res, w, bias2d)))
+    const unsigned WB = CONFIG_T::block;
     #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=WB
     #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
-    if (CONFIG_T::cls) {
-        res_T out;
-    ClsRow:
-        for (unsigned o = 0; o < NO; o++) {
-            #pragma HLS UNROLL
-            out[o] = bias2d[o];
-        }
-        res.write(out);
-    }
-    in_t tok[NI];
-    #pragma HLS ARRAY_PARTITION variable=tok complete
-    typename CONFIG_T::accum_t acc[NO];
-    #pragma HLS ARRAY_PARTITION variable=acc complete
-    unsigned l = first, s = 0;
-EmbedTokens:
-    for (unsigned c = 0; c < CONFIG_T::seq_in * STEPS; c++) {
-        #pragma HLS PIPELINE II=CONFIG_T::ii
-        if (s == 0) {
-            const data_T in = data.read();
-        EmbedRead:
-            for (unsigned i = 0; i < NI; i++) {
-                #pragma HLS UNROLL
-                tok[i] = in[i];
-            }
-        }
-        dense_token_step<in_t, typename CONFIG_T::accum_t, CONFIG_T>(s, tok, acc, w, &bias2d[l * NO]);
-        if (s == STEPS - 1) {
-            res_T out;
-        EmbedWrite:
-            for (unsigned o = 0; o < NO; o++) {
-                #pragma HLS UNROLL
-                out[o] = acc[o];
-            }
-            res.write(out);
-            l++;
-            s = 0;
-        } else {
-            s++;
-        }
-    }
+    dense_rows_stream<data_T, res_T, CONFIG_T, TOKENS, FIRST, STRIDE>(data, res, w, bias2d);
     HAD_CSIM_FAST_END
 }
 
@@ -169,27 +162,15 @@ template <class data_T, class res_T, typename CONFIG_T>
 void token_embed(const data_T data[CONFIG_T::seq_in * CONFIG_T::n_in], res_T res[CONFIG_T::seq_len * CONFIG_T::n_out],
                  const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
                  const typename CONFIG_T::bias_t bias2d[CONFIG_T::seq_len * CONFIG_T::n_out]) {
-    const unsigned first = CONFIG_T::cls ? 1 : 0;
-    HAD_CSIM_FAST((dense_fast<data_T, res_T, CONFIG_T>::ok), (fast_token_embed<data_T, res_T, CONFIG_T>(data, res, w, bias2d)))
-    if (CONFIG_T::cls) {
-    ClsRow:
-        for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
-            #pragma HLS UNROLL
-            res[o] = bias2d[o];
-        }
-    }
-EmbedTokens:
-    for (unsigned l = first; l < CONFIG_T::seq_len; l++) {
-        typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
-        for (unsigned s = 0; s < CONFIG_T::cycles; s++)
-            dense_token_step<data_T, typename CONFIG_T::accum_t, CONFIG_T>(s, &data[(l - first) * CONFIG_T::n_in], acc, w,
-                                                                          &bias2d[l * CONFIG_T::n_out]);
-        for (unsigned o = 0; o < CONFIG_T::n_out; o++) res[l * CONFIG_T::n_out + o] = acc[o];
-    }
+    const unsigned TOKENS = CONFIG_T::seq_in, FIRST = CONFIG_T::cls ? 1 : 0, STRIDE = CONFIG_T::n_out;
+    HAD_CSIM_FAST((dense_fast<data_T, res_T, CONFIG_T>::ok),
+                  (fast_dense_rows<data_T, res_T, CONFIG_T, TOKENS, FIRST, STRIDE>(data, res, w, bias2d)))
+    dense_rows<data_T, res_T, CONFIG_T, TOKENS, FIRST, STRIDE>(data, res, w, bias2d);
     HAD_CSIM_FAST_END
 }
 
 // ------------------------------------------------------------------------------------------------ dense per token
+// res[l][o] = b[o] + sum_i x[l][i] w[o][i]: the same Linear on every token (w cycle-major, dense_token_step).
 struct dense_seq_config : dense_token_config {
     static const unsigned seq_len = 4;
     typedef ap_fixed<16, 4> weight_t;
@@ -197,62 +178,17 @@ struct dense_seq_config : dense_token_config {
     typedef ap_fixed<40, 16> accum_t;
 };
 
-#ifndef __SYNTHESIS__
-template <class data_T, class res_T, typename CONFIG_T>
-bool fast_dense_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, const typename CONFIG_T::weight_t *w,
-                           const typename CONFIG_T::bias_t *b) {
-    static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::n_in];
-    static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_out];
-    csim_stream_to_array<data_T, CONFIG_T::seq_len, CONFIG_T::n_in>(data, xa);
-    const bool ok = fast_dense_tokens<typename data_T::value_type, typename res_T::value_type, CONFIG_T,
-                                      CONFIG_T::seq_len>(xa, ya, w, b, 0);
-    csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_out>(ya, res);
-    return ok;
-}
-#endif
-
-// res[l][o] = b[o] + sum_i x[l][i] w[o][i]: the same Linear on every token (w cycle-major, dense_token_step).
 template <class data_T, class res_T, typename CONFIG_T>
 void dense_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
                       const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
                       const typename CONFIG_T::bias_t b[CONFIG_T::n_out]) {
-    typedef typename data_T::value_type in_t;
-    const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out, STEPS = CONFIG_T::cycles, WB = CONFIG_T::block;
-    HAD_CSIM_FAST((dense_fast<in_t, typename res_T::value_type, CONFIG_T>::ok),
-                  (fast_dense_seq_stream<data_T, res_T, CONFIG_T>(data, res, w, b)))
+    HAD_CSIM_FAST((dense_fast<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::ok),
+                  (fast_dense_rows_stream<data_T, res_T, CONFIG_T, CONFIG_T::seq_len, 0, 0>(data, res, w, b)))
+    const unsigned WB = CONFIG_T::block;
     #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=WB
     #pragma HLS ARRAY_PARTITION variable=b complete
     #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
-    in_t tok[NI];
-    #pragma HLS ARRAY_PARTITION variable=tok complete
-    typename CONFIG_T::accum_t acc[NO];
-    #pragma HLS ARRAY_PARTITION variable=acc complete
-    unsigned s = 0;
-DenseTokens:
-    for (unsigned c = 0; c < CONFIG_T::seq_len * STEPS; c++) {
-        #pragma HLS PIPELINE II=CONFIG_T::ii
-        if (s == 0) {
-            const data_T in = data.read();
-        DenseRead:
-            for (unsigned i = 0; i < NI; i++) {
-                #pragma HLS UNROLL
-                tok[i] = in[i];
-            }
-        }
-        dense_token_step<in_t, typename CONFIG_T::accum_t, CONFIG_T>(s, tok, acc, w, b);
-        if (s == STEPS - 1) {
-            res_T out;
-        DenseWrite:
-            for (unsigned o = 0; o < NO; o++) {
-                #pragma HLS UNROLL
-                out[o] = acc[o];
-            }
-            res.write(out);
-            s = 0;
-        } else {
-            s++;
-        }
-    }
+    dense_rows_stream<data_T, res_T, CONFIG_T, CONFIG_T::seq_len, 0, 0>(data, res, w, b);
     HAD_CSIM_FAST_END
 }
 
@@ -261,14 +197,8 @@ void dense_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T res[
                const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
                const typename CONFIG_T::bias_t b[CONFIG_T::n_out]) {
     HAD_CSIM_FAST((dense_fast<data_T, res_T, CONFIG_T>::ok),
-                  (fast_dense_tokens<data_T, res_T, CONFIG_T, CONFIG_T::seq_len>(data, res, w, b, 0)))
-DenseTokens:
-    for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
-        typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
-        for (unsigned s = 0; s < CONFIG_T::cycles; s++)
-            dense_token_step<data_T, typename CONFIG_T::accum_t, CONFIG_T>(s, &data[l * CONFIG_T::n_in], acc, w, b);
-        for (unsigned o = 0; o < CONFIG_T::n_out; o++) res[l * CONFIG_T::n_out + o] = acc[o];
-    }
+                  (fast_dense_rows<data_T, res_T, CONFIG_T, CONFIG_T::seq_len, 0, 0>(data, res, w, b)))
+    dense_rows<data_T, res_T, CONFIG_T, CONFIG_T::seq_len, 0, 0>(data, res, w, b);
     HAD_CSIM_FAST_END
 }
 
@@ -485,24 +415,13 @@ void layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
 LayerNormTokens:
     for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
         #pragma HLS PIPELINE II=1
-        const data_T in = data.read();
         in_t x[N];
         out_t y[N];
         #pragma HLS ARRAY_PARTITION variable=x complete
         #pragma HLS ARRAY_PARTITION variable=y complete
-    LayerNormRead:
-        for (unsigned i = 0; i < N; i++) {
-            #pragma HLS UNROLL
-            x[i] = in[i];
-        }
+        read_token<data_T, N>(data, x);
         layernorm_token<in_t, out_t, CONFIG_T>(x, y, scale, bias, epsilon, rsqrt_table);
-        res_T out;
-    LayerNormWrite:
-        for (unsigned i = 0; i < N; i++) {
-            #pragma HLS UNROLL
-            out[i] = y[i];
-        }
-        res.write(out);
+        write_token<res_T, N>(res, y);
     }
     HAD_CSIM_FAST_END
 }

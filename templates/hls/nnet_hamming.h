@@ -5,6 +5,7 @@
 
 #include "ap_int.h"
 #include "hls_stream.h"
+#include "nnet_attention_common.h"
 
 namespace nnet {
 
@@ -61,13 +62,7 @@ HammingBeats:
             b.ham[p] = hamming_distance<D, typename CONFIG_T::ham_t>(qh, kh);
         }
         beats.write(b);
-        if (++g == G) {
-            g = 0;
-            if (++h == CONFIG_T::num_heads) {
-                h = 0;
-                i++;
-            }
-        }
+        next_beat<CONFIG_T>(i, h, g);
     }
 }
 
