@@ -1,7 +1,7 @@
 """Behaviour A/B: are the RTL cores of a before-tree (a git ref) and of this tree the same machine?
 
     .venv/bin/python benchmarks/behaviour_ab.py --before 242d213 [--after WORKTREE|REF] [--shapes 6,8,2,3,2;5,4,1,2,2]
-        [--kinds had,fp] [--no-synth] [--maxsteps 24] [--out benchmarks/results/behaviour_ab.json]
+        [--kinds had,fp] [--no-synth] [--rename-seeds 6] [--maxsteps 24] [--out benchmarks/results/behaviour_ab.json]
 
 Method. The before-tree is materialised with ``git archive <ref> had_hls templates`` into a temporary folder (so
 nothing is registered with git and Ctrl-C or SIGTERM leaves nothing behind: the folder is removed on every exit);
@@ -25,6 +25,14 @@ run_yosys):
    ``--maxsteps`` cycles.
 3. unless ``--no-synth``: each tree's own ``synth_xilinx`` (the report's flat flow) of the core at that shape:
    LUT, FF, DSP, BRAM, carry, logic levels and the clock model, before and after.
+4. unless ``--no-synth`` or ``--rename-seeds 0``: the renaming spread, i.e. how much of a before/after difference
+   in those counts the synthesiser makes on its own. The same flat flow (this tree's script) is run on each tree's
+   sources ``--rename-seeds`` more times, each with ``rename -scramble-name -seed s w:* x:* %d c:*`` after
+   ``proc``: every internal wire and cell of every module gets a random name (ports keep theirs), so the design
+   is the same netlist and only the names, hence Yosys's iteration order, differ. ``within_spread``: the other
+   tree's count lies inside [min, max] of a tree's renamed runs, so the difference is no larger than a renaming
+   alone produces. A control run of the same script without the renaming must reproduce the tree's own counts
+   (``control_equals_own``), so that the renaming is the only change.
 
 Writes ``benchmarks/results/behaviour_ab.json``: the refs, the Yosys version, per shape and kind the design
 parameters of both trees, the equivalence verdict with its evidence (miter cells after ``opt``, sat's result)
@@ -132,6 +140,49 @@ write_rtlil {dest}
 """, src, "yosys_flatten.log")
 
 
+RENAME = "rename -scramble-name -seed {seed} w:* x:* %d c:*"  # internal names only: ports keep theirs
+SPREAD_KEYS = ("lut", "ff", "carry", "lut_ram", "muxf", "logic_levels", "fmax_model_mhz")
+
+
+def renamed_synth(kind: str, src: Path, files: list[str], seed: int, dest: Path) -> dict:
+    """This tree's flat synth_xilinx of ``files`` with every internal name scrambled (seed) after ``proc``."""
+    from had_hls.estimate.synth import finish_xilinx
+    from had_hls.estimate.synth_scripts import flat_script
+    from had_hls.estimate.yosys import run_yosys
+
+    shutil.copytree(src, dest)  # the sources and the tables that $readmemh reads from the working folder
+    rename = f"{RENAME.format(seed=seed)}\n" if seed else ""  # seed 0: the control run, names as elaborated
+    script = flat_script(files, "synth_top", pre=f"proc\n{rename}")
+    run_yosys(script, dest, "yosys_xilinx.log")
+    res = finish_xilinx(kind, dest).as_dict()
+    res.update(logic_levels=res["timing"]["logic_levels"], fmax_model_mhz=res["timing"]["fmax_model_mhz"])
+    return {k: res[k] for k in SPREAD_KEYS}
+
+
+def rename_spread(kind: str, work: Path, gen: dict, seeds: int) -> dict:
+    """Per tree: a control run (this script, no renaming: must equal the tree's own counts), the counts of ``seeds``
+    renamed runs, their [min, max], and whether the other tree's (unrenamed) count lies inside; two at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = {(side, s): (side, s) for side in ("before", "after") for s in range(0, seeds + 1)}
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        futs = {key: pool.submit(renamed_synth, kind, work / side / "src", gen[side]["files"], s,
+                                 work / f"renamed_{side}_{s}") for key, (side, s) in jobs.items()}
+        runs = {key: f.result() for key, f in futs.items()}
+    out: dict = {"seeds": list(range(1, seeds + 1)), "seconds": round(time.perf_counter() - t0, 1)}
+    for side, other in (("before", "after"), ("after", "before")):
+        per = [runs[(side, s)] for s in range(1, seeds + 1)]
+        rng = {k: [min(r[k] for r in per), max(r[k] for r in per)] for k in SPREAD_KEYS}
+        theirs = gen[other]["synth"]
+        control = runs[(side, 0)]
+        out[side] = {"control": control,
+                     "control_equals_own": all(control[k] == gen[side]["synth"][k] for k in SPREAD_KEYS),
+                     "runs": per, "range": rng,
+                     "other_within_spread": {k: rng[k][0] <= theirs[k] <= rng[k][1] for k in SPREAD_KEYS}}
+    return out
+
+
 # the two trees' cores as one miter: memories as registers, single-bit gates, structurally hashed
 MITER = """read_rtlil {gold}
 read_rtlil {gate}
@@ -188,6 +239,8 @@ def main() -> int:
     ap.add_argument("--kinds", default="had,fp")
     ap.add_argument("--no-synth", action="store_true", help="skip the synth_xilinx counts of both trees")
     ap.add_argument("--maxsteps", type=int, default=24, help="sat -tempinduct bound when not structurally equal")
+    ap.add_argument("--rename-seeds", type=int, default=6,
+                    help="renamed synthesis runs per tree and core (the synthesiser's own spread; 0: none)")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     shapes = [tuple(int(v) for v in s.split(",")) for s in args.shapes.split(";") if s.strip()]
@@ -225,6 +278,8 @@ def main() -> int:
                 row["params"] = {s: gen[s]["params"] for s in gen}
                 if not args.no_synth:
                     row["synth"] = {s: gen[s]["synth"] for s in gen}
+                if not args.no_synth and args.rename_seeds > 0:
+                    row["rename_spread"] = rename_spread(kind, work, gen, args.rename_seeds)
                 row["equivalence"] = equivalence(work, work / "gold.il", work / "gate.il", args.maxsteps)
                 eq = row["equivalence"]
                 verdict = "structurally identical" if eq["structurally_identical"] else \
@@ -232,6 +287,10 @@ def main() -> int:
                 syn = "" if args.no_synth else "; LUT {} -> {}, levels {} -> {}".format(
                     row["synth"]["before"]["lut"], row["synth"]["after"]["lut"],
                     row["synth"]["before"]["logic_levels"], row["synth"]["after"]["logic_levels"])
+                if "rename_spread" in row:
+                    sp = row["rename_spread"]
+                    syn += "; renamed before LUT {}..{}, after {}..{}".format(
+                        *sp["before"]["range"]["lut"], *sp["after"]["range"]["lut"])
                 print(f"{tag}: {verdict} (miter cells after opt: {eq['miter_cells_after_opt']}){syn}", flush=True)
                 result["rows"].append(row)
                 shutil.rmtree(work, ignore_errors=True)

@@ -64,7 +64,6 @@ def read_cmds(files: list[str]) -> str:
 XILINX_STEPS = "synth_xilinx -family xcup -flatten -noiopad (abc9.verify 0)"
 
 
-
 def flat_script(files: list[str], top: str, pre: str = "", memories: bool = True, boxes: str = "") -> str:
     mem = """design -save rtl
 flatten
