@@ -1,10 +1,11 @@
 """The C++ side of the encoder's IR layers: each layer's config struct and its function call.
 
-The functions and config bases are in templates/hls/nnet_had_encoder.h (with nnet_attention_common.h and
-nnet_attention_stages.h, :data:`HEADERS`): ``nnet::token_embed``, ``dense_seq``, ``layernorm_seq``, ``gelu_lut``,
-``token_pool``, each with an io_stream form (``_stream``: one token a stream word, the whole-model projects) and an
-io_parallel form. :func:`config_lines` writes a layer's config struct from its attributes, its
-:class:`~had_hls.hls.encoder_layers.EncoderHW` types and (Linear layers) its ProjectionPlan;
+The functions and config bases are in templates/hls, one header a layer as hls4ml's nnet_utils (nnet_seq_dense.h:
+``nnet::token_embed``, ``dense_seq``; nnet_seq_layernorm.h: ``layernorm_seq``; nnet_gelu_lut.h: ``gelu_lut``;
+nnet_token_pool.h: ``token_pool``; nnet_had_encoder.h includes them all; with nnet_attention_common.h and
+nnet_attention_stages.h, :data:`HEADERS`), each with an io_stream form (``_stream``: one token a stream word, the
+whole-model projects) and an io_parallel form. :func:`config_lines` writes a layer's config struct from its
+attributes, its :class:`~had_hls.hls.encoder_layers.EncoderHW` types and (Linear layers) its ProjectionPlan;
 :func:`template_classes` makes the hls4ml LayerConfigTemplate / FunctionCallTemplate of every layer of
 :data:`~had_hls.hls.encoder_ir.LAYERS`.
 """
@@ -20,7 +21,8 @@ from had_hls.hls.encoder_ir import LAYERS
 from had_hls.hls.encoder_layers import EncoderHW
 from had_hls.hls.projection_plan import ceil_div
 
-HEADERS = ("nnet_attention_common.h", "nnet_attention_stages.h", "nnet_had_encoder.h")
+HEADERS = ("nnet_attention_common.h", "nnet_attention_stages.h", "nnet_seq_dense.h", "nnet_seq_layernorm.h",
+           "nnet_gelu_lut.h", "nnet_token_pool.h", "nnet_had_encoder.h")
 
 
 def _accum(hw: EncoderHW) -> str:
