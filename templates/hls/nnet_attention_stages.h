@@ -637,7 +637,6 @@ void attention_stream_masked(hls::stream<data_T> &x, hls::stream<mask_T> &mask, 
     HAD_CSIM_FAST_END
 }
 
-
 } // namespace nnet
 
 #endif

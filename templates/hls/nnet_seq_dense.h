@@ -41,7 +41,6 @@ bool fast_dense_tokens(const data_T *data, res_T *res, const typename CONFIG_T::
 }
 #endif
 
-
 // ------------------------------------------------------------------------------------------------ Linear per token
 // token_embed and dense_seq are one Linear over a sequence, written once here (dense_rows*): FIRST bias-only rows
 // (the CLS row: bias[0..n_out)), then TOKENS rows res[FIRST + l][o] = acc_T(bias[(FIRST + l) * STRIDE + o]
