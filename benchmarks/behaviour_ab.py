@@ -33,6 +33,11 @@ run_yosys):
    tree's count lies inside [min, max] of a tree's renamed runs, so the difference is no larger than a renaming
    alone produces. A control run of the same script without the renaming must reproduce the tree's own counts
    (``control_equals_own``), so that the renaming is the only change.
+5. unless ``--no-synth``: the word-level netlists. Each tree's sources through the same script up to the end of
+   ``synth_xilinx``'s coarse steps (``-run begin:map_memory``: elaborated, flattened, word-level optimised, before
+   any memory or LUT mapping), then ``stat -width``: ``word_cells`` lists every cell type and width whose count
+   differs between the trees (``$alu_32``: 32-bit adders, ...). Equal gates after ``techmap; opt`` (step 2) with
+   different word-level cells here is what a rewrite of the same logic looks like to the LUT mapper.
 
 Writes ``benchmarks/results/behaviour_ab.json``: the refs, the Yosys version, per shape and kind the design
 parameters of both trees, the equivalence verdict with its evidence (miter cells after ``opt``, sat's result)
@@ -183,6 +188,37 @@ def rename_spread(kind: str, work: Path, gen: dict, seeds: int) -> dict:
     return out
 
 
+def word_cells(src: Path, files: list[str], dest: Path) -> dict[str, int]:
+    """Cell counts by type and width (``$alu_32``: ...) of the core after synth_xilinx's coarse steps."""
+    from had_hls.estimate.synth_scripts import read_cmds
+    from had_hls.estimate.yosys import run_yosys
+
+    shutil.copytree(src, dest)
+    run_yosys(f"""{read_cmds(files)}
+hierarchy -check -top synth_top
+proc
+synth_xilinx -family xcup -top synth_top -flatten -noiopad -run begin:map_memory
+tee -q -o coarse_stat.txt stat -width
+""", dest, "yosys_coarse.log")
+    cells: dict[str, int] = {}
+    for line in (dest / "coarse_stat.txt").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1].startswith("$") and parts[1] != "$scopeinfo":
+            cells[parts[1]] = int(parts[0])
+    return cells
+
+
+def word_level_difference(work: Path, gen: dict) -> dict:
+    """The cell types and widths whose counts differ between the trees' word-level netlists."""
+    cells = {side: word_cells(work / side / "src", gen[side]["files"], work / f"coarse_{side}")
+             for side in ("before", "after")}
+    keys = sorted(set(cells["before"]) | set(cells["after"]))
+    diff = {k: [cells["before"].get(k, 0), cells["after"].get(k, 0)] for k in keys
+            if cells["before"].get(k, 0) != cells["after"].get(k, 0)}
+    return {"cells": {s: sum(c.values()) for s, c in cells.items()}, "identical": not diff,
+            "differing_cells_before_after": diff}
+
+
 # the two trees' cores as one miter: memories as registers, single-bit gates, structurally hashed
 MITER = """read_rtlil {gold}
 read_rtlil {gate}
@@ -278,6 +314,8 @@ def main() -> int:
                 row["params"] = {s: gen[s]["params"] for s in gen}
                 if not args.no_synth:
                     row["synth"] = {s: gen[s]["synth"] for s in gen}
+                if not args.no_synth:
+                    row["word_level"] = word_level_difference(work, gen)
                 if not args.no_synth and args.rename_seeds > 0:
                     row["rename_spread"] = rename_spread(kind, work, gen, args.rename_seeds)
                 row["equivalence"] = equivalence(work, work / "gold.il", work / "gate.il", args.maxsteps)
@@ -287,6 +325,10 @@ def main() -> int:
                 syn = "" if args.no_synth else "; LUT {} -> {}, levels {} -> {}".format(
                     row["synth"]["before"]["lut"], row["synth"]["after"]["lut"],
                     row["synth"]["before"]["logic_levels"], row["synth"]["after"]["logic_levels"])
+                if "word_level" in row:
+                    wl = row["word_level"]
+                    syn += "; word-level cells {} -> {}{}".format(
+                        wl["cells"]["before"], wl["cells"]["after"], " (identical)" if wl["identical"] else "")
                 if "rename_spread" in row:
                     sp = row["rename_spread"]
                     syn += "; renamed before LUT {}..{}, after {}..{}".format(
