@@ -181,7 +181,8 @@ template <typename PCONF> const typename PCONF::weight_t *row_major_weights(cons
     const unsigned NI = PCONF::n_in, NO = PCONF::n_out, BI = PCONF::inputs_per_cycle, BO = PCONF::outputs_per_cycle;
     const unsigned N = PCONF::cycles * PCONF::block;
     bool stale = c.out.empty();
-    for (unsigned k = 0; k < 8 && !stale; k++) stale = c.seen[k] != w[(unsigned)(((unsigned long long)k * (N - 1)) / 7)];
+    for (unsigned k = 0; k < 8 && !stale; k++)
+        stale = c.seen[k] != w[(unsigned)(((unsigned long long)k * (N - 1)) / 7)];
     if (stale) {
         c.out.assign(NI * NO, w_T(0));
         c.seen.resize(8);

@@ -117,7 +117,8 @@ void gelu_lut_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
     const unsigned N = CONFIG_T::n_token, LANES = CONFIG_T::lanes, STEPS = CONFIG_T::cycles;
-    HAD_CSIM_FAST((gelu_fast<in_t, out_t, CONFIG_T>::ok), (fast_gelu_lut_stream<data_T, res_T, CONFIG_T>(data, res, table)))
+    HAD_CSIM_FAST((gelu_fast<in_t, out_t, CONFIG_T>::ok),
+                  (fast_gelu_lut_stream<data_T, res_T, CONFIG_T>(data, res, table)))
     #pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
     data_T in;
     res_T out;

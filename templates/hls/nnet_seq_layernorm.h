@@ -37,6 +37,14 @@ struct layernorm_seq_config {
     typedef ap_fixed<16, 6> bias_t;
 };
 
+// The layer's parameters, written once for its five functions (as ATTENTION_WEIGHT_PARAMS for attention): gamma,
+// beta, epsilon and the 1/sqrt table of 2 * 2^table_bits entries (parity, mantissa).
+#define LAYERNORM_TABLE_PARAMS                                                                                         \
+    const typename CONFIG_T::scale_t scale[CONFIG_T::n_in], const typename CONFIG_T::bias_t bias[CONFIG_T::n_in],      \
+        const typename CONFIG_T::var_t epsilon[1],                                                                     \
+        const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]
+#define LAYERNORM_TABLE_ARGS scale, bias, epsilon, rsqrt_table
+
 #ifndef __SYNTHESIS__
 template <class data_T, class res_T, typename CONFIG_T> struct layernorm_fast {
     typedef fixed_traits<data_T> X;
@@ -53,8 +61,9 @@ template <class data_T, class res_T, typename CONFIG_T> struct layernorm_fast {
     static const int F_SQ = int_max<V::F, 2 * A::F>::value;    // sq + diff^2
     static const int F_RES = int_max<NT::F + SC::F, B::F>::value; // n * scale + bias
     static const int MAXW = 120;                               // exact intermediates stay below 2^MAXW
-    static const bool ok = HAD_HLS_FAST_CSIM && X::ok && RS::convertible && A::convertible && V::convertible && IN::ok && T::ok &&
-                           IS::convertible && NT::convertible && SC::ok && B::ok && V::W == (int)CONFIG_T::var_width &&
+    static const bool ok = HAD_HLS_FAST_CSIM && X::ok && RS::convertible && A::convertible && V::convertible &&
+                           IN::ok && T::ok && IS::convertible && NT::convertible && SC::ok && B::ok &&
+                           V::W == (int)CONFIG_T::var_width &&
                            CONFIG_T::var_width <= 64 && (int)CONFIG_T::table_bits < (int)CONFIG_T::var_width &&
                            X::W + F_SUM - X::F + 1 <= MAXW && A::W + F_SUM - A::F + 1 <= MAXW &&
                            A::W + IN::W <= MAXW && 2 * A::W + F_SQ - 2 * A::F + 1 <= MAXW &&
@@ -64,11 +73,8 @@ template <class data_T, class res_T, typename CONFIG_T> struct layernorm_fast {
 };
 
 template <class data_T, class res_T, typename CONFIG_T>
-bool fast_layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T res[CONFIG_T::seq_len * CONFIG_T::n_in],
-                        const typename CONFIG_T::scale_t scale[CONFIG_T::n_in],
-                        const typename CONFIG_T::bias_t bias[CONFIG_T::n_in],
-                        const typename CONFIG_T::var_t epsilon[1],
-                        const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
+bool fast_layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in],
+                        res_T res[CONFIG_T::seq_len * CONFIG_T::n_in], LAYERNORM_TABLE_PARAMS) {
     typedef layernorm_fast<data_T, res_T, CONFIG_T> LF;
     typedef typename LF::A A;
     typedef typename LF::V V;
@@ -131,10 +137,7 @@ bool fast_layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], r
 // y = (x - mean) * rsqrt(var + eps) * gamma + beta of one token. var + eps = m 2^(2k), m in [1, 4) (parity bit =
 // m >= 2), rsqrt = table[parity][R bits below the leading one] * 2^-k, table[p][j] = 1/sqrt(2^p (1 + (j + 1/2) 2^-R)).
 template <class data_T, class res_T, typename CONFIG_T>
-void layernorm_token(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in],
-                     const typename CONFIG_T::scale_t scale[CONFIG_T::n_in],
-                     const typename CONFIG_T::bias_t bias[CONFIG_T::n_in], const typename CONFIG_T::var_t epsilon[1],
-                     const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
+void layernorm_token(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in], LAYERNORM_TABLE_PARAMS) {
     #pragma HLS INLINE
     const unsigned N = CONFIG_T::n_in;
     const int R = CONFIG_T::table_bits;
@@ -187,12 +190,9 @@ LayerNormOut:
 // Every token of (L, E) (io_parallel form).
 template <class data_T, class res_T, typename CONFIG_T>
 void layernorm_seq(const data_T data[CONFIG_T::seq_len * CONFIG_T::n_in], res_T res[CONFIG_T::seq_len * CONFIG_T::n_in],
-                   const typename CONFIG_T::scale_t scale[CONFIG_T::n_in],
-                   const typename CONFIG_T::bias_t bias[CONFIG_T::n_in],
-                   const typename CONFIG_T::var_t epsilon[1],
-                   const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
+                   LAYERNORM_TABLE_PARAMS) {
     HAD_CSIM_FAST((layernorm_fast<data_T, res_T, CONFIG_T>::ok),
-                  (fast_layernorm_seq<data_T, res_T, CONFIG_T>(data, res, scale, bias, epsilon, rsqrt_table)))
+                  (fast_layernorm_seq<data_T, res_T, CONFIG_T>(data, res, LAYERNORM_TABLE_ARGS)))
 LayerNormTokens:
     for (unsigned l = 0; l < CONFIG_T::seq_len; l++) {
         layernorm_token<data_T, res_T, CONFIG_T>(&data[l * CONFIG_T::n_in], &res[l * CONFIG_T::n_in], scale, bias,
@@ -203,14 +203,12 @@ LayerNormTokens:
 
 #ifndef __SYNTHESIS__
 template <class data_T, class res_T, typename CONFIG_T>
-bool fast_layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
-                               const typename CONFIG_T::scale_t *scale, const typename CONFIG_T::bias_t *bias,
-                               const typename CONFIG_T::var_t *epsilon, const typename CONFIG_T::table_t *rsqrt_table) {
+bool fast_layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, LAYERNORM_TABLE_PARAMS) {
     static typename data_T::value_type xa[CONFIG_T::seq_len * CONFIG_T::n_in];
     static typename res_T::value_type ya[CONFIG_T::seq_len * CONFIG_T::n_in];
     csim_stream_to_array<data_T, CONFIG_T::seq_len, CONFIG_T::n_in>(data, xa);
     const bool ok = fast_layernorm_seq<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
-        xa, ya, scale, bias, epsilon, rsqrt_table);
+        xa, ya, LAYERNORM_TABLE_ARGS);
     csim_array_to_stream<res_T, CONFIG_T::seq_len, CONFIG_T::n_in>(ya, res);
     return ok;
 }
@@ -218,16 +216,12 @@ bool fast_layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &re
 
 // One token a cycle (II = 1; E-wide sums, E multipliers for the squares and E for the output).
 template <class data_T, class res_T, typename CONFIG_T>
-void layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res,
-                          const typename CONFIG_T::scale_t scale[CONFIG_T::n_in],
-                          const typename CONFIG_T::bias_t bias[CONFIG_T::n_in],
-                          const typename CONFIG_T::var_t epsilon[1],
-                          const typename CONFIG_T::table_t rsqrt_table[2 << CONFIG_T::table_bits]) {
+void layernorm_seq_stream(hls::stream<data_T> &data, hls::stream<res_T> &res, LAYERNORM_TABLE_PARAMS) {
     typedef typename data_T::value_type in_t;
     typedef typename res_T::value_type out_t;
     const unsigned N = CONFIG_T::n_in;
     HAD_CSIM_FAST((layernorm_fast<in_t, out_t, CONFIG_T>::ok),
-                  (fast_layernorm_seq_stream<data_T, res_T, CONFIG_T>(data, res, scale, bias, epsilon, rsqrt_table)))
+                  (fast_layernorm_seq_stream<data_T, res_T, CONFIG_T>(data, res, LAYERNORM_TABLE_ARGS)))
     #pragma HLS ARRAY_PARTITION variable=scale complete
     #pragma HLS ARRAY_PARTITION variable=bias complete
 LayerNormTokens:
@@ -238,7 +232,7 @@ LayerNormTokens:
         #pragma HLS ARRAY_PARTITION variable=x complete
         #pragma HLS ARRAY_PARTITION variable=y complete
         read_token<data_T, N>(data, x);
-        layernorm_token<in_t, out_t, CONFIG_T>(x, y, scale, bias, epsilon, rsqrt_table);
+        layernorm_token<in_t, out_t, CONFIG_T>(x, y, LAYERNORM_TABLE_ARGS);
         write_token<res_T, N>(res, y);
     }
     HAD_CSIM_FAST_END
