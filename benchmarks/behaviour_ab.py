@@ -201,10 +201,16 @@ synth_xilinx -family xcup -top synth_top -flatten -noiopad -run begin:map_memory
 tee -q -o coarse_stat.txt stat -width
 """, dest, "yosys_coarse.log")
     cells: dict[str, int] = {}
+    listing = False  # the lines after "N cells" name a cell type (DSP48E2, $alu_32, ...) and its count
     for line in (dest / "coarse_stat.txt").read_text().splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[0].isdigit() and parts[1].startswith("$") and parts[1] != "$scopeinfo":
-            cells[parts[1]] = int(parts[0])
+        if len(parts) == 2 and parts[0].isdigit():
+            if parts[1] == "cells":
+                listing = True
+            elif listing and parts[1] != "$scopeinfo":  # $scopeinfo: a name scope of the flattened hierarchy
+                cells[parts[1]] = int(parts[0])
+        elif listing and parts:
+            break
     return cells
 
 
