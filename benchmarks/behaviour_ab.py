@@ -28,12 +28,15 @@ run_yosys):
    LUT, FF, DSP, BRAM, carry, logic levels and the clock model, before and after.
 4. unless ``--no-synth`` or ``--rename-seeds 0``: the renaming spread, i.e. how much of a before/after difference
    in those counts the synthesiser makes on its own. The same flat flow (this tree's script) is run on each tree's
-   sources ``--rename-seeds`` more times, each with ``rename -scramble-name -seed s w:* x:* %d c:*`` after
-   ``proc``: every internal wire and cell of every module gets a random name (ports keep theirs), so the design
-   is the same netlist and only the names, hence Yosys's iteration order, differ. ``within_spread``: the other
-   tree's count lies inside [min, max] of a tree's renamed runs, so the difference is no larger than a renaming
-   alone produces. A control run of the same script without the renaming must reproduce the tree's own counts
-   (``control_equals_own``), so that the renaming is the only change.
+   sources ``--rename-seeds`` more times, run k with ``rename -hide w:*C* c:*C*`` after ``proc``: the public names
+   of every wire and cell (ports excepted) that contain the character C = RENAME_CHARS[k] ('' for all, '_', 'a',
+   'e', ...) are made private, in every module. The design is the same netlist; only the names, hence Yosys's
+   iteration order and its choice among equal wires, differ. (``rename -scramble-name`` would give random names,
+   but it skips every module that still holds memories after ``proc``, the control module among them; collecting
+   the memories first changes the flow's own counts.) A control run of the same script without the renaming must
+   reproduce the tree's own counts (``control_equals_own``), so that the renaming is the only change.
+   ``other_within_spread``: the other tree's count lies inside [min, max] of a tree's runs (the control and the
+   renamed ones), so the difference is no larger than a renaming alone produces.
 5. unless ``--no-synth``: the word-level netlists. Each tree's sources through the same script up to the end of
    ``synth_xilinx``'s coarse steps (``-run begin:map_memory``: elaborated, flattened, word-level optimised, before
    any memory or LUT mapping), then ``stat -width``: ``word_cells`` lists every cell type and width whose count
@@ -146,18 +149,20 @@ write_rtlil {dest}
 """, src, "yosys_flatten.log")
 
 
-RENAME = "rename -scramble-name -seed {seed} w:* x:* %d c:*"  # internal names only: ports keep theirs
+RENAME_CHARS = ("", "_", "a", "e", "i", "o", "u", "r", "s", "t", "n", "l")  # run k hides the names holding char k-1
 SPREAD_KEYS = ("lut", "ff", "carry", "lut_ram", "muxf", "logic_levels", "fmax_model_mhz")
 
 
 def renamed_synth(kind: str, src: Path, files: list[str], seed: int, dest: Path) -> dict:
-    """This tree's flat synth_xilinx of ``files`` with every internal name scrambled (seed) after ``proc``."""
+    """This tree's flat synth_xilinx of ``files``, after ``proc`` the public names holding RENAME_CHARS[seed - 1]
+    made private (``rename -hide``: ports are left alone); seed 0 (the control run) renames nothing."""
     from had_hls.estimate.synth import finish_xilinx
     from had_hls.estimate.synth_scripts import flat_script
     from had_hls.estimate.yosys import run_yosys
 
     shutil.copytree(src, dest)  # the sources and the tables that $readmemh reads from the working folder
-    rename = f"{RENAME.format(seed=seed)}\n" if seed else ""  # seed 0: the control run, names as elaborated
+    char = RENAME_CHARS[seed - 1] if seed else None
+    rename = f"rename -hide w:*{char}* c:*{char}*\n" if seed else ""
     script = flat_script(files, "synth_top", pre=f"proc\n{rename}")
     run_yosys(script, dest, "yosys_xilinx.log")
     res = finish_xilinx(kind, dest).as_dict()
@@ -170,16 +175,26 @@ def rename_spread(kind: str, work: Path, gen: dict, seeds: int, jobs: int = 2) -
     renamed runs, their [min, max], and whether the other tree's (unrenamed) count lies inside; ``jobs`` at a time."""
     from concurrent.futures import ThreadPoolExecutor
 
-    jobs = {(side, s): (side, s) for side in ("before", "after") for s in range(0, seeds + 1)}
+    from had_hls.procs import kill_children
+
+    keys = [(side, s) for side in ("before", "after") for s in range(0, seeds + 1)]
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futs = {key: pool.submit(renamed_synth, kind, work / side / "src", gen[side]["files"], s,
-                                 work / f"renamed_{side}_{s}") for key, (side, s) in jobs.items()}
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futs = {(side, s): pool.submit(renamed_synth, kind, work / side / "src", gen[side]["files"], s,
+                                       work / f"renamed_{side}_{s}") for side, s in keys}
         runs = {key: f.result() for key, f in futs.items()}
-    out: dict = {"seeds": list(range(1, seeds + 1)), "seconds": round(time.perf_counter() - t0, 1)}
+    except BaseException:  # Ctrl-C, SIGTERM, a failed run: drop the queued runs and stop the running Yosys now
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_children()
+        raise
+    pool.shutdown()
+    out: dict = {"hidden_chars": [repr(RENAME_CHARS[s - 1]) for s in range(1, seeds + 1)],
+                 "seconds": round(time.perf_counter() - t0, 1)}
     for side, other in (("before", "after"), ("after", "before")):
         per = [runs[(side, s)] for s in range(1, seeds + 1)]
-        rng = {k: [min(r[k] for r in per), max(r[k] for r in per)] for k in SPREAD_KEYS}
+        variants = [runs[(side, 0)], *per]  # the names as elaborated and each renaming: the same netlist
+        rng = {k: [min(r[k] for r in variants), max(r[k] for r in variants)] for k in SPREAD_KEYS}
         theirs = gen[other]["synth"]
         control = runs[(side, 0)]
         out[side] = {"control": control,
@@ -212,6 +227,8 @@ tee -q -o coarse_stat.txt stat -width
                 cells[parts[1]] = int(parts[0])
         elif listing and parts:
             break
+    if not cells:  # another Yosys's stat format: fail rather than report two empty netlists as identical
+        raise RuntimeError(f"no cell counts read from {dest / 'coarse_stat.txt'} (Yosys stat -width format?)")
     return cells
 
 
@@ -285,7 +302,7 @@ def main() -> int:
     ap.add_argument("--no-equivalence", action="store_true",
                     help="skip the miter (large shapes: memories as registers grow with L E); synthesis steps only")
     ap.add_argument("--maxsteps", type=int, default=24, help="sat -tempinduct bound when not structurally equal")
-    ap.add_argument("--rename-seeds", type=int, default=6,
+    ap.add_argument("--rename-seeds", type=int, default=6, choices=range(0, len(RENAME_CHARS) + 1), metavar="0..12",
                     help="renamed synthesis runs per tree and core (the synthesiser's own spread; 0: none)")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()

@@ -106,8 +106,13 @@ DenseTokens:
 template <class data_T, class res_T, typename CONFIG_T, unsigned TOKENS, unsigned FIRST, unsigned STRIDE>
 void dense_rows(const data_T *data, res_T *res, const typename CONFIG_T::weight_t w[CONFIG_T::cycles * CONFIG_T::block],
                 const typename CONFIG_T::bias_t *bias) {
+    #pragma HLS INLINE
     const unsigned NI = CONFIG_T::n_in, NO = CONFIG_T::n_out;
-    for (unsigned o = 0; o < FIRST * NO; o++) res[o] = bias[o]; // the CLS row
+DenseBiasRow:
+    for (unsigned o = 0; o < FIRST * NO; o++) { // the CLS row
+        #pragma HLS UNROLL
+        res[o] = bias[o];
+    }
 DenseTokens:
     for (unsigned l = FIRST; l < FIRST + TOKENS; l++) {
         typename CONFIG_T::accum_t acc[NO];
