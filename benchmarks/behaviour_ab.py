@@ -39,7 +39,7 @@ run_yosys):
    renamed ones), so the difference is no larger than a renaming alone produces.
 5. unless ``--no-synth``: the word-level netlists. Each tree's sources through the same script up to the end of
    ``synth_xilinx``'s coarse steps (``-run begin:map_memory``: elaborated, flattened, word-level optimised, before
-   any memory or LUT mapping), then ``stat -width``: ``word_cells`` lists every cell type and width whose count
+   any memory or LUT mapping), then ``stat -json -width``: ``word_cells`` lists every cell type and width whose count
    differs between the trees (``$alu_32``: 32-bit adders, ...). Equal gates after ``techmap; opt`` (step 2) with
    different word-level cells here is what a rewrite of the same logic looks like to the LUT mapper.
 
@@ -161,8 +161,7 @@ def renamed_synth(kind: str, src: Path, files: list[str], seed: int, dest: Path)
     from had_hls.estimate.yosys import run_yosys
 
     shutil.copytree(src, dest)  # the sources and the tables that $readmemh reads from the working folder
-    char = RENAME_CHARS[seed - 1] if seed else None
-    rename = f"rename -hide w:*{char}* c:*{char}*\n" if seed else ""
+    rename = "rename -hide w:*{0}* c:*{0}*\n".format(RENAME_CHARS[seed - 1]) if seed else ""
     script = flat_script(files, "synth_top", pre=f"proc\n{rename}")
     run_yosys(script, dest, "yosys_xilinx.log")
     res = finish_xilinx(kind, dest).as_dict()
@@ -192,11 +191,10 @@ def rename_spread(kind: str, work: Path, gen: dict, seeds: int, jobs: int = 2) -
     out: dict = {"hidden_chars": [repr(RENAME_CHARS[s - 1]) for s in range(1, seeds + 1)],
                  "seconds": round(time.perf_counter() - t0, 1)}
     for side, other in (("before", "after"), ("after", "before")):
-        per = [runs[(side, s)] for s in range(1, seeds + 1)]
-        variants = [runs[(side, 0)], *per]  # the names as elaborated and each renaming: the same netlist
+        control, per = runs[(side, 0)], [runs[(side, s)] for s in range(1, seeds + 1)]
+        variants = [control, *per]  # the names as elaborated and each renaming: the same netlist
         rng = {k: [min(r[k] for r in variants), max(r[k] for r in variants)] for k in SPREAD_KEYS}
         theirs = gen[other]["synth"]
-        control = runs[(side, 0)]
         out[side] = {"control": control,
                      "control_equals_own": all(control[k] == gen[side]["synth"][k] for k in SPREAD_KEYS),
                      "runs": per, "range": rng,
@@ -207,6 +205,7 @@ def rename_spread(kind: str, work: Path, gen: dict, seeds: int, jobs: int = 2) -
 def word_cells(src: Path, files: list[str], dest: Path) -> dict[str, int]:
     """Cell counts by type and width (``$alu_32``: ...) of the core after synth_xilinx's coarse steps."""
     from had_hls.estimate.synth_scripts import read_cmds
+    from had_hls.estimate.xilinx_cells import stat_cells
     from had_hls.estimate.yosys import run_yosys
 
     shutil.copytree(src, dest)
@@ -214,21 +213,12 @@ def word_cells(src: Path, files: list[str], dest: Path) -> dict[str, int]:
 hierarchy -check -top synth_top
 proc
 synth_xilinx -family xcup -top synth_top -flatten -noiopad -run begin:map_memory
-tee -q -o coarse_stat.txt stat -width
+tee -q -o coarse_stat.json stat -json -width
 """, dest, "yosys_coarse.log")
-    cells: dict[str, int] = {}
-    listing = False  # the lines after "N cells" name a cell type (DSP48E2, $alu_32, ...) and its count
-    for line in (dest / "coarse_stat.txt").read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0].isdigit():
-            if parts[1] == "cells":
-                listing = True
-            elif listing and parts[1] != "$scopeinfo":  # $scopeinfo: a name scope of the flattened hierarchy
-                cells[parts[1]] = int(parts[0])
-        elif listing and parts:
-            break
-    if not cells:  # another Yosys's stat format: fail rather than report two empty netlists as identical
-        raise RuntimeError(f"no cell counts read from {dest / 'coarse_stat.txt'} (Yosys stat -width format?)")
+    cells = stat_cells(dest / "coarse_stat.json")
+    cells.pop("$scopeinfo", None)  # a name scope of the flattened hierarchy, not logic
+    if not cells:  # fail rather than report two empty netlists as identical
+        raise RuntimeError(f"no cell counts read from {dest / 'coarse_stat.json'}")
     return cells
 
 

@@ -456,18 +456,11 @@ void valid_word_from_stream(hls::stream<mask_T> &mask, hls::stream<ap_uint<CONFI
 // the TOKENS words of the stream as an array for the array-form integer paths, and back.
 template <class data_T, unsigned TOKENS, unsigned N>
 void csim_stream_to_array(hls::stream<data_T> &data, typename data_T::value_type *xa) {
-    for (unsigned l = 0; l < TOKENS; l++) {
-        const data_T in = data.read();
-        for (unsigned i = 0; i < N; i++) xa[l * N + i] = in[i];
-    }
+    for (unsigned l = 0; l < TOKENS; l++) read_token<data_T, N>(data, &xa[l * N]);
 }
 template <class res_T, unsigned TOKENS, unsigned N>
 void csim_array_to_stream(const typename res_T::value_type *ya, hls::stream<res_T> &res) {
-    for (unsigned l = 0; l < TOKENS; l++) {
-        res_T out;
-        for (unsigned i = 0; i < N; i++) out[i] = ya[l * N + i];
-        res.write(out);
-    }
+    for (unsigned l = 0; l < TOKENS; l++) write_token<res_T, N>(res, &ya[l * N]);
 }
 #endif
 
