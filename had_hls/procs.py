@@ -275,6 +275,16 @@ def _on_signal(signum: int, frame: object) -> None:
         raise Stopped(signum)
 
 
+def pool_worker_init() -> None:
+    """Initializer of this package's process-pool workers (forked, so they inherit :func:`stop_on_signals`'s handler):
+    Ctrl-C is left to the main process, which ends the workers; SIGTERM and SIGHUP end a worker at once, as
+    multiprocessing's ``Pool.terminate`` expects, instead of raising :class:`Stopped` (a traceback from every idle
+    worker when a pool closes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """While inside: SIGINT, SIGTERM and SIGHUP kill every descendant of this process and raise :class:`Stopped`

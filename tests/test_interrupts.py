@@ -143,3 +143,35 @@ def test_stop_sweep_with_busy_workers(tmp_path: Path, sig: int) -> None:
         assert [p.name for p in out.iterdir()] == ["cache"]
         for entry in (out / "cache").iterdir():
             assert not entry.name.startswith(".") and isinstance(json.loads(entry.read_text()), dict), entry
+
+
+POOL_WORKER = r"""
+import multiprocessing, os, signal, sys, time
+from had_hls.procs import pool_worker_init, stop_on_signals
+
+def worker(init):
+    if init:
+        pool_worker_init()
+    time.sleep(30)
+
+with stop_on_signals():  # as the had-hls command: its handler is inherited by forked pool workers
+    p = multiprocessing.get_context("fork").Process(target=worker, args=(sys.argv[1] == "1",))
+    p.start()
+    time.sleep(0.5)
+    os.kill(p.pid, signal.SIGTERM)  # what multiprocessing's Pool.terminate sends when a pool closes
+    p.join(10)
+print("exitcode", p.exitcode)
+"""
+
+
+@pytest.mark.parametrize("init", [True, False], ids=["pool_worker_init", "inherited_handler"])
+def test_pool_workers_end_quietly_when_their_pool_closes(init: bool) -> None:
+    """A forked pool worker with pool_worker_init ends at SIGTERM without a word (exit -SIGTERM); with the inherited
+    stop handler it raised Stopped and printed a traceback, which the main job showed when its C-sim pool closed."""
+    run = subprocess.run([sys.executable, "-c", POOL_WORKER, "1" if init else "0"], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    if init:
+        assert f"exitcode {-signal.SIGTERM}" in run.stdout and "Traceback" not in run.stderr, run.stderr
+    else:
+        assert "had_hls.procs.Stopped" in run.stderr and "exitcode 1" in run.stdout, (run.stdout, run.stderr)

@@ -22,6 +22,7 @@ from had_hls.config import Project
 from had_hls.errors import UserError
 from had_hls.nn.attention import HammingAttention
 from had_hls.nn.binarize import BinarizeMode
+from had_hls.procs import pool_worker_init
 
 
 @dataclass
@@ -115,6 +116,6 @@ def parallel_predict(hls_model: Any, x: np.ndarray, workers: int | None = None) 
         return _predict_chunk(x)
     hls_model.predict(x[:1])  # library loaded before the fork
     chunks = [c for c in np.array_split(x, workers * 4) if len(c)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=pool_worker_init) as pool:
         parts = pool.map(_predict_chunk, chunks)
     return np.concatenate(parts)

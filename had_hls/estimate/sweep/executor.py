@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 
 from had_hls.errors import MissingToolError, UserError
+from had_hls.procs import pool_worker_init
 
 CLUSTER_TIMEOUT_S = 20  # how long to wait for a Dask scheduler to answer
 _CLUSTER_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
@@ -39,13 +40,6 @@ def check_cluster_address(address: str) -> str:
 def executor_name(jobs: int | None, cluster: str | None) -> str:
     """What sweep.json's ``executor`` says of where the points ran."""
     return f"dask {cluster}" if cluster else f"concurrent.futures.ProcessPoolExecutor({jobs or os.cpu_count()})"
-
-
-def _worker_init() -> None:
-    """Pool workers leave Ctrl-C to the main process, which ends them (no traceback from every worker)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
@@ -79,7 +73,7 @@ def make_executor(jobs: int | None, cluster: str | None) -> Iterator[cf.Executor
         return
     # spawn, not fork: a forked child of a process that has used torch's thread pool can hang in torch calls
     ex = cf.ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=mp.get_context("spawn"),
-                                initializer=_worker_init)
+                                initializer=pool_worker_init)
     try:
         yield ex
     except BaseException:
